@@ -1,0 +1,455 @@
+"""Step a synthetic run through its batches and compute the multiplier each batch trains with.
+
+A :class:`Run` is a training run as a Composer Trainer sees it: ``max_duration``, batches per
+epoch, samples per batch, tokens per sample, how often schedulers step, an optional base LR, and
+the schedulers. :func:`simulate` turns a run and an SSR into rows, one per batch trained (or a
+chosen subset of them), streamed in chunks of numpy arrays so memory stays flat however long
+the run. Two modes:
+
+- ``formula``: the multiplier of batch *k* is the product of every scheduler's alpha at the
+  timestamp at the start of batch *k* (at the start of its epoch when stepping every epoch).
+- ``trainer``: what Composer 0.32's Trainer really puts on the optimizer. Each scheduler is a
+  ``LambdaLR`` built (and first evaluated) before the Trainer scales ``max_duration`` by SSR; it
+  steps after each batch, before the timestamp advances; and each one overwrites the LR, so
+  only the last scheduler is in force. Batch 0 trains with alpha(0) from construction, batch
+  *k* >= 1 with alpha at the start of batch *k - 1*; stepping every epoch, epoch *e* >= 1 trains
+  with alpha at the timestamp after the last batch of epoch *e - 1* (whose epoch still reads
+  *e - 1*).
+
+Built-in schedulers are evaluated in one vectorized pass per chunk; any other callable is called
+once per distinct timestamp, through a real :class:`~sched_cli.state.State`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Literal, Sequence
+
+import numpy as np
+
+from sched_cli.schedulers.base import (
+    Breakpoint,
+    BuiltinScheduler,
+    RunShape,
+    ScheduleError,
+    call_scheduler,
+    takes_ssr,
+)
+from sched_cli.state import State
+from sched_cli.time import COUNTED_UNITS, Time, Timestamp, TimeUnit
+
+__all__ = [
+    "Run",
+    "Plan",
+    "Timeline",
+    "Selection",
+    "SimulationError",
+    "simulate",
+    "plan",
+    "COLUMNS",
+    "DEFAULT_CHUNK",
+]
+
+Mode = Literal["formula", "trainer"]
+StepEvery = Literal["batch", "epoch"]
+
+#: Columns of every row, in order; ``lr`` follows when the run has a base LR.
+COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
+#: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
+DEFAULT_CHUNK = 1 << 20
+# Counters are int64: refuse runs whose token count could overflow it.
+_INT64_LIMIT = 2**62
+
+
+class SimulationError(ScheduleError):
+    """A run that cannot be simulated, or a scheduler that misbehaved during one."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A training run to preview.
+
+    Args:
+        max_duration: Length of the run before SSR scaling (``ep``, ``ba``, ``sp`` or ``tok``).
+        schedulers: One or more schedulers, in the order the Trainer is given them.
+        dataloader_len: Batches per epoch; ``None`` for a loader that never ends an epoch.
+        batch_size: Samples per batch.
+        seq_len: Tokens per sample.
+        step_every: ``"batch"`` or ``"epoch"``: when the Trainer steps the schedulers.
+        lr: Optional base learning rate; adds the ``lr`` column.
+    """
+
+    max_duration: Time
+    schedulers: tuple[Callable[..., Any], ...]
+    dataloader_len: int | None = None
+    batch_size: int = 1
+    seq_len: int = 1
+    step_every: StepEvery = "batch"
+    lr: float | None = None
+
+    def __post_init__(self) -> None:
+        md = Time.from_input(self.max_duration)
+        object.__setattr__(self, "max_duration", md)
+        object.__setattr__(self, "schedulers", tuple(self.schedulers))
+        if md.unit not in COUNTED_UNITS:
+            raise SimulationError(
+                f"max_duration {md} must be in ep, ba, sp or tok, not {md.unit.value!r}"
+            )
+        if md.value <= 0:
+            raise SimulationError(f"max_duration {md} must be positive")
+        if not self.schedulers:
+            raise SimulationError("a run needs at least one scheduler")
+        for name in ("batch_size", "seq_len"):
+            _require_count(name, getattr(self, name))
+        if self.dataloader_len is not None:
+            _require_count("dataloader_len", self.dataloader_len)
+        elif md.unit is TimeUnit.EPOCH:
+            raise SimulationError(
+                f"max_duration {md} is in epochs, so dataloader_len (batches per epoch) is required"
+            )
+        if self.step_every not in ("batch", "epoch"):
+            raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
+        if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):
+            raise SimulationError(f"lr must be a finite number, not {self.lr!r}")
+
+    @property
+    def tokens_per_batch(self) -> int:
+        return self.batch_size * self.seq_len
+
+    def scaled_max_duration(self, ssr: float) -> Time:
+        """``max_duration`` scaled as the Trainer does: ``int(value * ssr)``, never 0."""
+        _require_ssr(ssr)
+        scaled = self.max_duration * ssr
+        if scaled.value <= 0:
+            raise SimulationError(
+                f"ssr {ssr:g} scales max_duration {self.max_duration} to {scaled}: the run would be empty "
+                "(Composer rejects this); use a larger ssr or a longer run"
+            )
+        return scaled
+
+    def shape(self, ssr: float) -> RunShape:
+        """What the schedulers see at this SSR: the scaled ``max_duration``."""
+        return RunShape(self.scaled_max_duration(ssr), self.dataloader_len)
+
+    def unscaled_shape(self) -> RunShape:
+        return RunShape(self.max_duration, self.dataloader_len)
+
+    def batches(self, ssr: float) -> int:
+        """How many batches the run trains at this SSR (the last one may overshoot sp/tok)."""
+        md = self.scaled_max_duration(ssr)
+        if md.unit is TimeUnit.BATCH:
+            n = md.value
+        elif md.unit is TimeUnit.EPOCH:
+            n = md.value * self.dataloader_len  # type: ignore[operator]
+        elif md.unit is TimeUnit.SAMPLE:
+            n = -(-md.value // self.batch_size)
+        else:
+            n = -(-md.value // self.tokens_per_batch)
+        if n * self.tokens_per_batch >= _INT64_LIMIT:
+            raise SimulationError(
+                f"a run of {n:,} batches of {self.tokens_per_batch:,} tokens overflows the 64-bit token counter"
+            )
+        return n
+
+
+def _require_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise SimulationError(f"{name} must be a whole number of at least 1, not {value!r}")
+
+
+def _require_ssr(ssr: Any) -> None:
+    if isinstance(ssr, bool) or not isinstance(ssr, numbers.Real) or not math.isfinite(ssr) or ssr <= 0:
+        raise SimulationError(f"ssr must be a finite number greater than 0, not {ssr!r}")
+
+
+# -- timelines --------------------------------------------------------------------------------
+@dataclass
+class Timeline:
+    """Counters of many timestamps at once: the array form of a ``Timestamp``."""
+
+    epoch: np.ndarray
+    batch: np.ndarray
+    sample: np.ndarray
+    token: np.ndarray
+
+    def get(self, unit: TimeUnit) -> np.ndarray:
+        unit = TimeUnit(unit)
+        if unit is TimeUnit.EPOCH:
+            return self.epoch
+        if unit is TimeUnit.BATCH:
+            return self.batch
+        if unit is TimeUnit.SAMPLE:
+            return self.sample
+        if unit is TimeUnit.TOKEN:
+            return self.token
+        if unit in (TimeUnit.ITERATION, TimeUnit.SECOND):
+            return np.zeros_like(self.batch)  # a synthetic run has one iteration and takes no time
+        raise ValueError(f"a timeline has no counter in {unit.value!r}")
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def timestamp(self, i: int) -> Timestamp:
+        return Timestamp(
+            epoch=int(self.epoch[i]), batch=int(self.batch[i]), sample=int(self.sample[i]), token=int(self.token[i])
+        )
+
+    @classmethod
+    def at_batch_starts(cls, run: Run, batches: np.ndarray) -> Timeline:
+        """The timestamps at the start of each batch in ``batches``."""
+        batches = np.asarray(batches, dtype=np.int64)
+        epoch = batches // run.dataloader_len if run.dataloader_len else np.zeros_like(batches)
+        sample = batches * run.batch_size
+        return cls(epoch=epoch, batch=batches, sample=sample, token=sample * run.seq_len)
+
+
+# -- which batches ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Selection:
+    """Which batches to report: all of them, every ``every``-th, or ``points`` spread evenly.
+
+    Subsets always include the first and last batch and the batches around each breakpoint of
+    the schedule (warmup end, milestones, restarts).
+    """
+
+    every: int | None = None
+    points: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.every is not None and self.points is not None:
+            raise SimulationError("choose either every or points, not both")
+        for name in ("every", "points"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_count(name, value)
+
+    @property
+    def is_all(self) -> bool:
+        return self.every is None and self.points is None
+
+    def count(self, n: int) -> int:
+        """Rows this selection yields from ``n`` batches, before breakpoints are added."""
+        if self.every is not None:
+            return -(-n // self.every)
+        if self.points is not None:
+            return min(n, self.points)
+        return n
+
+
+@dataclass
+class Plan:
+    """A run at one SSR, ready to simulate: its scaled length, batch count and breakpoints."""
+
+    run: Run
+    ssr: float
+    max_duration: Time
+    batches: int
+    breakpoints: list[tuple[Breakpoint, int]] = field(default_factory=list)
+
+    @property
+    def shape(self) -> RunShape:
+        return RunShape(self.max_duration, self.run.dataloader_len)
+
+
+def plan(run: Run, ssr: float = 1.0) -> Plan:
+    """Scale the run by ``ssr`` and find where each scheduler's breakpoints fall, in batches."""
+    max_duration = run.scaled_max_duration(ssr)
+    n = run.batches(ssr)
+    p = Plan(run=run, ssr=ssr, max_duration=max_duration, batches=n)
+    for scheduler in run.schedulers:
+        if isinstance(scheduler, BuiltinScheduler):
+            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, ssr)):
+                batch = _first_batch_reaching(run, bp.time)
+                if batch is not None and 0 <= batch < n:
+                    p.breakpoints.append((bp, batch))
+    p.breakpoints.sort(key=lambda item: item[1])
+    return p
+
+
+def _first_batch_reaching(run: Run, time: Time) -> int | None:
+    """The first batch whose start-of-batch counter in ``time.unit`` is at least ``time``."""
+    per_batch = {
+        TimeUnit.BATCH: 1,
+        TimeUnit.SAMPLE: run.batch_size,
+        TimeUnit.TOKEN: run.tokens_per_batch,
+    }
+    if time.unit in per_batch:
+        return -(-int(time.value) // per_batch[time.unit])
+    if time.unit is TimeUnit.EPOCH and run.dataloader_len:
+        return int(time.value) * run.dataloader_len
+    return None
+
+
+def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.ndarray]:
+    n = p.batches
+    if selection.is_all:
+        for start in range(0, n, chunk):
+            yield np.arange(start, min(start + chunk, n), dtype=np.int64)
+        return
+    if selection.every is not None:
+        base = np.arange(0, n, selection.every, dtype=np.int64) if n // selection.every <= 4 * chunk else None
+        if base is None:  # too many to gather with breakpoints: stream the grid alone
+            step = selection.every * chunk
+            for start in range(0, n, step):
+                yield np.arange(start, min(start + step, n), selection.every, dtype=np.int64)
+            return
+    else:
+        count = min(n, selection.points)  # type: ignore[type-var]
+        base = np.unique(np.round(np.linspace(0, n - 1, count)).astype(np.int64))
+    extra = [n - 1]
+    for _, batch in p.breakpoints:
+        extra.extend((batch - 1, batch, batch + 1))
+    chosen = np.unique(np.concatenate([base, np.asarray(extra, dtype=np.int64)]))
+    chosen = chosen[(chosen >= 0) & (chosen < n)]
+    for start in range(0, len(chosen), chunk):
+        yield chosen[start : start + chunk]
+
+
+# -- the simulation -----------------------------------------------------------------------------
+def simulate(
+    run: Run,
+    ssr: float = 1.0,
+    *,
+    mode: Mode = "formula",
+    selection: Selection | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield the run's rows in chunks: a dict of equal-length arrays per chunk.
+
+    Keys are :data:`COLUMNS`, plus ``lr`` when the run has a base LR. ``progress`` is called with
+    the number of batches each chunk covered, for a progress bar.
+    """
+    if mode not in ("formula", "trainer"):
+        raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
+    p = plan(run, ssr)
+    return _rows(p, mode, selection or Selection(), chunk, progress)
+
+
+def _rows(
+    p: Plan, mode: Mode, selection: Selection, chunk: int, progress: Callable[[int], None] | None
+) -> Iterator[dict[str, np.ndarray]]:
+    run = p.run
+    evaluators = [_Evaluator(s, p) for s in run.schedulers]
+    in_force = evaluators if mode == "formula" else evaluators[-1:]
+    initial = _initial_alpha(run, p.ssr, in_force) if mode == "trainer" else None
+    md = p.max_duration
+    for batches in _selected_batches(p, selection, chunk):
+        rows = Timeline.at_batch_starts(run, batches)
+        at, fresh = _evaluation_times(run, rows, mode)
+        multiplier = np.ones(len(batches), dtype=np.float64)
+        for evaluator in in_force:
+            multiplier *= evaluator(at)
+        if initial is not None:
+            multiplier[fresh] = initial
+        out = {
+            "ssr": np.full(len(batches), float(p.ssr)),
+            "batch": rows.batch,
+            "epoch": rows.epoch,
+            "sample": rows.sample,
+            "token": rows.token,
+            "duration": np.true_divide(rows.get(md.unit), md.value),
+            "multiplier": multiplier,
+        }
+        if run.lr is not None:
+            out["lr"] = run.lr * multiplier
+        if progress is not None:
+            progress(int(batches[-1]) + 1 if len(batches) else 0)
+        yield out
+
+
+def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, np.ndarray]:
+    """The timestamp each row's multiplier is computed at, and which rows use the initial LR."""
+    batch = rows.batch
+    dl = run.dataloader_len
+    if run.step_every == "batch":
+        if mode == "formula":
+            return rows, np.zeros(len(batch), dtype=bool)
+        # Trainer: the scheduler stepped after batch k-1, before the timestamp moved past it.
+        return Timeline.at_batch_starts(run, np.maximum(batch - 1, 0)), batch == 0
+    # Stepping every epoch.
+    epoch = rows.epoch
+    start = epoch * dl if dl else np.zeros_like(batch)
+    if mode == "formula":
+        return Timeline.at_batch_starts(run, start), np.zeros(len(batch), dtype=bool)
+    # Trainer: stepped after the last batch of epoch e-1: batch counter at e*dl, epoch still e-1.
+    after = Timeline.at_batch_starts(run, start)
+    after.epoch = np.maximum(epoch - 1, 0)
+    return after, epoch == 0
+
+
+def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator]) -> float:
+    """alpha(0) as the Trainer's LambdaLR computes it on construction, before SSR scaling."""
+    state = State(run.max_duration, run.dataloader_len, Timestamp())
+    alpha = 1.0
+    for evaluator in in_force:
+        alpha *= evaluator.scalar(state, ssr)
+    return alpha
+
+
+class _Evaluator:
+    """One scheduler evaluated over timelines: vectorized if built in, else call by call."""
+
+    def __init__(self, scheduler: Callable[..., Any], p: Plan) -> None:
+        self.scheduler = scheduler
+        self.plan = p
+        self.builtin = isinstance(scheduler, BuiltinScheduler)
+        if not self.builtin:
+            self.ssr_aware = takes_ssr(scheduler)
+            if not self.ssr_aware and p.ssr != 1.0:
+                call_scheduler(scheduler, None, p.ssr, ssr_aware=False)  # raises the clear error
+            self.state = State(p.max_duration, p.run.dataloader_len)
+
+    def __call__(self, at: Timeline) -> np.ndarray:
+        if self.builtin:
+            return self.scheduler.evaluate(at, self.plan.shape, self.plan.ssr)  # type: ignore[attr-defined]
+        return self._call_each(at)
+
+    def scalar(self, state: State, ssr: float) -> float:
+        return _checked(call_scheduler(self.scheduler, state, ssr), self.scheduler, state.timestamp)
+
+    def _call_each(self, at: Timeline) -> np.ndarray:
+        # Many rows share a timestamp (epoch stepping, the trainer's lag): call once per distinct one.
+        keys = np.stack([at.epoch, at.batch], axis=1)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        values = np.empty(len(first), dtype=np.float64)
+        state = self.state
+        for j, i in enumerate(first):
+            state.timestamp = at.timestamp(int(i))
+            values[j] = _checked(
+                call_scheduler(self.scheduler, state, self.plan.ssr, ssr_aware=self.ssr_aware),
+                self.scheduler,
+                state.timestamp,
+            )
+        return values[inverse.reshape(-1)]
+
+
+def _checked(value: Any, scheduler: Any, timestamp: Timestamp) -> float:
+    name = getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SimulationError(
+            f"scheduler {name!r} returned {value!r} ({type(value).__name__}) at batch {int(timestamp.batch)}; "
+            "a scheduler must return a number"
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise SimulationError(
+            f"scheduler {name!r} returned {value} at batch {int(timestamp.batch)} "
+            f"(epoch {int(timestamp.epoch)}); a multiplier must be finite"
+        )
+    return value
+
+
+def breakpoints_in_batches(run: Run, ssr: float = 1.0) -> list[tuple[Breakpoint, int]]:
+    """Each scheduler's breakpoints and the first batch that reaches it."""
+    return plan(run, ssr).breakpoints
+
+
+def collect(chunks: Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Join streamed chunks into one dict of arrays (for short runs and tests)."""
+    chunks = list(chunks)
+    if not chunks:
+        return {}
+    return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
