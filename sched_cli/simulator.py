@@ -11,8 +11,9 @@ the run. Two modes:
 - ``trainer``: what Composer 0.32's Trainer really puts on the optimizer. Each scheduler is a
   ``LambdaLR`` built (and first evaluated) before the Trainer scales ``max_duration`` by SSR; it
   steps after each batch, before the timestamp advances; and each one overwrites the LR, so
-  only the last scheduler is in force. Batch 0 trains with alpha(0) from construction, batch
-  *k* >= 1 with alpha at the start of batch *k - 1*; stepping every epoch, epoch *e* >= 1 trains
+  only the last scheduler is in force (yet every one is built and stepped, so any of them can
+  fail the run). Batch 0 trains with alpha(0) from construction, batch *k* >= 1 with alpha at
+  the start of batch *k - 1*; stepping every epoch, epoch *e* >= 1 trains
   with alpha at the timestamp after the last batch of epoch *e - 1* (whose epoch still reads
   *e - 1*).
 
@@ -48,6 +49,8 @@ __all__ = [
     "SimulationError",
     "simulate",
     "plan",
+    "first_batch_at",
+    "collect",
     "COLUMNS",
     "DEFAULT_CHUNK",
 ]
@@ -216,10 +219,11 @@ class Selection:
 
     every: int | None = None
     points: int | None = None
+    batches: tuple[int, ...] | None = None  # exactly these batches, nothing added
 
     def __post_init__(self) -> None:
-        if self.every is not None and self.points is not None:
-            raise SimulationError("choose either every or points, not both")
+        if sum(v is not None for v in (self.every, self.points, self.batches)) > 1:
+            raise SimulationError("choose one of every, points or batches")
         for name in ("every", "points"):
             value = getattr(self, name)
             if value is not None:
@@ -227,7 +231,7 @@ class Selection:
 
     @property
     def is_all(self) -> bool:
-        return self.every is None and self.points is None
+        return self.every is None and self.points is None and self.batches is None
 
     def count(self, n: int) -> int:
         """Rows this selection yields from ``n`` batches, before breakpoints are added."""
@@ -235,6 +239,8 @@ class Selection:
             return -(-n // self.every)
         if self.points is not None:
             return min(n, self.points)
+        if self.batches is not None:
+            return len(self.batches)
         return n
 
 
@@ -268,6 +274,18 @@ def plan(run: Run, ssr: float = 1.0) -> Plan:
     return p
 
 
+def first_batch_at(p: Plan, time: Time) -> int | None:
+    """The first batch of the planned run whose start has reached ``time`` (``dur`` is a fraction
+    of the scaled run, converted as Composer converts it)."""
+    if time.unit is TimeUnit.DURATION:
+        md = p.max_duration
+        if md.unit is TimeUnit.EPOCH:
+            time = Time(int(time.value * p.run.dataloader_len * md.value), TimeUnit.BATCH)  # type: ignore[operator]
+        else:
+            time = Time(int(time.value * md.value), md.unit)
+    return _first_batch_reaching(p.run, time)
+
+
 def _first_batch_reaching(run: Run, time: Time) -> int | None:
     """The first batch whose start-of-batch counter in ``time.unit`` is at least ``time``."""
     per_batch = {
@@ -288,21 +306,39 @@ def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.
         for start in range(0, n, chunk):
             yield np.arange(start, min(start + chunk, n), dtype=np.int64)
         return
+    if selection.batches is not None:
+        chosen = np.unique(np.asarray(selection.batches, dtype=np.int64))
+        if len(chosen) and (chosen[0] < 0 or chosen[-1] >= n):
+            raise SimulationError(f"batches must lie in 0..{n - 1}")
+        for start in range(0, len(chosen), chunk):
+            yield chosen[start : start + chunk]
+        return
+    extra = [n - 1]
+    for _, batch in p.breakpoints:
+        extra.extend((batch - 1, batch, batch + 1))
+    extras = np.unique(np.asarray(extra, dtype=np.int64))
+    extras = extras[(extras >= 0) & (extras < n)]
     if selection.every is not None:
         base = np.arange(0, n, selection.every, dtype=np.int64) if n // selection.every <= 4 * chunk else None
-        if base is None:  # too many to gather with breakpoints: stream the grid alone
+        if base is None:
+            # Too many rows to gather at once: stream the grid window by window, merging in the
+            # (few) extra batches of each window, and cut the same chunks as below.
             step = selection.every * chunk
+            pending = np.empty(0, dtype=np.int64)
             for start in range(0, n, step):
-                yield np.arange(start, min(start + step, n), selection.every, dtype=np.int64)
+                stop = min(start + step, n)
+                grid = np.arange(start, stop, selection.every, dtype=np.int64)
+                pending = np.concatenate([pending, np.union1d(grid, extras[(extras >= start) & (extras < stop)])])
+                while len(pending) >= chunk:
+                    yield pending[:chunk]
+                    pending = pending[chunk:]
+            if len(pending):
+                yield pending
             return
     else:
         count = min(n, selection.points)  # type: ignore[type-var]
         base = np.unique(np.round(np.linspace(0, n - 1, count)).astype(np.int64))
-    extra = [n - 1]
-    for _, batch in p.breakpoints:
-        extra.extend((batch - 1, batch, batch + 1))
-    chosen = np.unique(np.concatenate([base, np.asarray(extra, dtype=np.int64)]))
-    chosen = chosen[(chosen >= 0) & (chosen < n)]
+    chosen = np.union1d(base, extras)
     for start in range(0, len(chosen), chunk):
         yield chosen[start : start + chunk]
 
@@ -334,12 +370,17 @@ def _rows(
     run = p.run
     evaluators = [_Evaluator(s, p) for s in run.schedulers]
     in_force = evaluators if mode == "formula" else evaluators[-1:]
-    initial = _initial_alpha(run, p.ssr, in_force) if mode == "trainer" else None
+    # The Trainer still builds and steps every scheduler whose LR the last one overwrites, so
+    # each of them can stop the run: evaluate them for their errors alone.
+    shadowed = evaluators[:-1] if mode == "trainer" else []
+    initial = _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" else None
     md = p.max_duration
     for batches in _selected_batches(p, selection, chunk):
         rows = Timeline.at_batch_starts(run, batches)
         at, fresh = _evaluation_times(run, rows, mode)
         multiplier = np.ones(len(batches), dtype=np.float64)
+        for evaluator in shadowed:
+            evaluator(at)
         for evaluator in in_force:
             multiplier *= evaluator(at)
         if initial is not None:
@@ -380,9 +421,11 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     return after, epoch == 0
 
 
-def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator]) -> float:
+def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator], shadowed: Sequence[_Evaluator] = ()) -> float:
     """alpha(0) as the Trainer's LambdaLR computes it on construction, before SSR scaling."""
     state = State(run.max_duration, run.dataloader_len, Timestamp())
+    for evaluator in shadowed:  # built (and so evaluated) first, in order
+        evaluator.scalar(state, ssr)
     alpha = 1.0
     for evaluator in in_force:
         alpha *= evaluator.scalar(state, ssr)
@@ -408,7 +451,9 @@ class _Evaluator:
         return self._call_each(at)
 
     def scalar(self, state: State, ssr: float) -> float:
-        return _checked(call_scheduler(self.scheduler, state, ssr), self.scheduler, state.timestamp)
+        if self.builtin:
+            return _checked(self.scheduler(state, ssr), self.scheduler, state.timestamp)
+        return _checked(_call_user(self.scheduler, state, ssr, self.ssr_aware), self.scheduler, state.timestamp)
 
     def _call_each(self, at: Timeline) -> np.ndarray:
         # Many rows share a timestamp (epoch stepping, the trainer's lag): call once per distinct one.
@@ -419,15 +464,31 @@ class _Evaluator:
         for j, i in enumerate(first):
             state.timestamp = at.timestamp(int(i))
             values[j] = _checked(
-                call_scheduler(self.scheduler, state, self.plan.ssr, ssr_aware=self.ssr_aware),
-                self.scheduler,
-                state.timestamp,
+                _call_user(self.scheduler, state, self.plan.ssr, self.ssr_aware), self.scheduler, state.timestamp
             )
         return values[inverse.reshape(-1)]
 
 
+def _call_user(scheduler: Callable[..., Any], state: State, ssr: float, ssr_aware: bool) -> Any:
+    """Call a custom scheduler; whatever it raises becomes an error that says where."""
+    try:
+        return call_scheduler(scheduler, state, ssr, ssr_aware=ssr_aware)
+    except ScheduleError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything
+        ts = state.timestamp
+        raise SimulationError(
+            f"scheduler {_name(scheduler)!r} raised {type(exc).__name__}: {exc} "
+            f"at batch {int(ts.batch)} (epoch {int(ts.epoch)})"
+        ) from exc
+
+
+def _name(scheduler: Any) -> str:
+    return getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+
+
 def _checked(value: Any, scheduler: Any, timestamp: Timestamp) -> float:
-    name = getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+    name = _name(scheduler)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SimulationError(
             f"scheduler {name!r} returned {value!r} ({type(value).__name__}) at batch {int(timestamp.batch)}; "

@@ -312,11 +312,11 @@ class Timestamp:
 
     def __init__(
         self,
+        iteration: int | Time = 0,  # first, as in Composer, so positional arguments mean the same
         epoch: int | Time = 0,
         batch: int | Time = 0,
         sample: int | Time = 0,
         token: int | Time = 0,
-        iteration: int | Time = 0,
     ) -> None:
         self._epoch = _counter(epoch, TimeUnit.EPOCH, "epoch")
         self._batch = _counter(batch, TimeUnit.BATCH, "batch")

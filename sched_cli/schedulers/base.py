@@ -199,15 +199,29 @@ class BuiltinScheduler(ComposerScheduler):
         r = self.resolve(RunShape.of(state), ssr)
         counters = _TimestampCounters(state.timestamp)
         self.check_reach(r, counters)
-        return float(self.formula(r, counters))
+        return float(self._finite_formula(r, counters))
 
     def evaluate(self, counters: Counters, shape: RunShape, ssr: float = 1.0) -> np.ndarray:
         """The multiplier at every timestamp of a timeline, in one vectorized pass."""
         r = self.resolve(shape, ssr)
         self.check_reach(r, counters)
-        alpha = np.asarray(self.formula(r, counters), dtype=np.float64)
+        alpha = self._finite_formula(r, counters)
         # A formula that does not depend on time (no milestones, say) comes back as one number.
         return np.broadcast_to(alpha, np.shape(counters.get(TimeUnit.BATCH))).copy() if alpha.ndim == 0 else alpha
+
+    def _finite_formula(self, r: Resolved, counters: Counters) -> np.ndarray:
+        # Python's float power raises where numpy's gives inf or nan (0.0 ** -1 is a ZeroDivisionError,
+        # 1e300 ** 2 an OverflowError), so Composer fails exactly where the multiplier is not finite.
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            alpha = np.asarray(self.formula(r, counters), dtype=np.float64)
+        bad = ~np.isfinite(alpha)
+        if np.any(bad):
+            batch = np.broadcast_to(np.asarray(counters.get(TimeUnit.BATCH)), alpha.shape)[bad].flat[0]
+            raise ScheduleError(
+                f"{self.name}: the multiplier is {alpha[bad].flat[0]} at batch {int(batch)} "
+                f"(Composer fails there too, dividing by zero or overflowing); check its arguments: {self!r}"
+            )
+        return alpha
 
     # -- helpers for subclasses -------------------------------------------------------------------
     @property

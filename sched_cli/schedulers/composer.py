@@ -340,9 +340,21 @@ class _WarmupScheduler(BuiltinScheduler):
     def _resolve_warmup(self, shape: RunShape, ssr: float) -> Resolved:
         t_warmup = self._convert("t_warmup", shape)
         ramp = self._convert("t_warmup", shape, ssr if self.scale_warmup else 1.0)
+        r = Resolved(t_warmup=t_warmup, ramp=ramp, ramp_error=None, after_warmup_error=None)
         if t_warmup.value > 0:
-            self._nonzero("t_warmup (scaled by scale_warmup)", ramp, self.t_warmup, shape, ssr)
-        return Resolved(t_warmup=t_warmup, ramp=ramp)
+            # Composer divides by the ramp only while warming up, so the error waits until then.
+            try:
+                self._nonzero("t_warmup (scaled by scale_warmup)", ramp, self.t_warmup, shape, ssr)
+            except ScheduleError as exc:
+                r["ramp_error"] = exc
+        return r
+
+    def check_reach(self, r: Resolved, counters: Counters) -> None:
+        t = np.asarray(counters.get(r.t_warmup.unit))
+        if r.ramp_error is not None and np.any(t < r.t_warmup.value):
+            raise r.ramp_error.with_traceback(None)
+        if r.after_warmup_error is not None and np.any(t >= r.t_warmup.value):
+            raise r.after_warmup_error.with_traceback(None)
 
     def _resolve_t_max(self, r: Resolved, shape: RunShape, ssr: float) -> None:
         """Convert ``t_max`` and run Composer's checks on it, in Composer's order."""
@@ -367,8 +379,9 @@ class _WarmupScheduler(BuiltinScheduler):
         warming = t < r.t_warmup.value
         if np.ndim(t) == 0:
             return self._ramp(r, t) if warming else alpha
-        # Only the (usually few) warmup steps need the ramp: compute it there alone.
-        alpha = np.array(alpha, dtype=np.float64)
+        # Only the (usually few) warmup steps need the ramp: compute it there alone. A constant
+        # ``alpha`` (no milestones, say) comes back as one number: spread it over the timeline.
+        alpha = np.array(np.broadcast_to(alpha, np.shape(t)), dtype=np.float64)
         alpha[warming] = self._ramp(r, t[warming])
         return alpha
 
@@ -396,7 +409,8 @@ class MultiStepWithWarmupScheduler(_WarmupScheduler):
 
     .. math:: \alpha(t) = \begin{cases} t / t_{warmup}, & t < t_{warmup} \\ \gamma ^ x, & \text{otherwise} \end{cases}
 
-    Milestones inside the warmup take effect only once it ends.
+    Milestones inside the warmup take effect only once it ends. As in Composer, they are converted
+    only then too: one that cannot be (in epochs without ``dataloader_len``, say) fails only after warmup.
 
     Args:
         t_warmup (str | Time): Warmup time.
@@ -418,8 +432,12 @@ class MultiStepWithWarmupScheduler(_WarmupScheduler):
     def resolve(self, shape: RunShape, ssr: float) -> Resolved:
         r = self._resolve_warmup(shape, ssr)
         self._warn_zero_warmup(r.t_warmup)
-        r["milestones"] = _convert_milestones(self, shape, ssr)
-        r["powers"] = _powers(self.gamma, len(self.milestones))
+        try:
+            r["milestones"] = _convert_milestones(self, shape, ssr)
+        except (ValueError, TypeError) as exc:
+            # Composer converts the milestones only once warmup is over, so the error waits until then.
+            r["milestones"], r["after_warmup_error"] = [], exc
+        r["powers"] = _powers(self.gamma, len(r.milestones))
         return r
 
     def after_warmup(self, r: Resolved, counters: Counters) -> Any:
@@ -656,7 +674,7 @@ class _Cycles:
         while not self.steady and self.zero_at is None and self.starts[-1] + self.lengths[-1] <= until:
             length = self.lengths[-1]
             following = int(self.t_mult * length)
-            if following == 0:
+            if following <= 0:  # 0 is Composer's error; a negative length would loop forever there
                 self.zero_at = self.starts[-1] + length
             elif following == length:
                 self.steady = True

@@ -1,0 +1,75 @@
+"""Shared fixtures: States at a given point of a run, and small runs for the simulator.
+
+Factories are session-scoped so that Hypothesis tests can use them too (they hold no state).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from sched_cli.state import State
+from sched_cli.time import Time, Timestamp
+
+
+def timestamp_at(batch: int, dataloader_len: int | None = None, batch_size: int = 1, seq_len: int = 1) -> Timestamp:
+    """The timestamp at the start of ``batch`` of a run with constant batch and sequence sizes."""
+    epoch = batch // dataloader_len if dataloader_len else 0
+    sample = batch * batch_size
+    return Timestamp(epoch=epoch, batch=batch, sample=sample, token=sample * seq_len)
+
+
+def state_at(
+    max_duration: str | Time,
+    batch: int = 0,
+    dataloader_len: int | None = None,
+    batch_size: int = 1,
+    seq_len: int = 1,
+) -> State:
+    """A State whose clock stands at the start of ``batch``."""
+    return State(max_duration, dataloader_len, timestamp_at(batch, dataloader_len, batch_size, seq_len))
+
+
+@pytest.fixture(scope="session")
+def at() -> Callable[..., State]:
+    """``at(max_duration, batch, dataloader_len=None, batch_size=1, seq_len=1)`` -> State."""
+    return state_at
+
+
+@pytest.fixture(scope="session")
+def stamp() -> Callable[..., Timestamp]:
+    """``stamp(batch, dataloader_len=None, batch_size=1, seq_len=1)`` -> Timestamp."""
+    return timestamp_at
+
+
+@pytest.fixture(scope="session")
+def alpha() -> Callable[..., float]:
+    """``alpha(scheduler, max_duration, batch, ssr=1.0, **run)``: the scheduler's value there."""
+
+    def evaluate(scheduler: Any, max_duration: str, batch: int, ssr: float = 1.0, **run: Any) -> float:
+        return scheduler(state_at(max_duration, batch, **run), ssr)
+
+    return evaluate
+
+
+@pytest.fixture
+def run_factory() -> Callable[..., Any]:
+    """``run_factory(max_duration, *schedulers, **options)`` -> simulator Run."""
+    from sched_cli.simulator import Run
+
+    def make(max_duration: str, *schedulers: Any, **options: Any) -> Run:
+        return Run(max_duration=Time.from_input(max_duration), schedulers=tuple(schedulers), **options)
+
+    return make
+
+
+@pytest.fixture
+def rows() -> Callable[..., dict]:
+    """``rows(run, ssr=1.0, **simulate_options)``: every streamed chunk joined into one dict."""
+    from sched_cli.simulator import collect, simulate
+
+    def run_rows(run: Any, ssr: float = 1.0, **options: Any) -> dict:
+        return collect(simulate(run, ssr, **options))
+
+    return run_rows
