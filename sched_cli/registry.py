@@ -1,0 +1,121 @@
+"""The names a spec may use for each built-in scheduler.
+
+Each scheduler answers to its Composer class name, a snake_case alias, and the names LLM
+Foundry's registry and Composer's older YAML registry gave it. Names match case-insensitively,
+with ``-`` and ``_`` alike.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from sched_cli.schedulers import composer as _composer
+from sched_cli.schedulers.base import BuiltinScheduler
+
+__all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A constructor argument: its name, kind (``time``, ``times``, ``number``, ``bool``) and default."""
+
+    name: str
+    kind: str
+    default: Any = inspect.Parameter.empty
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered scheduler: its class, its names, and its parameters."""
+
+    cls: type[BuiltinScheduler]
+    aliases: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+    @property
+    def params(self) -> list[Param]:
+        return _params(self.cls)
+
+    @property
+    def summary(self) -> str:
+        return (inspect.getdoc(self.cls) or "").splitlines()[0]
+
+
+def _params(cls: type) -> list[Param]:
+    params = []
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        annotation = str(p.annotation)
+        if "list[TimeArg]" in annotation:
+            kind = "times"
+        elif "TimeArg" in annotation:
+            kind = "time"
+        elif annotation == "bool":
+            kind = "bool"
+        elif annotation == "str":
+            kind = "str"
+        else:
+            kind = "number"
+        params.append(Param(p.name, kind, p.default))
+    return params
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry(_composer.StepScheduler, ("step",)),
+    Entry(_composer.MultiStepScheduler, ("multistep", "multi_step")),
+    Entry(_composer.ConstantScheduler, ("constant",)),
+    Entry(_composer.LinearScheduler, ("linear", "linear_decay")),
+    Entry(_composer.ExponentialScheduler, ("exponential", "exp")),
+    Entry(_composer.CosineAnnealingScheduler, ("cosine", "cosine_annealing", "cosine_decay")),
+    Entry(
+        _composer.CosineAnnealingWarmRestartsScheduler,
+        ("cosine_warm_restarts", "cosine_annealing_warm_restarts", "cosine_warmrestart", "sgdr"),
+    ),
+    Entry(_composer.PolynomialScheduler, ("polynomial", "poly")),
+    Entry(_composer.MultiStepWithWarmupScheduler, ("multistep_with_warmup", "multi_step_with_warmup")),
+    Entry(_composer.ConstantWithWarmupScheduler, ("constant_with_warmup",)),
+    Entry(_composer.LinearWithWarmupScheduler, ("linear_decay_with_warmup", "linear_with_warmup")),
+    Entry(
+        _composer.CosineAnnealingWithWarmupScheduler,
+        ("cosine_with_warmup", "cosine_annealing_with_warmup", "cosine_decay_with_warmup"),
+    ),
+    Entry(
+        _composer.PolynomialWithWarmupScheduler,
+        ("polynomial_with_warmup", "poly_with_warmup", "polynomial_decay_with_warmup"),
+    ),
+)
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+_BY_NAME: dict[str, Entry] = {}
+for _entry in ENTRIES:
+    for _name in (_entry.name, *_entry.aliases):
+        _BY_NAME[_key(_name)] = _entry
+
+
+def lookup(name: str) -> Entry | None:
+    """The entry for a class name or alias, or ``None``."""
+    return _BY_NAME.get(_key(name))
+
+
+def all_names() -> list[str]:
+    return [n for e in ENTRIES for n in (e.name, *e.aliases)]
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""

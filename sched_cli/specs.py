@@ -1,0 +1,571 @@
+"""Read and validate run specs: YAML, JSON or TOML files, and inline scheduler expressions.
+
+A spec describes a run and its schedulers::
+
+    max_duration: 90ep        # required; ep|ba|sp|tok
+    dataloader_len: 5005      # batches per epoch; required when anything is in epochs
+    batch_size: 256           # samples per batch (default 1)
+    seq_len: 1                # tokens per sample (default 1)
+    lr: 0.1                   # optional base LR
+    ssr: 1.0                  # optional default SSR (or a list of them)
+    step_every: batch         # batch | epoch
+    schedulers:
+      - name: multistep_with_warmup
+        t_warmup: 5ep
+        milestones: [30ep, 60ep, 80ep]
+
+Every problem is a :class:`SpecError` whose message names the file, the key, the bad value and
+what would be valid.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import numbers
+import re
+import sys
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from sched_cli import registry
+from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError
+from sched_cli.simulator import Run, SimulationError, plan
+from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
+
+__all__ = ["SpecError", "Spec", "Overrides", "load", "load_file", "from_mapping", "parse_expression", "check"]
+
+SPEC_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+TOP_LEVEL_KEYS = (
+    "max_duration",
+    "dataloader_len",
+    "batch_size",
+    "seq_len",
+    "lr",
+    "ssr",
+    "step_every",
+    "schedulers",
+    "scheduler",
+    "title",
+    "description",
+)
+# Larger counts are typos (or units mixed up): no real loader has 2**53 batches per epoch.
+MAX_COUNT = 2**53
+
+
+class SpecError(Exception):
+    """A spec that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line; they win over the spec file's."""
+
+    max_duration: str | None = None
+    dataloader_len: int | None = None
+    batch_size: int | None = None
+    seq_len: int | None = None
+    lr: float | None = None
+    step_every: str | None = None
+
+    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(data)
+        for key, value in vars(self).items():
+            if value is not None:
+                merged[key] = value
+        return merged
+
+
+@dataclass
+class Spec:
+    """A validated spec: the run, the SSRs to show, and where it came from."""
+
+    source: str
+    run: Run
+    ssrs: tuple[float, ...] = (1.0,)
+    title: str = ""
+    configs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """A short name for legends and tables: the title, else the file's stem."""
+        if self.title:
+            return self.title
+        return "inline" if self.source == "<inline>" else Path(self.source).stem
+
+
+# -- entry points -------------------------------------------------------------------------------
+def load(arg: str, overrides: Overrides | None = None) -> Spec:
+    """A spec from a file path, or from an inline scheduler expression plus options."""
+    overrides = overrides or Overrides()
+    path = Path(arg)
+    if path.suffix.lower() in SPEC_SUFFIXES or path.exists():
+        return load_file(path, overrides)
+    if not _looks_like_expression(arg):
+        raise SpecError(
+            f"{arg!r} is neither a spec file (.yaml, .yml, .json, .toml) nor a scheduler expression "
+            "such as 'cosine_with_warmup(t_warmup=100ba)'"
+        )
+    data = overrides.apply({"schedulers": parse_expression(arg)})
+    if "max_duration" not in data:
+        raise SpecError(f"inline scheduler {arg!r} needs --max-duration (e.g. --max-duration 1000ba)")
+    return from_mapping(data, "<inline>", Path.cwd())
+
+
+def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
+    """Read, parse and validate a spec file."""
+    path = Path(path)
+    kind = SPEC_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise SpecError(f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such spec file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory, not a spec file") from None
+    except PermissionError:
+        raise SpecError(f"{path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a text file (it is not valid UTF-8)") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise SpecError(f"{path}: the spec file is empty; it needs at least max_duration and schedulers")
+    data = _parse(text, kind, path)
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a spec must be a mapping of keys (max_duration, schedulers, ...), not {_kind(data)}")
+    return from_mapping((overrides or Overrides()).apply(data), str(path), path.parent)
+
+
+def _parse(text: str, kind: str, path: Path) -> Any:
+    if kind == "yaml":
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise SpecError(f"{path}: malformed YAML{where}: {problem}") from None
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: malformed TOML: {exc}") from None
+
+
+# -- validation ----------------------------------------------------------------------------------
+def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
+    """Validate a parsed spec and build its run."""
+    where = _Where(source)
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise where.error(str(key), f"unknown key{registry.suggest(str(key), TOP_LEVEL_KEYS)}; "
+                              f"valid keys are {', '.join(TOP_LEVEL_KEYS)}")
+    if "max_duration" not in data or data["max_duration"] is None:
+        raise where.error("max_duration", "is required, e.g. max_duration: 90ep (units ep, ba, sp, tok)")
+    max_duration = _time_value(where, "max_duration", data["max_duration"])
+    if max_duration.unit not in COUNTED_UNITS or max_duration.value <= 0:
+        raise where.error(
+            "max_duration", f"{data['max_duration']!r} must be a positive number of ep, ba, sp or tok"
+        )
+    dataloader_len = _count(where, "dataloader_len", data.get("dataloader_len"), required=False)
+    batch_size = _count(where, "batch_size", data.get("batch_size", 1))
+    seq_len = _count(where, "seq_len", data.get("seq_len", 1))
+    lr = data.get("lr")
+    if lr is not None:
+        lr = _number(where, "lr", lr)
+        if lr <= 0:
+            raise where.error("lr", f"{lr!r} must be greater than 0")
+    ssrs = _ssrs(where, data.get("ssr", 1.0))
+    step_every = data.get("step_every", "batch")
+    if step_every not in ("batch", "epoch"):
+        raise where.error("step_every", f"{step_every!r} must be 'batch' or 'epoch'")
+    title = data.get("title") or ""
+    if not isinstance(title, str):
+        raise where.error("title", f"must be text, not {_kind(title)}")
+
+    configs = _scheduler_configs(where, data)
+    schedulers = [_build(where.at(key), config, base_dir) for key, config in configs]
+    if dataloader_len is None:
+        _require_no_epochs(where, max_duration, configs)
+    try:
+        run = Run(
+            max_duration=max_duration,
+            schedulers=tuple(schedulers),
+            dataloader_len=dataloader_len,
+            batch_size=batch_size,
+            seq_len=seq_len,
+            step_every=step_every,
+            lr=lr,
+        )
+    except SimulationError as exc:
+        raise SpecError(f"{source}: {exc}") from None
+    return Spec(source=source, run=run, ssrs=ssrs, title=title, configs=[c for _, c in configs])
+
+
+class _Where:
+    """Where in a spec a value sits, for messages: ``file: schedulers[0].t_warmup: ...``."""
+
+    def __init__(self, source: str, prefix: str = "") -> None:
+        self.source = source
+        self.prefix = prefix
+
+    def at(self, key: str) -> _Where:
+        return _Where(self.source, f"{self.prefix}{key}")
+
+    def error(self, key: str, message: str) -> SpecError:
+        path = f"{self.prefix}.{key}" if self.prefix and key else self.prefix or key
+        return SpecError(f"{self.source}: {path}: {message}" if path else f"{self.source}: {message}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value!r})"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _time_value(where: _Where, key: str, value: Any) -> Time:
+    if isinstance(value, Time):
+        return value
+    if not isinstance(value, str):
+        raise where.error(key, f"expected a time such as '100ba', '5ep', '3e4tok' or '0.1dur', got {_kind(value)}")
+    try:
+        time = Time.from_timestring(value.strip())
+    except TimeStringError as exc:
+        raise where.error(key, str(exc)) from None
+    if time.unit is TimeUnit.SECOND:
+        raise where.error(key, f"{value!r} is wall-clock time; use ep, ba, sp, tok or dur")
+    if time.unit is TimeUnit.ITERATION:
+        raise where.error(key, f"{value!r} is in iterations, which sched does not model; use ep, ba, sp, tok or dur")
+    if not math.isfinite(time.value) or time.value < 0:
+        raise where.error(key, f"{value!r} must be a finite time of at least 0")
+    return time
+
+
+def _number(where: _Where, key: str, value: Any) -> float:
+    if isinstance(value, str):
+        # YAML 1.1 reads 1e-5 (no dot) as text: accept any number written as text.
+        try:
+            value = float(value)
+        except ValueError:
+            raise where.error(key, f"expected a number, got {_kind(value)}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise where.error(key, f"expected a number, got {_kind(value)}")
+    if not math.isfinite(value):
+        raise where.error(key, f"{value!r} is not a finite number")
+    return value
+
+
+def _count(where: _Where, key: str, value: Any, required: bool = True) -> int | None:
+    if value is None:
+        if required:
+            raise where.error(key, "expected a whole number of at least 1, got nothing")
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise where.error(key, f"expected a whole number of at least 1, got {_kind(value)}")
+    if value < 1:
+        raise where.error(key, f"{value} must be at least 1")
+    if value > MAX_COUNT:
+        raise where.error(key, f"{value} is absurdly large (more than 2**53)")
+    return int(value)
+
+
+def _ssrs(where: _Where, value: Any) -> tuple[float, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise where.error("ssr", "expected a number or a list of numbers, got an empty list")
+    out = []
+    for v in values:
+        number = _number(where, "ssr", v)
+        if number <= 0:
+            raise where.error("ssr", f"{number!r} must be greater than 0")
+        out.append(float(number))
+    return tuple(out)
+
+
+def _scheduler_configs(where: _Where, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    if "schedulers" in data and "scheduler" in data:
+        raise where.error("scheduler", "give either `scheduler:` (one) or `schedulers:` (a list), not both")
+    if "scheduler" in data:
+        single = data["scheduler"]
+        if not isinstance(single, dict):
+            raise where.error("scheduler", f"expected a mapping with a `name` key, got {_kind(single)}")
+        return [("scheduler", single)]
+    if "schedulers" not in data:
+        raise where.error("schedulers", "is required: a list of schedulers, each a mapping with a `name`")
+    items = data["schedulers"]
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not items:
+        raise where.error("schedulers", f"expected a non-empty list of schedulers, got {_kind(items)}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise where.error(f"schedulers[{i}]", f"expected a mapping with a `name` key, got {_kind(item)}")
+        out.append((f"schedulers[{i}]", item))
+    return out
+
+
+def _require_no_epochs(where: _Where, max_duration: Time, configs: list[tuple[str, dict[str, Any]]]) -> None:
+    if max_duration.unit is TimeUnit.EPOCH:
+        raise where.error("dataloader_len", f"is required because max_duration {max_duration} is in epochs")
+    for key, config in configs:
+        for param, value in config.items():
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and re.fullmatch(r"\s*[-+0-9.eE]+\s*ep\s*", v, flags=re.IGNORECASE):
+                    raise where.error(
+                        "dataloader_len",
+                        f"is required because {key}.{param} is in epochs ({v!r}); say how many batches an epoch has",
+                    )
+
+
+# -- schedulers --------------------------------------------------------------------------------
+def _build(where: _Where, config: dict[str, Any], base_dir: Path) -> Callable[..., Any]:
+    config = dict(config)
+    name = config.pop("name", None)
+    if name is None:
+        raise where.error("name", "is required: a scheduler name such as cosine_with_warmup (see `sched list`)")
+    if not isinstance(name, str):
+        raise where.error("name", f"expected a scheduler name, got {_kind(name)}")
+    entry = registry.lookup(name)
+    if entry is not None:
+        return _build_builtin(where, entry, config)
+    if ":" in name:
+        return _build_custom(where, name, config, base_dir)
+    raise where.error(
+        "name",
+        f"unknown scheduler {name!r}{registry.suggest(name, registry.all_names())}; "
+        "run `sched list` for every name, or give a custom one as path/to/file.py:function",
+    )
+
+
+def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any]) -> BuiltinScheduler:
+    params = {p.name: p for p in entry.params}
+    for key in config:
+        if key not in params:
+            raise where.error(
+                str(key),
+                f"{entry.name} has no parameter {key!r}{registry.suggest(str(key), list(params))}; "
+                f"its parameters are {', '.join(params)}",
+            )
+    missing = [p.name for p in params.values() if p.required and p.name not in config]
+    if missing:
+        raise where.error(missing[0], f"is required by {entry.name} (required: {', '.join(missing)})")
+    kwargs = {}
+    for key, value in config.items():
+        kind = params[key].kind
+        if kind == "time":
+            _time_value(where, key, value)
+            kwargs[key] = value.strip()
+        elif kind == "times":
+            if not isinstance(value, list):
+                raise where.error(key, f"expected a list of times such as [30ep, 60ep], got {_kind(value)}")
+            for i, v in enumerate(value):
+                _time_value(where, f"{key}[{i}]", v)
+            kwargs[key] = [v.strip() for v in value]
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise where.error(key, f"expected true or false, got {_kind(value)}")
+            kwargs[key] = value
+        else:
+            kwargs[key] = _number(where, key, value)
+    return entry.cls(**kwargs)
+
+
+def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Path) -> Callable[..., Any]:
+    target, _, attr = name.rpartition(":")
+    if not target or not attr.isidentifier():
+        raise where.error("name", f"{name!r}: a custom scheduler is path/to/file.py:name or package.module:name")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        module = _import_file(where, (base_dir / target).resolve(), target)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as exc:
+            raise where.error("name", f"cannot import module {target!r}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
+            raise where.error("name", f"importing {target!r} failed: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, attr):
+        names = [n for n in vars(module) if not n.startswith("_")]
+        raise where.error("name", f"{target!r} has no attribute {attr!r}{registry.suggest(attr, names)}")
+    obj = getattr(module, attr)
+    if inspect.isclass(obj):
+        try:
+            return obj(**config)
+        except Exception as exc:  # noqa: BLE001
+            raise where.error("name", f"constructing {attr}({_kwargs(config)}) failed: {type(exc).__name__}: {exc}") from None
+    if not callable(obj):
+        raise where.error("name", f"{name!r} is {_kind(obj)}, not a function or class")
+    if config:
+        raise where.error(
+            next(iter(config)), f"{attr} is a function, so it takes no parameters (got {', '.join(config)})"
+        )
+    return obj
+
+
+def _kwargs(config: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in config.items())
+
+
+def _import_file(where: _Where, path: Path, shown: str) -> Any:
+    if not path.is_file():
+        raise where.error("name", f"no such file {shown!r} (looked for {path})")
+    module_name = f"sched_custom_{abs(hash(str(path)))}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise where.error("name", f"cannot load {shown!r} as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001
+        del sys.modules[module_name]
+        line = ""
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == str(path):
+                line = f" (line {tb.tb_lineno})"
+            tb = tb.tb_next
+        raise where.error("name", f"importing {shown!r} failed{line}: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+# -- inline expressions --------------------------------------------------------------------------
+_EXPRESSION = re.compile(r"^\s*(?P<name>[A-Za-z_][\w./\\:-]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
+
+
+def _looks_like_expression(text: str) -> bool:
+    return all(_EXPRESSION.match(part) for part in _split(text, ";"))
+
+
+def parse_expression(text: str) -> list[dict[str, Any]]:
+    """Scheduler configs from ``'name(key=value, ...)'``; several may be joined with ``;``.
+
+    Values are read as YAML scalars and lists, so ``t_warmup=100ba``, ``alpha_f=0.1``,
+    ``milestones=[30ep, 60ep]`` and ``scale_warmup=true`` all work unquoted.
+    """
+    import yaml
+
+    configs = []
+    for part in _split(text, ";"):
+        match = _EXPRESSION.match(part)
+        if match is None:
+            raise SpecError(f"cannot read scheduler expression {part.strip()!r}; expected name(key=value, ...)")
+        config: dict[str, Any] = {"name": match.group("name")}
+        args = match.group("args")
+        for item in _split(args or "", ","):
+            if not item.strip():
+                continue
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip().isidentifier():
+                raise SpecError(f"in {part.strip()!r}: {item.strip()!r} is not key=value")
+            try:
+                config[key.strip()] = yaml.safe_load(value.strip()) if value.strip() else None
+            except yaml.YAMLError:
+                raise SpecError(f"in {part.strip()!r}: cannot read the value of {key.strip()!r}: {value.strip()!r}") from None
+        configs.append(config)
+    if not configs:
+        raise SpecError("the scheduler expression is empty")
+    return configs
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside brackets and quotes."""
+    parts, depth, quote, current = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()] if sep == ";" else parts
+
+
+# -- checks beyond validity ----------------------------------------------------------------------
+def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
+    """Resolve every scheduler at every SSR (raising :class:`SpecError` on a Composer error) and
+    return warnings: zero warmup, milestones inside the warmup, trainer replay differing."""
+    notes: list[str] = []
+    for ssr in ssrs or spec.ssrs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                p = plan(spec.run, ssr)
+            except (ScheduleError, TimeStringError) as exc:
+                raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
+        for w in caught:
+            first = str(w.message).splitlines()[0]
+            note = f"{first} ..." if "warmup duration is 0" in str(w.message) else first
+            if note not in notes:
+                notes.append(note)
+        for i, scheduler in enumerate(spec.run.schedulers):
+            if isinstance(scheduler, BuiltinScheduler) and hasattr(scheduler, "milestones") and hasattr(scheduler, "t_warmup"):
+                r = scheduler.resolve(p.shape, ssr)
+                inside = [str(m) for m in r.milestones if m.unit is r.t_warmup.unit and m.value < r.t_warmup.value]
+                note = (
+                    f"schedulers[{i}]: milestones {', '.join(inside)} fall inside the warmup (ends {r.t_warmup}); "
+                    "they take effect only once it ends"
+                )
+                if inside and note not in notes:
+                    notes.append(note)
+    notes.extend(replay_notes(spec.run))
+    return notes
+
+
+def replay_notes(run: Run) -> list[str]:
+    """Where the Trainer's replay departs from the formula, in words."""
+    if len(run.schedulers) < 2:
+        return []
+    last = _scheduler_name(run.schedulers[-1])
+    return [
+        f"{len(run.schedulers)} schedulers: the formula multiplies them, but Composer's Trainer gives each its own "
+        f"LambdaLR and only the last ({last}) sets the LR; use --as-trainer to see what the Trainer applies"
+    ]
+
+
+def _scheduler_name(scheduler: Any) -> str:
+    return getattr(scheduler, "__qualname__", None) or type(scheduler).__name__
+
+
+def with_ssrs(spec: Spec, ssrs: list[float] | tuple[float, ...]) -> Spec:
+    """The spec with the SSRs given on the command line (validated) instead of its own."""
+    if not ssrs:
+        return spec
+    return replace(spec, ssrs=_ssrs(_Where("command line"), list(ssrs)))

@@ -1,0 +1,191 @@
+"""Spec files and inline expressions: parsing, validation, and the messages users see."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sched_cli import registry
+from sched_cli.schedulers import (
+    CosineAnnealingWithWarmupScheduler,
+    LinearWithWarmupScheduler,
+    MultiStepWithWarmupScheduler,
+)
+from sched_cli.specs import Overrides, SpecError, check, load, load_file, parse_expression, with_ssrs
+from sched_cli.time import Time
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_yaml_spec_builds_the_run_it_describes(tmp_path):
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """
+        max_duration: 90ep
+        dataloader_len: 5005
+        batch_size: 256
+        lr: 0.1
+        ssr: [0.5, 1]
+        step_every: epoch
+        schedulers:
+          - name: multistep_with_warmup
+            t_warmup: 5ep
+            milestones: [30ep, 60ep, 80ep]
+            gamma: 0.1
+        """,
+    )
+    spec = load_file(path)
+    run = spec.run
+    assert run.max_duration == Time(90, "ep")
+    assert (run.dataloader_len, run.batch_size, run.seq_len, run.lr, run.step_every) == (5005, 256, 1, 0.1, "epoch")
+    assert spec.ssrs == (0.5, 1.0)
+    (scheduler,) = run.schedulers
+    assert isinstance(scheduler, MultiStepWithWarmupScheduler)
+    assert scheduler.milestones == ["30ep", "60ep", "80ep"] and scheduler.t_warmup == "5ep"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("s.json", json.dumps({"max_duration": "100ba", "scheduler": {"name": "cosine_with_warmup", "t_warmup": "10ba"}})),
+        ("s.toml", 'max_duration = "100ba"\n[scheduler]\nname = "cosine_with_warmup"\nt_warmup = "10ba"\n'),
+        ("s.yml", "max_duration: 100ba\nscheduler:\n  name: CosineAnnealingWithWarmupScheduler\n  t_warmup: 10ba\n"),
+    ],
+)
+def test_json_toml_and_single_scheduler_forms(tmp_path, name, text):
+    spec = load_file(write(tmp_path, name, text))
+    (scheduler,) = spec.run.schedulers
+    assert isinstance(scheduler, CosineAnnealingWithWarmupScheduler) and scheduler.t_warmup == "10ba"
+
+
+def test_every_alias_resolves_and_llm_foundry_names_are_there():
+    for name in ("cosine_with_warmup", "linear_decay_with_warmup", "constant_with_warmup"):
+        assert registry.lookup(name) is not None
+    assert registry.lookup("Linear-Decay-With-Warmup").cls is LinearWithWarmupScheduler
+    names = registry.all_names()
+    assert len(names) == len(set(n.lower() for n in names)), "an alias is registered twice"
+
+
+def test_yaml_number_without_dot_is_accepted_for_a_float(tmp_path):
+    # YAML 1.1 reads 1e-5 as text; users write it anyway.
+    spec = load_file(write(tmp_path, "s.yaml", "max_duration: 10ba\nlr: 1e-5\nscheduler: {name: cosine, alpha_f: 1e-3}\n"))
+    assert spec.run.lr == 1e-5 and spec.run.schedulers[0].alpha_f == 1e-3
+
+
+def test_overrides_win_over_the_file(tmp_path):
+    path = write(tmp_path, "s.yaml", "max_duration: 10ba\nbatch_size: 4\nscheduler: {name: linear}\n")
+    spec = load_file(path, Overrides(max_duration="3ep", dataloader_len=7, batch_size=2, lr=0.5, step_every="epoch"))
+    assert spec.run.max_duration == Time(3, "ep") and spec.run.dataloader_len == 7
+    assert (spec.run.batch_size, spec.run.lr, spec.run.step_every) == (2, 0.5, "epoch")
+
+
+def test_inline_expression():
+    configs = parse_expression("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1, scale_warmup=true)")
+    assert configs == [{"name": "cosine_with_warmup", "t_warmup": "100ba", "alpha_f": 0.1, "scale_warmup": True}]
+    assert parse_expression("multistep(milestones=[30ep, 60ep], gamma=0.5); linear")[0]["milestones"] == ["30ep", "60ep"]
+    spec = load("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)", Overrides(max_duration="1000ba", lr=0.2))
+    assert spec.source == "<inline>" and spec.run.lr == 0.2
+    assert spec.run.schedulers[0].alpha_f == 0.1
+
+
+def test_custom_scheduler_file_relative_to_the_spec(tmp_path):
+    (tmp_path / "lib").mkdir()
+    write(tmp_path, "lib/mine.py", "def half(state):\n    return 0.5\n\nclass Scaled:\n    def __init__(self, k):\n        self.k = k\n    def __call__(self, state, ssr=1.0):\n        return self.k\n")
+    spec = load_file(write(tmp_path, "s.yaml", "max_duration: 10ba\nschedulers:\n  - name: lib/mine.py:half\n  - name: lib/mine.py:Scaled\n    k: 0.25\n"))
+    half, scaled = spec.run.schedulers
+    assert half(None) == 0.5 and scaled(None) == 0.25
+
+
+def test_sample_specs_load_and_check():
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        spec = load_file(path)
+        notes = check(spec)
+        if path.stem == "stacked_schedulers":
+            assert len(notes) == 1 and "only the last" in notes[0]
+        else:
+            assert notes == [], (path, notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "is empty"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("max_duration: [1\n", "malformed YAML at line"),
+        ("schedulers: [{name: linear}]\n", "max_duration: is required"),
+        ("max_duraton: 10ba\nschedulers: [{name: linear}]\n", "did you mean 'max_duration'"),
+        ("max_duration: 10 batches\nschedulers: [{name: linear}]\n", "max_duration: invalid time string"),
+        ("max_duration: 1.5ba\nschedulers: [{name: linear}]\n", "not a whole number"),
+        ("max_duration: 10sec\nschedulers: [{name: linear}]\n", "wall-clock"),
+        ("max_duration: -5ba\nschedulers: [{name: linear}]\n", "max_duration"),
+        ("max_duration: 0.5dur\nschedulers: [{name: linear}]\n", "ep, ba, sp or tok"),
+        ("max_duration: 9ep\nschedulers: [{name: linear}]\n", "dataloader_len: is required"),
+        ("max_duration: 9ba\nschedulers: [{name: step, step_size: 2ep}]\n", "schedulers[0].step_size is in epochs"),
+        ("max_duration: 9ba\nbatch_size: 0\nschedulers: [{name: linear}]\n", "batch_size: 0 must be at least 1"),
+        ("max_duration: 9ba\nseq_len: 2.5\nschedulers: [{name: linear}]\n", "seq_len: expected a whole number"),
+        ("max_duration: 9ba\ndataloader_len: 1e30\nschedulers: [{name: linear}]\n", "dataloader_len"),
+        ("max_duration: 9ba\nlr: .nan\nschedulers: [{name: linear}]\n", "lr: nan is not a finite number"),
+        ("max_duration: 9ba\nssr: 0\nschedulers: [{name: linear}]\n", "ssr: 0 must be greater than 0"),
+        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmpu, t_warmup: 1ba}]\n", "did you mean 'cosine_with_warmup'"),
+        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup, t_warump: 1ba}]\n", "did you mean 't_warmup'"),
+        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup}]\n", "t_warmup: is required"),
+        ("max_duration: 9ba\nschedulers: [{name: step, step_size: 2ba, gamma: fast}]\n", "gamma: expected a number"),
+        ("max_duration: 9ba\nschedulers: [{name: step, step_size: [2ba]}]\n", "step_size: expected a time"),
+        ("max_duration: 9ba\nschedulers: [{name: multistep, milestones: 3ba}]\n", "milestones: expected a list"),
+        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 1ba, scale_warmup: 1}]\n", "true or false"),
+        ("max_duration: 9ba\nschedulers: [{name: nofile.py:f}]\n", "no such file 'nofile.py'"),
+        ("max_duration: 9ba\nschedulers: []\n", "non-empty list"),
+    ],
+)
+def test_bad_specs_say_where_and_what(tmp_path, text, expected):
+    path = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(SpecError) as info:
+        load_file(path)
+    message = str(info.value)
+    assert expected in message
+    assert str(path) in message
+
+
+def test_missing_file_and_unknown_extension(tmp_path):
+    with pytest.raises(SpecError, match="no such spec file"):
+        load(str(tmp_path / "missing.yaml"))
+    (tmp_path / "spec.txt").write_text("max_duration: 1ba")
+    with pytest.raises(SpecError, match="unknown spec format"):
+        load_file(tmp_path / "spec.txt")
+
+
+def test_composer_errors_surface_in_check(tmp_path):
+    path = write(tmp_path, "s.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 10ba, t_max: 50ba}]\n")
+    with pytest.raises(SpecError, match="t_max=50ba .* shorter than max_duration 100ba"):
+        check(load_file(path))
+
+
+def test_check_warns_about_zero_warmup_and_milestones_inside_warmup(tmp_path):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "max_duration: 100ba\nschedulers: [{name: multistep_with_warmup, t_warmup: 20ba, milestones: [10ba, 50ba]}]\n",
+    )
+    notes = check(load_file(path))
+    assert any("milestones 10ba fall inside the warmup" in n for n in notes)
+    zero = write(tmp_path, "z.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 0.001dur}]\n")
+    assert any("warmup duration is 0" in n for n in check(load_file(zero)))
+
+
+def test_ssr_from_the_command_line_is_validated(tmp_path):
+    spec = load("linear", Overrides(max_duration="10ba"))
+    assert with_ssrs(spec, [0.5, 2]).ssrs == (0.5, 2.0)
+    with pytest.raises(SpecError, match="must be greater than 0"):
+        with_ssrs(spec, [-1])
+    with pytest.raises(SpecError, match="scales max_duration 10ba to 0ba"):
+        check(with_ssrs(spec, [0.01]))
