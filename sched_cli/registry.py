@@ -50,6 +50,11 @@ class Entry:
     def summary(self) -> str:
         return (inspect.getdoc(self.cls) or "").splitlines()[0]
 
+    @property
+    def doc_text(self) -> str:
+        """The class docstring for a terminal: its LaTeX formula turned into plain text."""
+        return plain_math(inspect.getdoc(self.cls) or "")
+
 
 def _params(cls: type) -> list[Param]:
     params = []
@@ -119,3 +124,46 @@ def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
+
+
+_SYMBOLS = {
+    r"\alpha": "α",
+    r"\gamma": "γ",
+    r"\tau": "τ",
+    r"\rho": "ρ",
+    r"\kappa": "κ",
+    r"\sigma": "σ",
+    r"\pi": "π",
+    r"\eta": "η",
+    r"\cos": "cos",
+    r"\min": "min",
+    r"\times": "×",
+    r"\lfloor": "⌊",
+    r"\rfloor": "⌋",
+    r"\tfrac{1}{2}": "½",
+    r"\quad": "   ",
+    r"\textstyle": "",
+    r"\sum": "Σ",
+    r"\,": " ",
+    r"\left": "",
+    r"\right": "",
+    r"\\": "\n",
+    "&": "",
+}
+
+
+def plain_math(doc: str) -> str:
+    """Docstring text with its ``.. math::`` LaTeX turned into readable plain text."""
+    import re
+
+    text = doc.replace("``", "")
+    text = re.sub(r"\\text(?:style)?\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\frac\{([^}]*)\}\{([^}]*)\}", r"(\1) / (\2)", text)
+    text = re.sub(r"\\begin\{cases\}|\\end\{cases\}", "", text)
+    for tex, plain in _SYMBOLS.items():
+        text = text.replace(tex, plain)
+    text = re.sub(r"_\{([^}]*)\}", r"_\1", text)
+    text = re.sub(r"\^\s*\{([^}]*)\}", r"^(\1)", text)
+    text = text.replace(".. math::", "").replace(":math:", "").replace("`", "")
+    lines = [line.rstrip() for line in text.splitlines()]
+    return "\n".join(re.sub(r"(?<=\S) {2,}(?=\S)", "  ", line) for line in lines)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -97,9 +98,7 @@ class Run:
         object.__setattr__(self, "max_duration", md)
         object.__setattr__(self, "schedulers", tuple(self.schedulers))
         if md.unit not in COUNTED_UNITS:
-            raise SimulationError(
-                f"max_duration {md} must be in ep, ba, sp or tok, not {md.unit.value!r}"
-            )
+            raise SimulationError(f"max_duration {md} must be in ep, ba, sp or tok, not {md.unit.value!r}")
         if md.value <= 0:
             raise SimulationError(f"max_duration {md} must be positive")
         if not self.schedulers:
@@ -109,9 +108,7 @@ class Run:
         if self.dataloader_len is not None:
             _require_count("dataloader_len", self.dataloader_len)
         elif md.unit is TimeUnit.EPOCH:
-            raise SimulationError(
-                f"max_duration {md} is in epochs, so dataloader_len (batches per epoch) is required"
-            )
+            raise SimulationError(f"max_duration {md} is in epochs, so dataloader_len (batches per epoch) is required")
         if self.step_every not in ("batch", "epoch"):
             raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
         if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):

@@ -29,9 +29,10 @@ import numbers
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sched_cli import registry
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError
@@ -175,15 +176,15 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
     where = _Where(source)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            raise where.error(str(key), f"unknown key{registry.suggest(str(key), TOP_LEVEL_KEYS)}; "
-                              f"valid keys are {', '.join(TOP_LEVEL_KEYS)}")
+            raise where.error(
+                str(key),
+                f"unknown key{registry.suggest(str(key), TOP_LEVEL_KEYS)}; valid keys are {', '.join(TOP_LEVEL_KEYS)}",
+            )
     if "max_duration" not in data or data["max_duration"] is None:
         raise where.error("max_duration", "is required, e.g. max_duration: 90ep (units ep, ba, sp, tok)")
     max_duration = _time_value(where, "max_duration", data["max_duration"])
     if max_duration.unit not in COUNTED_UNITS or max_duration.value <= 0:
-        raise where.error(
-            "max_duration", f"{data['max_duration']!r} must be a positive number of ep, ba, sp or tok"
-        )
+        raise where.error("max_duration", f"{data['max_duration']!r} must be a positive number of ep, ba, sp or tok")
     dataloader_len = _count(where, "dataloader_len", data.get("dataloader_len"), required=False)
     batch_size = _count(where, "batch_size", data.get("batch_size", 1))
     seq_len = _count(where, "seq_len", data.get("seq_len", 1))
@@ -419,7 +420,9 @@ def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Pa
         try:
             return obj(**config)
         except Exception as exc:  # noqa: BLE001
-            raise where.error("name", f"constructing {attr}({_kwargs(config)}) failed: {type(exc).__name__}: {exc}") from None
+            raise where.error(
+                "name", f"constructing {attr}({_kwargs(config)}) failed: {type(exc).__name__}: {exc}"
+            ) from None
     if not callable(obj):
         raise where.error("name", f"{name!r} is {_kind(obj)}, not a function or class")
     if config:
@@ -490,7 +493,9 @@ def parse_expression(text: str) -> list[dict[str, Any]]:
             try:
                 config[key.strip()] = yaml.safe_load(value.strip()) if value.strip() else None
             except yaml.YAMLError:
-                raise SpecError(f"in {part.strip()!r}: cannot read the value of {key.strip()!r}: {value.strip()!r}") from None
+                raise SpecError(
+                    f"in {part.strip()!r}: cannot read the value of {key.strip()!r}: {value.strip()!r}"
+                ) from None
         configs.append(config)
     if not configs:
         raise SpecError("the scheduler expression is empty")
@@ -536,7 +541,11 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
             if note not in notes:
                 notes.append(note)
         for i, scheduler in enumerate(spec.run.schedulers):
-            if isinstance(scheduler, BuiltinScheduler) and hasattr(scheduler, "milestones") and hasattr(scheduler, "t_warmup"):
+            if (
+                isinstance(scheduler, BuiltinScheduler)
+                and hasattr(scheduler, "milestones")
+                and hasattr(scheduler, "t_warmup")
+            ):
                 r = scheduler.resolve(p.shape, ssr)
                 inside = [str(m) for m in r.milestones if m.unit is r.t_warmup.unit and m.value < r.t_warmup.value]
                 note = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 __all__ = ["TimeUnit", "Time", "Timestamp", "TimeStringError"]
 
@@ -60,9 +60,7 @@ class TimeStringError(ValueError, TypeError):
 
 
 # Composer tries the unit suffixes in the order of its enum; "sec" and "ep" never collide.
-_TIME_STRING = re.compile(
-    r"^(?P<value>.+?)(?P<unit>" + "|".join(u.value for u in TimeUnit) + r")$", re.IGNORECASE
-)
+_TIME_STRING = re.compile(r"^(?P<value>.+?)(?P<unit>" + "|".join(u.value for u in TimeUnit) + r")$", re.IGNORECASE)
 # Wall-clock strings such as "1h30m", "90s" (Composer reads them as seconds).
 _WALL_CLOCK = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 
@@ -91,8 +89,7 @@ class Time(Generic[TValue]):
             value = float(value)  # type: ignore[assignment]
         elif not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(
-                f"value {value!r} is of type {type(value).__name__}; "
-                f"unit {unit.value!r} requires an integer value"
+                f"value {value!r} is of type {type(value).__name__}; unit {unit.value!r} requires an integer value"
             )
         self._value: TValue = value
         self._unit = unit
@@ -368,9 +365,7 @@ class Timestamp:
         return Timestamp(**fields)
 
     def to_next_batch(self, samples: int = 0, tokens: int = 0) -> Timestamp:
-        return self.copy(
-            batch=self._batch + 1, sample=self._sample + samples, token=self._token + tokens
-        )
+        return self.copy(batch=self._batch + 1, sample=self._sample + samples, token=self._token + tokens)
 
     def to_next_epoch(self) -> Timestamp:
         return self.copy(epoch=self._epoch + 1)
@@ -420,4 +415,4 @@ class Timestamp:
         )
 
 
-TimeLike = Union[str, Time]
+TimeLike = str | Time

@@ -5,7 +5,8 @@ Factories are session-scoped so that Hypothesis tests can use them too (they hol
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

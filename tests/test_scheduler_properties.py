@@ -62,7 +62,7 @@ def times(draw, units=("ba", "ep", "sp", "tok", "dur"), at_least_run=False):
     return f"{draw(st.integers(0, high))}{unit}"
 
 
-def schedulers(time_strategy=times, t_max_strategy=None, t_mult=st.floats(-2.0, 3.0)):
+def schedulers(time_strategy=times, t_max_strategy=None, t_mult=st.floats(-2.0, 3.0)):  # noqa: B008
     """Any of the thirteen schedulers with random arguments."""
     t = time_strategy()
     t_max = t_max_strategy() if t_max_strategy is not None else st.one_of(time_strategy(), st.just("1dur"))
@@ -98,8 +98,14 @@ def warmup_schedulers(time_strategy=times, t_max=None, milestones=None):
 def run_shapes(draw):
     """(max_duration, dataloader_len, batch_size, seq_len), any unit, sometimes no epoch length."""
     unit = draw(st.sampled_from(["ep", "ba", "sp", "tok"]))
-    value = draw({"ep": st.integers(1, 8), "ba": st.integers(1, 400), "sp": st.integers(1, 5000),
-                  "tok": st.integers(1, 200_000)}[unit])
+    value = draw(
+        {
+            "ep": st.integers(1, 8),
+            "ba": st.integers(1, 400),
+            "sp": st.integers(1, 5000),
+            "tok": st.integers(1, 200_000),
+        }[unit]
+    )
     dataloader_len = draw(st.one_of(st.none(), st.integers(1, 60)))
     return Time(value, unit), dataloader_len, draw(st.integers(1, 64)), draw(st.integers(1, 256))
 
@@ -131,9 +137,7 @@ def test_vectorized_path_equals_scalar_path(scheduler, shape, ssr, batches):
     epoch = b // dataloader_len if dataloader_len else np.zeros_like(b)
     timeline = Timeline(epoch=epoch, batch=b, sample=b * batch_size, token=b * batch_size * seq_len)
 
-    vector, vector_error = _outcome(
-        lambda: scheduler.evaluate(timeline, RunShape(max_duration, dataloader_len), ssr)
-    )
+    vector, vector_error = _outcome(lambda: scheduler.evaluate(timeline, RunShape(max_duration, dataloader_len), ssr))
     scalars = [
         _outcome(lambda i=i: scheduler(State(max_duration, dataloader_len, timeline.timestamp(i)), ssr))
         for i in range(len(b))

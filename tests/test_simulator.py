@@ -366,9 +366,7 @@ def test_selection_points_more_than_batches_gives_every_batch(run_factory, rows)
     np.testing.assert_array_equal(out["batch"], np.arange(20))
 
 
-@pytest.mark.parametrize(
-    "selection", [None, Selection(every=2), Selection(every=9), Selection(points=17)], ids=repr
-)
+@pytest.mark.parametrize("selection", [None, Selection(every=2), Selection(every=9), Selection(points=17)], ids=repr)
 @pytest.mark.parametrize("mode", ["formula", "trainer"])
 def test_chunked_streaming_gives_the_same_rows(run_factory, selection, mode):
     run = run_factory(
@@ -472,8 +470,12 @@ SCHEDULER_SETS = [
 def test_formula_mode_agrees_with_the_scalar_library(
     schedulers, unit, dataloader_len, batch_size, seq_len, ssr, step_every
 ):
-    per_epoch = {"ep": 1, "ba": dataloader_len, "sp": dataloader_len * batch_size,
-                 "tok": dataloader_len * batch_size * seq_len}[unit]
+    per_epoch = {
+        "ep": 1,
+        "ba": dataloader_len,
+        "sp": dataloader_len * batch_size,
+        "tok": dataloader_len * batch_size * seq_len,
+    }[unit]
     max_duration = Time(6 * per_epoch, unit)  # six epochs' worth in every unit
     scaled = int(6 * per_epoch * ssr)  # the Trainer's int(value * ssr)
     per_batch = {"ep": None, "ba": 1, "sp": batch_size, "tok": batch_size * seq_len}[unit]
@@ -484,9 +486,11 @@ def test_formula_mode_agrees_with_the_scalar_library(
         for k in range(batches):
             if step_every == "epoch":
                 k = k // dataloader_len * dataloader_len  # evaluated at the start of the epoch
-            state = State(Time(scaled, unit), dataloader_len, Timestamp(
-                epoch=k // dataloader_len, batch=k, sample=k * batch_size, token=k * batch_size * seq_len
-            ))
+            state = State(
+                Time(scaled, unit),
+                dataloader_len,
+                Timestamp(epoch=k // dataloader_len, batch=k, sample=k * batch_size, token=k * batch_size * seq_len),
+            )
             alpha = 1.0
             for scheduler in schedulers:
                 alpha *= call_scheduler(scheduler, state, ssr)

@@ -57,7 +57,10 @@ def test_yaml_spec_builds_the_run_it_describes(tmp_path):
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("s.json", json.dumps({"max_duration": "100ba", "scheduler": {"name": "cosine_with_warmup", "t_warmup": "10ba"}})),
+        (
+            "s.json",
+            json.dumps({"max_duration": "100ba", "scheduler": {"name": "cosine_with_warmup", "t_warmup": "10ba"}}),
+        ),
         ("s.toml", 'max_duration = "100ba"\n[scheduler]\nname = "cosine_with_warmup"\nt_warmup = "10ba"\n'),
         ("s.yml", "max_duration: 100ba\nscheduler:\n  name: CosineAnnealingWithWarmupScheduler\n  t_warmup: 10ba\n"),
     ],
@@ -78,7 +81,9 @@ def test_every_alias_resolves_and_llm_foundry_names_are_there():
 
 def test_yaml_number_without_dot_is_accepted_for_a_float(tmp_path):
     # YAML 1.1 reads 1e-5 as text; users write it anyway.
-    spec = load_file(write(tmp_path, "s.yaml", "max_duration: 10ba\nlr: 1e-5\nscheduler: {name: cosine, alpha_f: 1e-3}\n"))
+    spec = load_file(
+        write(tmp_path, "s.yaml", "max_duration: 10ba\nlr: 1e-5\nscheduler: {name: cosine, alpha_f: 1e-3}\n")
+    )
     assert spec.run.lr == 1e-5 and spec.run.schedulers[0].alpha_f == 1e-3
 
 
@@ -92,7 +97,10 @@ def test_overrides_win_over_the_file(tmp_path):
 def test_inline_expression():
     configs = parse_expression("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1, scale_warmup=true)")
     assert configs == [{"name": "cosine_with_warmup", "t_warmup": "100ba", "alpha_f": 0.1, "scale_warmup": True}]
-    assert parse_expression("multistep(milestones=[30ep, 60ep], gamma=0.5); linear")[0]["milestones"] == ["30ep", "60ep"]
+    assert parse_expression("multistep(milestones=[30ep, 60ep], gamma=0.5); linear")[0]["milestones"] == [
+        "30ep",
+        "60ep",
+    ]
     spec = load("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)", Overrides(max_duration="1000ba", lr=0.2))
     assert spec.source == "<inline>" and spec.run.lr == 0.2
     assert spec.run.schedulers[0].alpha_f == 0.1
@@ -100,8 +108,20 @@ def test_inline_expression():
 
 def test_custom_scheduler_file_relative_to_the_spec(tmp_path):
     (tmp_path / "lib").mkdir()
-    write(tmp_path, "lib/mine.py", "def half(state):\n    return 0.5\n\nclass Scaled:\n    def __init__(self, k):\n        self.k = k\n    def __call__(self, state, ssr=1.0):\n        return self.k\n")
-    spec = load_file(write(tmp_path, "s.yaml", "max_duration: 10ba\nschedulers:\n  - name: lib/mine.py:half\n  - name: lib/mine.py:Scaled\n    k: 0.25\n"))
+    write(
+        tmp_path,
+        "lib/mine.py",
+        "def half(state):\n    return 0.5\n\n"
+        "class Scaled:\n    def __init__(self, k):\n        self.k = k\n"
+        "    def __call__(self, state, ssr=1.0):\n        return self.k\n",
+    )
+    spec = load_file(
+        write(
+            tmp_path,
+            "s.yaml",
+            "max_duration: 10ba\nschedulers:\n  - name: lib/mine.py:half\n  - name: lib/mine.py:Scaled\n    k: 0.25\n",
+        )
+    )
     half, scaled = spec.run.schedulers
     assert half(None) == 0.5 and scaled(None) == 0.25
 
@@ -136,13 +156,19 @@ def test_sample_specs_load_and_check():
         ("max_duration: 9ba\ndataloader_len: 1e30\nschedulers: [{name: linear}]\n", "dataloader_len"),
         ("max_duration: 9ba\nlr: .nan\nschedulers: [{name: linear}]\n", "lr: nan is not a finite number"),
         ("max_duration: 9ba\nssr: 0\nschedulers: [{name: linear}]\n", "ssr: 0 must be greater than 0"),
-        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmpu, t_warmup: 1ba}]\n", "did you mean 'cosine_with_warmup'"),
+        (
+            "max_duration: 9ba\nschedulers: [{name: cosine_with_warmpu, t_warmup: 1ba}]\n",
+            "did you mean 'cosine_with_warmup'",
+        ),
         ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup, t_warump: 1ba}]\n", "did you mean 't_warmup'"),
         ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup}]\n", "t_warmup: is required"),
         ("max_duration: 9ba\nschedulers: [{name: step, step_size: 2ba, gamma: fast}]\n", "gamma: expected a number"),
         ("max_duration: 9ba\nschedulers: [{name: step, step_size: [2ba]}]\n", "step_size: expected a time"),
         ("max_duration: 9ba\nschedulers: [{name: multistep, milestones: 3ba}]\n", "milestones: expected a list"),
-        ("max_duration: 9ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 1ba, scale_warmup: 1}]\n", "true or false"),
+        (
+            "max_duration: 9ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 1ba, scale_warmup: 1}]\n",
+            "true or false",
+        ),
         ("max_duration: 9ba\nschedulers: [{name: nofile.py:f}]\n", "no such file 'nofile.py'"),
         ("max_duration: 9ba\nschedulers: []\n", "non-empty list"),
     ],
@@ -165,7 +191,11 @@ def test_missing_file_and_unknown_extension(tmp_path):
 
 
 def test_composer_errors_surface_in_check(tmp_path):
-    path = write(tmp_path, "s.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 10ba, t_max: 50ba}]\n")
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 10ba, t_max: 50ba}]\n",
+    )
     with pytest.raises(SpecError, match="t_max=50ba .* shorter than max_duration 100ba"):
         check(load_file(path))
 
@@ -178,7 +208,9 @@ def test_check_warns_about_zero_warmup_and_milestones_inside_warmup(tmp_path):
     )
     notes = check(load_file(path))
     assert any("milestones 10ba fall inside the warmup" in n for n in notes)
-    zero = write(tmp_path, "z.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 0.001dur}]\n")
+    zero = write(
+        tmp_path, "z.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 0.001dur}]\n"
+    )
     assert any("warmup duration is 0" in n for n in check(load_file(zero)))
 
 

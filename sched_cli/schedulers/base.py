@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,7 +30,7 @@ __all__ = [
     "takes_ssr",
 ]
 
-TimeArg = Union[str, Time]
+TimeArg = str | Time
 
 ZERO_WARMUP_WARNING = (
     "The warmup duration is 0. If you specified warmup as a fraction of total\n"
@@ -142,7 +143,9 @@ def takes_ssr(scheduler: Callable[..., Any]) -> bool:
         return True
 
 
-def call_scheduler(scheduler: Callable[..., Any], state: Any, ssr: float = 1.0, *, ssr_aware: bool | None = None) -> Any:
+def call_scheduler(
+    scheduler: Callable[..., Any], state: Any, ssr: float = 1.0, *, ssr_aware: bool | None = None
+) -> Any:
     """Call any scheduler the way Composer's Trainer does.
 
     A scheduler that takes only ``state`` is called without ``ssr``, which is an error unless

@@ -494,7 +494,8 @@ class LinearWithWarmupScheduler(_WarmupScheduler):
 class ConstantWithWarmupScheduler(LinearWithWarmupScheduler):
     r"""Linear warmup to ``alpha``, then holds ``alpha``.
 
-    .. math:: \alpha(t) = \begin{cases} \alpha \, t / t_{warmup}, & t < t_{warmup} \\ \alpha, & \text{otherwise} \end{cases}
+    .. math:: \alpha(t) = \begin{cases} \alpha \, t / t_{warmup}, & t < t_{warmup} \\
+        \alpha, & \text{otherwise} \end{cases}
 
     Composer builds it as a :class:`LinearWithWarmupScheduler` from ``alpha`` to ``alpha``, so it
     holds ``alpha`` after ``t_max`` too (its documentation says 1.0; the code says ``alpha``).
@@ -599,9 +600,7 @@ def _convert_milestones(owner: BuiltinScheduler, shape: RunShape, ssr: float) ->
     milestones = owner.milestones  # type: ignore[attr-defined]
     if isinstance(milestones, (str, Time)) or not hasattr(milestones, "__iter__"):
         raise ScheduleError(f"{owner.name}: milestones must be a list of times, not {milestones!r}")
-    return [
-        convert_time(m, shape, ssr, owner=owner.name, param=f"milestones[{i}]") for i, m in enumerate(milestones)
-    ]
+    return [convert_time(m, shape, ssr, owner=owner.name, param=f"milestones[{i}]") for i, m in enumerate(milestones)]
 
 
 def _powers(gamma: float, count: int) -> np.ndarray:

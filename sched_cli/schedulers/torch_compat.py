@@ -5,7 +5,8 @@ torch is imported inside the function only: the rest of ``sched_cli`` works with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sched_cli.schedulers.base import call_scheduler, takes_ssr
 
@@ -33,9 +34,7 @@ def compile_composer_scheduler(
     try:
         from torch.optim.lr_scheduler import LambdaLR
     except ImportError as exc:  # pragma: no cover - exercised only without torch
-        raise ImportError(
-            "compile_composer_scheduler needs PyTorch: pip install 'sched-cli[torch]'"
-        ) from exc
+        raise ImportError("compile_composer_scheduler needs PyTorch: pip install 'sched-cli[torch]'") from exc
 
     if optimizer is None:
         optimizers = list(getattr(state, "optimizers", None) or [])

@@ -1,0 +1,691 @@
+"""The ``sched`` command line: specs in; tables, plots, CSV and JSON out.
+
+Commands parse options and call into the library; they do not compute. Heavy modules (numpy,
+matplotlib, torch) are imported inside the commands that need them, so ``sched --help`` starts
+fast.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sched_cli.specs import Overrides, Spec
+
+__all__ = ["app", "main"]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+#: Above this many rows, export asks for --every or --points instead of listing every batch.
+MAX_EXPORT_ROWS = 50_000_000
+#: Points per curve in plots (breakpoints are always added).
+PLOT_POINTS = 2000
+
+app = typer.Typer(
+    name="sched",
+    help=(
+        "Preview and export Composer-style learning-rate schedules, exactly as Composer 0.32 computes them.\n\n"
+        "Example:  sched plot sample_specs/gpt_llm_foundry.yaml --ssr 0.5 --ssr 1"
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _Options:
+    quiet = False
+    verbose = False
+    debug = False
+
+
+class XUnit(str, enum.Enum):
+    ep = "ep"
+    ba = "ba"
+    sp = "sp"
+    tok = "tok"
+    dur = "dur"
+
+
+class YAxis(str, enum.Enum):
+    multiplier = "multiplier"
+    lr = "lr"
+
+
+class Format(str, enum.Enum):
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class StepEvery(str, enum.Enum):
+    batch = "batch"
+    epoch = "epoch"
+
+
+# -- shared options ---------------------------------------------------------------------------------
+SpecArg = typer.Argument(
+    ...,
+    metavar="SPEC",
+    help="A spec file (.yaml/.json/.toml) or an inline scheduler, e.g. 'cosine_with_warmup(t_warmup=100ba)'.",
+)
+SsrOpt = typer.Option(None, "--ssr", help="Scale schedule ratio; repeat for several. Default: the spec's, else 1.")
+MaxDurationOpt = typer.Option(
+    None, "--max-duration", help="Run length, e.g. 90ep, 10000ba, 1e9tok (overrides the spec)."
+)
+DataloaderLenOpt = typer.Option(None, "--dataloader-len", help="Batches per epoch (overrides the spec).")
+BatchSizeOpt = typer.Option(None, "--batch-size", help="Samples per batch (overrides the spec).")
+SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
+LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
+StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (overrides the spec).")
+AsTrainerOpt = typer.Option(
+    False,
+    "--as-trainer",
+    help="Show what Composer's Trainer applies (one-batch lag; only the last scheduler in force).",
+)
+
+
+def _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every) -> Overrides:
+    from sched_cli.specs import Overrides
+
+    return Overrides(
+        max_duration=max_duration,
+        dataloader_len=dataloader_len,
+        batch_size=batch_size,
+        seq_len=seq_len,
+        lr=lr,
+        step_every=step_every.value if step_every is not None else None,
+    )
+
+
+def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
+    from sched_cli.specs import check, load, with_ssrs
+
+    spec = with_ssrs(load(arg, overrides), ssrs or [])
+    for note in check(spec):
+        _note(note)
+    return spec
+
+
+# -- output helpers ---------------------------------------------------------------------------------
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        # In a pipe or file there is no screen to fit: do not wrap tables at 80 columns.
+        console = Console(highlight=False, width=200)
+    return console
+
+
+def _note(message: str) -> None:
+    if not _Options.quiet:
+        _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+
+
+def _info(message: str) -> None:
+    if _Options.verbose:
+        _stderr_console().print(f"[dim]{message}[/]", soft_wrap=True)
+
+
+class UserError(Exception):
+    """A problem with what the user typed: reported in one line, exit code 2."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C)."""
+    from sched_cli.render.writers import OutputError
+    from sched_cli.schedulers.base import ScheduleError
+    from sched_cli.specs import SpecError
+    from sched_cli.time import TimeStringError
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        _stderr_console().print("[red]sched: interrupted[/]")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError) as exc:
+        if _Options.debug:
+            raise
+        message = str(exc).replace("\n", " ")
+        _stderr_console().print(f"[red]sched: error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _progress(total: int, label: str, enabled: bool):
+    """A progress callback (and its context) for long per-call evaluations, on a terminal only."""
+    if not enabled or _Options.quiet or not sys.stderr.isatty():
+        return _nullcontext(None)
+    from rich.progress import Progress
+
+    @contextmanager
+    def bar():
+        with Progress(transient=True, console=_stderr_console()) as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda done: progress.update(task, completed=done)
+
+    return bar()
+
+
+@contextmanager
+def _nullcontext(value):
+    yield value
+
+
+def _custom(spec: Spec) -> bool:
+    from sched_cli.schedulers.base import BuiltinScheduler
+
+    return any(not isinstance(s, BuiltinScheduler) for s in spec.run.schedulers)
+
+
+# -- global options ---------------------------------------------------------------------------------
+def _version(value: bool) -> None:
+    if value:
+        from sched_cli import __version__
+
+        typer.echo(f"sched {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no notes or warnings, only results and errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print what sched is doing."),
+    debug: bool = typer.Option(False, "--debug", help="Show a Python traceback on errors."),
+) -> None:
+    """Preview and export Composer-style learning-rate schedules."""
+    _Options.quiet, _Options.verbose, _Options.debug = quiet, verbose, debug
+
+
+# -- plot -----------------------------------------------------------------------------------------
+@app.command()
+def plot(
+    spec: str = SpecArg,
+    ssr: list[float] | None = SsrOpt,
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write a .png, .svg or .pdf instead of plotting in the terminal."
+    ),
+    x: XUnit | None = typer.Option(None, "--x", help="X axis unit. Default: the unit of max_duration."),
+    y: YAxis | None = typer.Option(
+        None, "--y", help="Y axis: the multiplier, or the LR (needs a base LR). Default: lr if known."
+    ),
+    log: bool = typer.Option(False, "--log", help="Logarithmic Y axis."),
+    as_trainer: bool = AsTrainerOpt,
+    points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
+    width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width (default: the terminal's)."),
+    height: int = typer.Option(24, "--height", min=10, help="Terminal plot height in lines."),
+    max_duration: str | None = MaxDurationOpt,
+    dataloader_len: int | None = DataloaderLenOpt,
+    batch_size: int | None = BatchSizeOpt,
+    seq_len: int | None = SeqLenOpt,
+    lr: float | None = LrOpt,
+    step_every: StepEvery | None = StepEveryOpt,
+) -> None:
+    """Plot a schedule, one curve per SSR, in the terminal or to an image file.
+
+    Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
+    """
+    with _user_errors():
+        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
+        _draw(chart, output, width, height)
+
+
+def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
+    if output is not None:
+        from sched_cli.render.figure import save_figure
+
+        if output.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise UserError(f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg or .pdf")
+        _check_output_dir(output)
+        save_figure(chart, output)
+        _info(f"wrote {output}")
+        return
+    from sched_cli.render.terminal import render_terminal
+
+    console = _stdout_console()
+    text = render_terminal(chart, width=width or min(console.width, 140), height=height, color=console.is_terminal)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _chart(specs, x, y, log, as_trainer, points, by_fraction):
+    """Curves for each spec and SSR, ready for a renderer."""
+    import numpy as np
+
+    from sched_cli.render import Chart, Curve
+    from sched_cli.simulator import Selection, collect, plan, simulate
+
+    mode = "trainer" if as_trainer else "formula"
+    if y is YAxis.lr and any(s.run.lr is None for s in specs):
+        raise UserError("--y lr needs a base LR: set lr in the spec or pass --lr")
+    y_axis = y or (YAxis.lr if all(s.run.lr is not None for s in specs) else YAxis.multiplier)
+    unit = (x or (XUnit.dur if by_fraction else XUnit(specs[0].run.max_duration.unit.value))).value
+    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
+        raise UserError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    curves = []
+    for s in specs:
+        for ssr in s.ssrs:
+            p = plan(s.run, ssr)
+            with _progress(p.batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
+                rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=progress))
+            xs = _x_values(rows, unit, s.run, p.batches)
+            ys = rows[y_axis.value]
+            marks = []
+            for bp, batch in p.breakpoints:
+                marks.append((float(_x_values(_row_at(s.run, batch), unit, s.run, p.batches)[0]), bp.label))
+            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
+            curves.append(Curve(label=label, x=np.asarray(xs, dtype=float), y=np.asarray(ys, dtype=float), marks=marks))
+    names = {
+        "ep": "epochs (ep)",
+        "ba": "batches (ba)",
+        "sp": "samples (sp)",
+        "tok": "tokens (tok)",
+        "dur": "fraction of run (dur)",
+    }
+    title = specs[0].label if len(specs) == 1 else "comparison"
+    if as_trainer:
+        title += " (as the Trainer applies it)"
+    return Chart(
+        curves=curves,
+        x_label=names[unit],
+        y_label="learning rate" if y_axis is YAxis.lr else "LR multiplier",
+        title=title,
+        log_y=log,
+    )
+
+
+def _row_at(run, batch: int):
+    from sched_cli.simulator import Timeline
+
+    t = Timeline.at_batch_starts(run, [batch])
+    return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
+
+
+def _x_values(rows, unit: str, run, batches: int):
+    if unit == "ba":
+        return rows["batch"]
+    if unit == "sp":
+        return rows["sample"]
+    if unit == "tok":
+        return rows["token"]
+    if unit == "ep":
+        return rows["batch"] / run.dataloader_len
+    return rows["batch"] / batches
+
+
+# -- export ---------------------------------------------------------------------------------------
+@app.command()
+def export(
+    spec: str = SpecArg,
+    ssr: list[float] | None = SsrOpt,
+    fmt: Format | None = typer.Option(
+        None, "--format", "-f", help="csv, json or jsonl. Default: from -o's extension, else csv."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Output file (written whole or not at all). Default: standard output."
+    ),
+    as_trainer: bool = AsTrainerOpt,
+    every: int | None = typer.Option(None, "--every", min=1, help="Only every N-th batch (plus breakpoints)."),
+    points: int | None = typer.Option(
+        None, "--points", min=2, help="Only N points spread over the run (plus breakpoints)."
+    ),
+    max_duration: str | None = MaxDurationOpt,
+    dataloader_len: int | None = DataloaderLenOpt,
+    batch_size: int | None = BatchSizeOpt,
+    seq_len: int | None = SeqLenOpt,
+    lr: float | None = LrOpt,
+    step_every: StepEvery | None = StepEveryOpt,
+) -> None:
+    """Export the multiplier (and LR) of every batch as CSV, JSON or JSON Lines.
+
+    Example:  sched export sample_specs/bert_base.yaml --ssr 0.5 -o bert.csv
+    """
+    with _user_errors():
+        from sched_cli.render.writers import format_for_path
+
+        if every is not None and points is not None:
+            raise UserError("--every and --points cannot be used together: choose one")
+        if fmt is None and output is not None:
+            guessed = format_for_path(output)
+            if guessed is None:
+                raise UserError(
+                    f"-o {output}: cannot tell the format from {output.suffix or 'a name without extension'!r}; "
+                    "use .csv, .json or .jsonl, or pass --format"
+                )
+            fmt_name = guessed
+        else:
+            fmt_name = (fmt or Format.csv).value
+        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        _export(loaded, fmt_name, output, as_trainer, every, points)
+
+
+def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points) -> None:
+    import itertools
+
+    from sched_cli import __version__
+    from sched_cli.render.writers import atomic_output, write_rows
+    from sched_cli.simulator import COLUMNS, Selection, plan, simulate
+
+    selection = Selection(every=every, points=points)
+    mode = "trainer" if as_trainer else "formula"
+    plans = [plan(spec.run, ssr) for ssr in spec.ssrs]
+    total = sum(selection.count(p.batches) for p in plans)
+    if selection.is_all and total > MAX_EXPORT_ROWS:
+        raise UserError(
+            f"the run has {total:,} batches{' over all SSRs' if len(plans) > 1 else ''}, too many to list one by one "
+            f"(the limit is {MAX_EXPORT_ROWS:,}); pass --every N or --points N "
+            f"(e.g. --points 10000)"
+        )
+    columns = list(COLUMNS) + (["lr"] if spec.run.lr is not None else [])
+    meta = {
+        "sched_version": __version__,
+        "source": spec.source,
+        "mode": mode,
+        "max_duration": str(spec.run.max_duration),
+        "scaled_max_duration": {f"{p.ssr:g}": str(p.max_duration) for p in plans},
+        "batches": {f"{p.ssr:g}": p.batches for p in plans},
+        "dataloader_len": spec.run.dataloader_len,
+        "batch_size": spec.run.batch_size,
+        "seq_len": spec.run.seq_len,
+        "step_every": spec.run.step_every,
+        "lr": spec.run.lr,
+        "ssrs": list(spec.ssrs),
+        "schedulers": [_describe_scheduler(s) for s in spec.run.schedulers],
+        "columns": columns,
+    }
+    with _progress(sum(p.batches for p in plans), "simulating", _custom(spec)) as progress:
+        chunks = itertools.chain.from_iterable(
+            simulate(spec.run, p.ssr, mode=mode, selection=selection, progress=progress) for p in plans
+        )
+        if output is None:
+            write_rows(chunks, fmt, sys.stdout, columns, meta)
+            sys.stdout.flush()
+        else:
+            _check_output_dir(output)
+            with atomic_output(output) as stream:
+                rows = write_rows(chunks, fmt, stream, columns, meta)
+            _info(f"wrote {rows:,} rows to {output}")
+
+
+def _describe_scheduler(scheduler: Any) -> str:
+    from sched_cli.schedulers.base import BuiltinScheduler
+
+    if isinstance(scheduler, BuiltinScheduler):
+        return repr(scheduler)
+    return getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+
+
+def _check_output_dir(output: Path) -> None:
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise UserError(f"-o {output}: is a directory; give a file name")
+    if not parent.is_dir():
+        raise UserError(f"-o {output}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"-o {output}: directory {str(parent)!r} is not writable")
+
+
+# -- compare --------------------------------------------------------------------------------------
+@app.command()
+def compare(
+    specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
+    ssr: list[float] | None = SsrOpt,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the overlay plot to a .png, .svg or .pdf."),
+    x: XUnit = typer.Option(XUnit.dur, "--x", help="X axis: dur (fraction of each run) or an absolute unit."),
+    y: YAxis | None = typer.Option(None, "--y", help="Y axis: multiplier, or lr (needs a base LR)."),
+    log: bool = typer.Option(False, "--log", help="Logarithmic Y axis."),
+    as_trainer: bool = AsTrainerOpt,
+    no_plot: bool = typer.Option(False, "--no-plot", help="Print only the summary table."),
+    width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
+    height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
+    max_duration: str | None = MaxDurationOpt,
+    dataloader_len: int | None = DataloaderLenOpt,
+    batch_size: int | None = BatchSizeOpt,
+    seq_len: int | None = SeqLenOpt,
+    lr: float | None = LrOpt,
+    step_every: StepEvery | None = StepEveryOpt,
+) -> None:
+    """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
+
+    Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
+    """
+    with _user_errors():
+        overrides = _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every)
+        loaded = [_load(s, overrides, ssr) for s in specs]
+        _summary_table(loaded, as_trainer)
+        if not no_plot or output is not None:
+            chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
+            _draw(chart, output, width, height)
+
+
+def _summary_table(specs, as_trainer: bool) -> None:
+    from rich.table import Table
+
+    from sched_cli.summary import summarize
+
+    table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
+    for name, justify in [
+        ("spec", "left"),
+        ("ssr", "right"),
+        ("max_duration", "right"),
+        ("batches", "right"),
+        ("warmup end", "right"),
+        ("final", "right"),
+        ("mean", "right"),
+        ("below half peak at", "right"),
+    ]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for s in specs:
+        for ssr in s.ssrs:
+            with _progress(0, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
+                sm = summarize(s.run, ssr, "trainer" if as_trainer else "formula", progress)
+            table.add_row(
+                s.label,
+                f"{ssr:g}",
+                str(sm.max_duration),
+                f"{sm.batches:,}",
+                "-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba",
+                f"{sm.final:.6g}",
+                ("" if sm.exact else "≈") + f"{sm.mean:.6g}",
+                "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
+            )
+    _stdout_console().print(table)
+
+
+# -- table ----------------------------------------------------------------------------------------
+@app.command()
+def table(
+    spec: str = SpecArg,
+    at: list[str] | None = typer.Option(
+        None, "--at", help="A time to show, e.g. 500ba, 0.5dur, 3ep; repeat. Default: breakpoints and 10 even points."
+    ),
+    ssr: list[float] | None = SsrOpt,
+    as_trainer: bool = AsTrainerOpt,
+    max_duration: str | None = MaxDurationOpt,
+    dataloader_len: int | None = DataloaderLenOpt,
+    batch_size: int | None = BatchSizeOpt,
+    seq_len: int | None = SeqLenOpt,
+    lr: float | None = LrOpt,
+    step_every: StepEvery | None = StepEveryOpt,
+) -> None:
+    """Print the multiplier (and LR) at chosen times of the run.
+
+    Example:  sched table sample_specs/bert_base.yaml --at 0ba --at 10000ba --at 0.5dur
+    """
+    with _user_errors():
+        from rich.table import Table
+
+        from sched_cli.simulator import Selection, collect, plan, simulate
+
+        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        out = Table(title=loaded.label, title_justify="left")
+        columns = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"]
+        if loaded.run.lr is not None:
+            columns.append("lr")
+        for c in columns:
+            out.add_column(c, justify="left" if c == "time" else "right")
+        for value in loaded.ssrs:
+            p = plan(loaded.run, value)
+            wanted = _times_to_batches(at, p) if at else _default_batches(p)
+            batches = sorted({b for b, _ in wanted})
+            mode = "trainer" if as_trainer else "formula"
+            rows = collect(simulate(loaded.run, value, mode=mode, selection=Selection(batches=tuple(batches))))
+            index = {int(b): i for i, b in enumerate(rows["batch"])}
+            for batch, label in wanted:
+                i = index[batch]
+                cells = [
+                    f"{value:g}",
+                    label,
+                    f"{batch:,}",
+                    f"{int(rows['epoch'][i]):,}",
+                    f"{int(rows['sample'][i]):,}",
+                    f"{int(rows['token'][i]):,}",
+                    f"{rows['multiplier'][i]:.6g}",
+                ]
+                if loaded.run.lr is not None:
+                    cells.append(f"{rows['lr'][i]:.6g}")
+                out.add_row(*cells)
+        _stdout_console().print(out)
+
+
+def _times_to_batches(times: list[str], p) -> list[tuple[int, str]]:
+    from sched_cli.simulator import first_batch_at
+    from sched_cli.time import Time, TimeStringError
+
+    out = []
+    for text in times:
+        try:
+            time = Time.from_timestring(text.strip())
+        except TimeStringError as exc:
+            raise UserError(f"--at {text!r}: {exc}") from None
+        batch = first_batch_at(p, time)
+        if batch is None:
+            raise UserError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
+        if not 0 <= batch < p.batches:
+            raise UserError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {p.batches - 1:,})")
+        out.append((batch, text.strip()))
+    return out
+
+
+def _default_batches(p) -> list[tuple[int, str]]:
+    import numpy as np
+
+    chosen = {
+        int(b): f"{b / p.batches:.0%} of run"
+        for b in np.unique(np.round(np.linspace(0, p.batches - 1, 11)).astype(int))
+    }
+    for bp, batch in p.breakpoints[:40]:
+        chosen[batch] = f"{bp.label} ({bp.time})"
+    return sorted(chosen.items())
+
+
+# -- list / describe ------------------------------------------------------------------------------
+@app.command("list")
+def list_() -> None:
+    """List every built-in scheduler with its aliases.
+
+    Example:  sched list
+    """
+    from rich.table import Table
+
+    from sched_cli.registry import ENTRIES
+
+    out = Table(title="built-in schedulers (use any name in a spec's `name:`)", title_justify="left")
+    out.add_column("scheduler")
+    out.add_column("aliases")
+    out.add_column("parameters (default)")
+    for entry in ENTRIES:
+        params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in entry.params)
+        out.add_row(entry.name, ", ".join(entry.aliases), params)
+    _stdout_console().print(out)
+
+
+@app.command()
+def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.g. cosine_with_warmup.")) -> None:
+    """Show a scheduler's formula, parameters and defaults.
+
+    Example:  sched describe cosine_with_warmup
+    """
+    with _user_errors():
+        from sched_cli.registry import all_names, lookup, suggest
+
+        entry = lookup(name)
+        if entry is None:
+            raise UserError(f"unknown scheduler {name!r}{suggest(name, all_names())}; run `sched list` for every name")
+        from rich.table import Table
+
+        console = _stdout_console()
+        console.print(f"[bold]{entry.name}[/]  (aliases: {', '.join(entry.aliases)})")
+        console.print(entry.doc_text, markup=False, highlight=False)
+        params = Table(title="parameters", title_justify="left")
+        for column in ("name", "kind", "default"):
+            params.add_column(column)
+        for p in entry.params:
+            params.add_row(p.name, p.kind, "(required)" if p.required else repr(p.default))
+        console.print(params)
+
+
+# -- validate -------------------------------------------------------------------------------------
+@app.command()
+def validate(
+    spec: str = SpecArg,
+    ssr: list[float] | None = SsrOpt,
+    max_duration: str | None = MaxDurationOpt,
+    dataloader_len: int | None = DataloaderLenOpt,
+    batch_size: int | None = BatchSizeOpt,
+    seq_len: int | None = SeqLenOpt,
+    lr: float | None = LrOpt,
+    step_every: StepEvery | None = StepEveryOpt,
+) -> None:
+    """Check a spec without producing output: errors exit 2, warnings are printed.
+
+    Example:  sched validate sample_specs/stacked_schedulers.yaml
+    """
+    with _user_errors():
+        from sched_cli.specs import check, load, with_ssrs
+
+        loaded = with_ssrs(
+            load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every)), ssr or []
+        )
+        notes = check(loaded)
+        for note in notes:
+            _note(note)
+        run = loaded.run
+        typer.echo(
+            f"{loaded.source}: ok: {len(run.schedulers)} scheduler(s), max_duration {run.max_duration}, "
+            f"ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
+            + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
+        )
+
+
+def main() -> None:
+    """Entry point of the ``sched`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
+        sys.stderr.write("sched: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,207 @@
+"""The terminal plot: exact width, labels, legend, breakpoints, log scale, plain output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sched_cli.render import Chart, Curve, envelope
+from sched_cli.render.terminal import MARK, MIN_WIDTH, render_terminal
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def warmup_cosine(n: int, warmup: int) -> np.ndarray:
+    t = np.arange(n, dtype=np.float64)
+    return np.where(t < warmup, t / warmup, 0.5 * (1 + np.cos(np.pi * (t - warmup) / (n - warmup))))
+
+
+def chart(log_y: bool = False, title: str = "cosine with warmup") -> Chart:
+    full = Curve("ssr=1.0", np.arange(1000.0), warmup_cosine(1000, 100), [(100.0, "warmup end")])
+    half = Curve("ssr=0.5", np.arange(500.0), warmup_cosine(500, 50), [(50.0, "warmup end"), (499.0, "end")])
+    return Chart([full, half], x_label="batches (ba)", y_label="LR multiplier", title=title, log_y=log_y)
+
+
+def visible(text: str) -> list[str]:
+    return ANSI.sub("", text).split("\n")
+
+
+@pytest.mark.parametrize("width", [MIN_WIDTH, 41, 80, 100, 137])
+@pytest.mark.parametrize("color", [False, True])
+def test_every_line_is_exactly_the_width(width, color):
+    lines = visible(render_terminal(chart(), width=width, height=25, color=color))
+    assert {len(line) for line in lines} == {width}
+
+
+def test_no_ansi_codes_without_color():
+    text = render_terminal(chart(), width=90, color=False)
+    assert "\x1b" not in text
+
+
+def test_ansi_codes_with_color():
+    assert "\x1b[" in render_terminal(chart(), width=90, color=True)
+
+
+def test_labels_title_and_legend_appear():
+    text = render_terminal(chart(), width=100, color=False)
+    for part in ("cosine with warmup", "LR multiplier", "batches (ba)", "ssr=1.0", "ssr=0.5"):
+        assert part in text
+
+
+def test_curves_differ_by_marker_without_color():
+    text = render_terminal(chart(), width=100, color=False)
+    lines = text.split("\n")
+    legend = next(line for line in lines if "ssr=1.0" in line)
+    assert "++ ssr=1.0" in legend and "xx ssr=0.5" in legend
+    body = "\n".join(line for line in lines if line.startswith("│"))
+    assert "+" in body and "x" in body
+
+
+def test_single_curve_uses_block_characters():
+    one = Chart([Curve("only", np.arange(100.0), np.linspace(1, 0, 100))], "ba", "mult")
+    text = render_terminal(one, width=60, color=False)
+    assert any(ch in text for ch in "▀▄▌▐▖▗▘▝▙▛▜▟")
+    assert "██ only" in text
+
+
+def test_breakpoints_are_marked_and_labelled():
+    lines = render_terminal(chart(), width=100, color=False).split("\n")
+    row = next(line for line in lines if MARK in line)
+    assert "warmup end" in row or any(f"{MARK} warmup end" in line for line in lines)
+    assert row.count(MARK) == 3  # 50, 100 and 499 fall in three different columns
+    top = lines.index(row) + 1
+    assert lines[top].startswith("┌")
+    # Each marker sits over the vertical line uniplot draws in the plot at that x.
+    body = [line for line in lines[top + 1 :] if line.startswith("│")]
+    for col in (i for i, ch in enumerate(row) if ch == MARK):
+        assert sum(line[col] == "│" for line in body) > len(body) // 2
+
+
+def test_labels_that_do_not_fit_go_to_a_note():
+    crowded = Chart(
+        [Curve("a", np.arange(100.0), np.linspace(1, 0, 100), [(10.0, "first label"), (11.0, "second label")])],
+        "ba",
+        "mult",
+    )
+    text = render_terminal(crowded, width=60, color=False)
+    assert f"{MARK} first label at 10" in text
+    assert "second label" in text
+
+
+def test_height_is_the_total_number_of_lines():
+    for height in (15, 25, 40):
+        assert len(render_terminal(chart(), width=100, height=height, color=False).split("\n")) == height
+
+
+def test_log_scale_leaves_out_non_positive_values_with_a_note():
+    text = render_terminal(chart(log_y=True), width=100, color=False)
+    assert "log scale: left out 1 value(s) of ssr=1.0" in text  # the ramp starts at exactly 0
+    assert "10^" in text
+    assert {len(line) for line in text.split("\n")} == {100}
+
+
+def test_a_curve_with_nothing_to_draw_is_noted():
+    dead = Curve("dead", np.arange(3.0), np.array([0.0, -1.0, 0.0]))
+    live = Curve("live", np.arange(3.0), np.array([1.0, 0.5, 0.25]))
+    text = render_terminal(Chart([dead, live], "ba", "mult", log_y=True), width=70, color=False)
+    assert "dead: nothing to draw" in text and "live" in text
+
+
+@pytest.mark.parametrize("curves", [[], [Curve("empty", np.array([]), np.array([]))]])
+def test_nothing_to_plot(curves):
+    text = render_terminal(Chart(curves, "ba", "mult", title="t"), width=50, color=False)
+    lines = text.split("\n")
+    assert {len(line) for line in lines} == {50}
+    assert "nothing" in text
+
+
+def test_non_finite_points_are_skipped():
+    y = np.linspace(1, 0, 50)
+    y[10] = np.nan
+    text = render_terminal(Chart([Curve("c", np.arange(50.0), y)], "ba", "mult"), width=60, color=False)
+    assert {len(line) for line in text.split("\n")} == {60}
+
+
+def test_constant_curve_and_single_point():
+    flat = Curve("flat", np.arange(10.0), np.ones(10))
+    dot = Curve("dot", np.array([3.0]), np.array([0.5]), [(3.0, "here")])
+    for c in (flat, dot):
+        text = render_terminal(Chart([c], "ba", "mult"), width=60, color=False)
+        assert {len(line) for line in text.split("\n")} == {60}
+
+
+def test_long_text_is_cut_to_the_width():
+    long = "x" * 300
+    text = render_terminal(Chart([Curve(long, np.arange(5.0), np.arange(5.0))], long, long, title=long), 50, 20, False)
+    assert {len(line) for line in text.split("\n")} == {50}
+    assert "…" in text
+
+
+def test_too_narrow_is_refused():
+    with pytest.raises(ValueError, match="at least"):
+        render_terminal(chart(), width=MIN_WIDTH - 1)
+
+
+def test_a_long_curve_is_thinned_but_keeps_its_spikes():
+    x = np.arange(1_000_000, dtype=np.float64)
+    y = np.zeros_like(x)
+    y[123_457] = 1.0  # one spike, narrower than any character cell
+    tx, ty = envelope(x, y, 200)
+    assert len(tx) <= 4 * 200 and ty.max() == 1.0 and tx[0] == 0 and tx[-1] == x[-1]
+    assert np.all(np.diff(tx) > 0)
+    text = render_terminal(Chart([Curve("spiky", x, y)], "ba", "mult"), width=80, color=False)
+    top_row = text.split("\n")[2]
+    assert top_row.strip("│ 1.0") != "", "the spike reaches the top row"
+
+
+def test_envelope_leaves_short_and_unsorted_curves_alone():
+    x, y = np.arange(10.0), np.arange(10.0)
+    assert envelope(x, y, 100)[0] is not None and len(envelope(x, y, 100)[0]) == 10
+    shuffled = np.array([3.0, 1.0, 2.0] * 1000)
+    assert len(envelope(shuffled, shuffled, 10)[0]) == 3000
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    width=st.integers(MIN_WIDTH, 160),
+    height=st.integers(5, 40),
+    n=st.integers(1, 300),
+    curves=st.integers(1, 7),
+    color=st.booleans(),
+    log_y=st.booleans(),
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+)
+def test_any_chart_fits_the_width(width, height, n, curves, color, log_y, scale):
+    rng = np.random.default_rng(n)
+    cs = [
+        Curve(f"c{i}", np.sort(rng.uniform(0, 1e4, n)), scale * rng.uniform(-0.1, 1, n), [(rng.uniform(0, 1e4), "m")])
+        for i in range(curves)
+    ]
+    lines = visible(render_terminal(Chart(cs, "x", "y", title="t", log_y=log_y), width, height, color))
+    assert {len(line) for line in lines} == {width}
+
+
+def test_importing_terminal_loads_no_plotting_library():
+    code = (
+        "import sys, sched_cli.render.terminal\n"
+        "heavy = [m for m in ('uniplot', 'matplotlib', 'torch') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tiny_learning_rates_and_long_axes_are_rescaled_for_readable_ticks():
+    x = np.linspace(0, 2.5e9, 200)
+    chart = Chart([Curve("ssr=1", x, 6e-4 * (1 - x / 2.5e9))], "tokens (tok)", "learning rate")
+    text = render_terminal(chart, width=80, height=16, color=False)
+    assert "learning rate (×1e-4)" in text
+    assert "tokens (tok) ×1e9" in text
+    assert "0.000" not in text  # the tick that 6e-4 would otherwise round to
+    plain = render_terminal(Chart([Curve("a", np.arange(10.0), np.linspace(0, 1, 10))], "ba", "m"), 60, 12, False)
+    assert "×1e" not in plain and "-0.0" not in plain
