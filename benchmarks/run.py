@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -22,21 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sched_cli.schedulers import (
-    ConstantScheduler,
-    ConstantWithWarmupScheduler,
-    CosineAnnealingScheduler,
-    CosineAnnealingWarmRestartsScheduler,
-    CosineAnnealingWithWarmupScheduler,
-    ExponentialScheduler,
-    LinearScheduler,
-    LinearWithWarmupScheduler,
-    MultiStepScheduler,
-    MultiStepWithWarmupScheduler,
-    PolynomialScheduler,
-    PolynomialWithWarmupScheduler,
-    StepScheduler,
-)
+from sched_cli.schedulers import ConstantScheduler, CosineAnnealingWithWarmupScheduler
 from sched_cli.schedulers.base import RunShape
 from sched_cli.simulator import Run, Timeline
 from sched_cli.state import State
@@ -46,22 +33,68 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
+# Each built-in scheduler with the arguments it is benchmarked with, as data, so that the same
+# list builds ours and, for the optional comparison, Composer's own.
+BENCH_SCHEDULERS = [
+    ("StepScheduler", {"step_size": "10000ba", "gamma": 0.5}),
+    ("MultiStepScheduler", {"milestones": ["300000ba", "600000ba", "900000ba"], "gamma": 0.1}),
+    ("ConstantScheduler", {"alpha": 0.5, "t_max": "0.5dur"}),
+    ("LinearScheduler", {"alpha_i": 1.0, "alpha_f": 0.1}),
+    ("ExponentialScheduler", {"gamma": 0.99999, "decay_period": "1ba"}),
+    ("CosineAnnealingScheduler", {"alpha_f": 0.1}),
+    ("CosineAnnealingWarmRestartsScheduler", {"t_0": "50000ba", "t_mult": 2.0}),
+    ("PolynomialScheduler", {"power": 2.0, "alpha_f": 0.05}),
+    ("MultiStepWithWarmupScheduler", {"t_warmup": "10000ba", "milestones": ["300000ba", "600000ba"], "gamma": 0.1}),
+    ("ConstantWithWarmupScheduler", {"t_warmup": "10000ba"}),
+    ("LinearWithWarmupScheduler", {"t_warmup": "10000ba", "alpha_f": 0.0}),
+    ("CosineAnnealingWithWarmupScheduler", {"t_warmup": "10000ba", "alpha_f": 0.1}),
+    ("PolynomialWithWarmupScheduler", {"t_warmup": "10000ba", "power": 2.0}),
+]
+
+# Run with a Python that has Composer: times its own schedulers, one call per step.
+_COMPOSER_PER_CALL = """
+import json, sys, time, warnings
+from types import SimpleNamespace
+from composer.core import Time, Timestamp
+from composer.optim import scheduler as module
+steps, count, schedulers = json.loads(sys.stdin.read())
+state = SimpleNamespace(max_duration=Time(steps, "ba"), dataloader_len=Time(1000, "ba"), timestamp=Timestamp())
+stride = max(1, steps // count)
+stamps = [Timestamp(epoch=b // 1000, batch=b, sample=b * 8, token=b * 8 * 128) for b in range(0, steps, stride)]
+out = {}
+warnings.simplefilter("ignore")
+for name, kwargs in schedulers:
+    s = getattr(module, name)(**kwargs)
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for ts in stamps:
+            state.timestamp = ts
+            s(state, 1.0)
+        runs.append((time.perf_counter() - start) / len(stamps))
+    out[name] = sorted(runs)[1]
+print(json.dumps(out))
+"""
+
+
+def composer_per_call(steps: int, count: int) -> dict[str, float] | None:
+    """Composer's own per-step cost for each scheduler, if SCHED_COMPOSER_PYTHON names a Python
+    with Composer installed (see docs/composer-parity.md); else None."""
+    python = os.environ.get("SCHED_COMPOSER_PYTHON")
+    if not python:
+        return None
+    request = json.dumps([steps, count, BENCH_SCHEDULERS])
+    out = subprocess.run([python, "-c", _COMPOSER_PER_CALL], input=request, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"Composer timing failed: {out.stderr.strip()[-500:]}", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def builtin_schedulers():
-    return [
-        StepScheduler("10000ba", 0.5),
-        MultiStepScheduler(["300000ba", "600000ba", "900000ba"], 0.1),
-        ConstantScheduler(0.5, "0.5dur"),
-        LinearScheduler(1.0, 0.1),
-        ExponentialScheduler(0.99999, "1ba"),
-        CosineAnnealingScheduler(alpha_f=0.1),
-        CosineAnnealingWarmRestartsScheduler("50000ba", 2.0),
-        PolynomialScheduler(2.0, alpha_f=0.05),
-        MultiStepWithWarmupScheduler("10000ba", ["300000ba", "600000ba"], 0.1),
-        ConstantWithWarmupScheduler("10000ba"),
-        LinearWithWarmupScheduler("10000ba", alpha_f=0.0),
-        CosineAnnealingWithWarmupScheduler("10000ba", alpha_f=0.1),
-        PolynomialWithWarmupScheduler("10000ba", power=2.0),
-    ]
+    import sched_cli.schedulers as module
+
+    return [getattr(module, name)(**kwargs) for name, kwargs in BENCH_SCHEDULERS]
 
 
 def median_time(fn, repeat: int) -> float:
@@ -149,15 +182,18 @@ def bench_export(rows: int, fmt: str, repeat: int = 3) -> tuple[float, float]:
 def peak_rss_mb(rows: int) -> float:
     """Peak resident memory of a `sched export` of `rows` batches to a CSV file, in MB."""
     with tempfile.TemporaryDirectory() as tmp:
+        # VmHWM, not getrusage: ru_maxrss survives fork and exec, so a child of this (large)
+        # process would report this process's size.
         code = (
-            "import resource, sys\n"
+            "import sys\n"
             "from sched_cli.cli import app\n"
             "try:\n"
             f"    app(['export', 'cosine_with_warmup(t_warmup=0.01dur)', '--max-duration', '{rows}ba', "
             f"'--lr', '0.001', '-o', '{tmp}/big.csv'])\n"
             "except SystemExit:\n"
             "    pass\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+            "print(int(status.split()[0]))\n"
         )
         out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
         return int(out.stdout.strip().splitlines()[-1]) / 1024
@@ -208,7 +244,8 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     ratios = []
-    for name, vector, per_step, ratio in bench_paths(steps, per_call):
+    paths = bench_paths(steps, per_call)
+    for name, vector, per_step, ratio in paths:
         ratios.append(ratio)
         lines.append(
             f"| {name} | {vector * 1e3:.1f} ms | {per_step * 1e6:.1f} µs | {per_step * steps:.1f} s | {ratio:,.0f}x |"
@@ -217,6 +254,23 @@ def main() -> None:
         "",
         f"Smallest speed-up: {min(ratios):,.0f}x (target >= 1000x); median {statistics.median(ratios):,.0f}x.",
         "",
+    ]
+    composer = composer_per_call(steps, per_call)
+    if composer:
+        lines += [
+            "Composer 0.32.1's own schedulers, called the same way (one call per step, in a Python with Composer "
+            "installed, on the same machine in the same session):",
+            "",
+            f"| scheduler | Composer, per step | Composer, {steps:,} steps (scaled) | sched vectorized speed-up |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, vector, _, _ in paths:
+            cost = composer[name]
+            lines.append(f"| {name} | {cost * 1e6:.1f} µs | {cost * steps:.1f} s | {cost * steps / vector:,.0f}x |")
+        lines.append("")
+    else:
+        lines += ["(Set SCHED_COMPOSER_PYTHON to a Python with Composer to also time Composer's own schedulers.)", ""]
+    lines += [
         f"## {big:,} steps of cosine-with-warmup, vectorized",
         "",
     ]
@@ -234,7 +288,13 @@ def main() -> None:
         lines.append(f"| {fmt} | {total:.2f} s | {work:.2f} s | {export_rows / max(work, 1e-9):,.0f} |")
     lines += ["", "CSV target: <= 1 s beyond start-up for 1,000,000 rows.", ""]
     rss = peak_rss_mb(rss_rows)
-    lines += [f"## Peak memory of a {rss_rows:,}-row CSV export", "", f"{rss:.0f} MB peak RSS (target <= 300 MB).", ""]
+    lines += [
+        f"## Peak memory of a {rss_rows:,}-row CSV export",
+        "",
+        f"{rss:.0f} MB peak RSS (target <= 300 MB): the exporting process's VmHWM; rows are simulated and "
+        "written in chunks, so this does not grow with the run.",
+        "",
+    ]
     helptime = cold(sched_command() + ["--help"])
     small = cold(sched_command() + ["export", "cosine_with_warmup(t_warmup=10ba)", "--max-duration", "1000ba"])
     lines += [

@@ -62,7 +62,7 @@ StepEvery = Literal["batch", "epoch"]
 #: Columns of every row, in order; ``lr`` follows when the run has a base LR.
 COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
-DEFAULT_CHUNK = 1 << 20
+DEFAULT_CHUNK = 1 << 18
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 

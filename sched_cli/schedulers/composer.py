@@ -60,7 +60,16 @@ def linear(alpha_i: float, alpha_f: float, frac: Any) -> Any:
 def cosine_anneal(x: Any, min_y: float = 0.0, max_y: float = 1.0) -> Any:
     r"""Half a cosine from ``max_y`` to ``min_y`` over :math:`x \in [0, 1]` (``x`` is clipped)."""
     x = np.clip(x, 0.0, 1.0)
-    return min_y + (max_y - min_y) * (1 + np.cos(x * np.pi)) / 2
+    if np.ndim(x) == 0:
+        return min_y + (max_y - min_y) * (1 + np.cos(x * np.pi)) / 2
+    # The same operations in the same order, in place: a long timeline allocates once.
+    y = np.multiply(x, np.pi, out=x)
+    np.cos(y, out=y)
+    y += 1
+    y *= max_y - min_y
+    y /= 2
+    y += min_y
+    return y
 
 
 def polynomial(frac: Any, power: float, alpha_f: float) -> Any:
