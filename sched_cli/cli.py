@@ -8,8 +8,11 @@ fast.
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import os
 import sys
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,18 +97,44 @@ AsTrainerOpt = typer.Option(
     help="Show what Composer's Trainer applies (one-batch lag; only the last scheduler in force).",
 )
 
+# The options that describe the run, shared by every command that reads a spec.
+_RUN_OPTIONS = {
+    "max_duration": (str | None, MaxDurationOpt),
+    "dataloader_len": (int | None, DataloaderLenOpt),
+    "batch_size": (int | None, BatchSizeOpt),
+    "seq_len": (int | None, SeqLenOpt),
+    "lr": (float | None, LrOpt),
+    "step_every": (StepEvery | None, StepEveryOpt),
+}
+#: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
+RUN_OPTIONS = None
 
-def _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every) -> Overrides:
-    from sched_cli.specs import Overrides
 
-    return Overrides(
-        max_duration=max_duration,
-        dataloader_len=dataloader_len,
-        batch_size=batch_size,
-        seq_len=seq_len,
-        lr=lr,
-        step_every=step_every.value if step_every is not None else None,
-    )
+def _with_run_options(command):
+    """Give a command the options that describe the run (``--max-duration`` ... ``--step-every``),
+    declared once here, and hand it their values as one :class:`Overrides` in ``overrides``."""
+    signature = inspect.signature(command)
+    # Typer needs real types; `Overrides` stands only in the annotation this wrapper removes.
+    hints = typing.get_type_hints(command, localns={"Overrides": object})
+    own = [p.replace(annotation=hints[name]) for name, p in signature.parameters.items() if name != "overrides"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in _RUN_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        from sched_cli.specs import Overrides as _Overrides
+
+        values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
+        if values["step_every"] is not None:
+            values["step_every"] = values["step_every"].value
+        return command(**kwargs, overrides=_Overrides(**values))
+
+    parameters = own + added
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
 
 
 def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
@@ -219,6 +248,7 @@ def _main(
 
 # -- plot -----------------------------------------------------------------------------------------
 @app.command()
+@_with_run_options
 def plot(
     spec: str = SpecArg,
     ssr: list[float] | None = SsrOpt,
@@ -234,19 +264,14 @@ def plot(
     points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width (default: the terminal's)."),
     height: int = typer.Option(24, "--height", min=10, help="Terminal plot height in lines."),
-    max_duration: str | None = MaxDurationOpt,
-    dataloader_len: int | None = DataloaderLenOpt,
-    batch_size: int | None = BatchSizeOpt,
-    seq_len: int | None = SeqLenOpt,
-    lr: float | None = LrOpt,
-    step_every: StepEvery | None = StepEveryOpt,
+    overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Plot a schedule, one curve per SSR, in the terminal or to an image file.
 
     Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
     """
     with _user_errors():
-        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        loaded = _load(spec, overrides, ssr)
         chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
         _draw(chart, output, width, height)
 
@@ -335,6 +360,7 @@ def _x_values(rows, unit: str, run, batches: int):
 
 # -- export ---------------------------------------------------------------------------------------
 @app.command()
+@_with_run_options
 def export(
     spec: str = SpecArg,
     ssr: list[float] | None = SsrOpt,
@@ -349,12 +375,7 @@ def export(
     points: int | None = typer.Option(
         None, "--points", min=2, help="Only N points spread over the run (plus breakpoints)."
     ),
-    max_duration: str | None = MaxDurationOpt,
-    dataloader_len: int | None = DataloaderLenOpt,
-    batch_size: int | None = BatchSizeOpt,
-    seq_len: int | None = SeqLenOpt,
-    lr: float | None = LrOpt,
-    step_every: StepEvery | None = StepEveryOpt,
+    overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Export the multiplier (and LR) of every batch as CSV, JSON or JSON Lines.
 
@@ -375,7 +396,7 @@ def export(
             fmt_name = guessed
         else:
             fmt_name = (fmt or Format.csv).value
-        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        loaded = _load(spec, overrides, ssr)
         _export(loaded, fmt_name, output, as_trainer, every, points)
 
 
@@ -447,6 +468,7 @@ def _check_output_dir(output: Path) -> None:
 
 # -- compare --------------------------------------------------------------------------------------
 @app.command()
+@_with_run_options
 def compare(
     specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
     ssr: list[float] | None = SsrOpt,
@@ -458,19 +480,13 @@ def compare(
     no_plot: bool = typer.Option(False, "--no-plot", help="Print only the summary table."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
     height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
-    max_duration: str | None = MaxDurationOpt,
-    dataloader_len: int | None = DataloaderLenOpt,
-    batch_size: int | None = BatchSizeOpt,
-    seq_len: int | None = SeqLenOpt,
-    lr: float | None = LrOpt,
-    step_every: StepEvery | None = StepEveryOpt,
+    overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
 
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
     with _user_errors():
-        overrides = _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every)
         loaded = [_load(s, overrides, ssr) for s in specs]
         _summary_table(loaded, as_trainer)
         if not no_plot or output is not None:
@@ -514,6 +530,7 @@ def _summary_table(specs, as_trainer: bool) -> None:
 
 # -- table ----------------------------------------------------------------------------------------
 @app.command()
+@_with_run_options
 def table(
     spec: str = SpecArg,
     at: list[str] | None = typer.Option(
@@ -521,12 +538,7 @@ def table(
     ),
     ssr: list[float] | None = SsrOpt,
     as_trainer: bool = AsTrainerOpt,
-    max_duration: str | None = MaxDurationOpt,
-    dataloader_len: int | None = DataloaderLenOpt,
-    batch_size: int | None = BatchSizeOpt,
-    seq_len: int | None = SeqLenOpt,
-    lr: float | None = LrOpt,
-    step_every: StepEvery | None = StepEveryOpt,
+    overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Print the multiplier (and LR) at chosen times of the run.
 
@@ -537,7 +549,7 @@ def table(
 
         from sched_cli.simulator import Selection, collect, plan, simulate
 
-        loaded = _load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every), ssr)
+        loaded = _load(spec, overrides, ssr)
         out = Table(title=loaded.label, title_justify="left")
         columns = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"]
         if loaded.run.lr is not None:
@@ -647,15 +659,11 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
 
 # -- validate -------------------------------------------------------------------------------------
 @app.command()
+@_with_run_options
 def validate(
     spec: str = SpecArg,
     ssr: list[float] | None = SsrOpt,
-    max_duration: str | None = MaxDurationOpt,
-    dataloader_len: int | None = DataloaderLenOpt,
-    batch_size: int | None = BatchSizeOpt,
-    seq_len: int | None = SeqLenOpt,
-    lr: float | None = LrOpt,
-    step_every: StepEvery | None = StepEveryOpt,
+    overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Check a spec without producing output: errors exit 2, warnings are printed.
 
@@ -664,9 +672,7 @@ def validate(
     with _user_errors():
         from sched_cli.specs import check, load, with_ssrs
 
-        loaded = with_ssrs(
-            load(spec, _overrides(max_duration, dataloader_len, batch_size, seq_len, lr, step_every)), ssr or []
-        )
+        loaded = with_ssrs(load(spec, overrides), ssr or [])
         notes = check(loaded)
         for note in notes:
             _note(note)
