@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["app", "main"]
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
 #: Above this many rows, export asks for --every or --points instead of listing every batch.
 MAX_EXPORT_ROWS = 50_000_000
@@ -193,9 +194,30 @@ def _user_errors() -> Iterator[None]:
     except (UserError, SpecError, ScheduleError, TimeStringError, OutputError) as exc:
         if _Options.debug:
             raise
-        message = str(exc).replace("\n", " ")
-        _stderr_console().print(f"[red]sched: error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+        _error("error", str(exc))
         raise typer.Exit(EXIT_USAGE) from None
+    except (typer.Exit, typer.Abort, click_exceptions()):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
+        if _Options.debug:
+            raise
+        _error(
+            "internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)"
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _error(kind: str, message: str) -> None:
+    from rich.markup import escape
+
+    text = escape(" ".join(message.split("\n")))
+    _stderr_console().print(f"[red]sched: {kind}:[/] {text}", soft_wrap=True, highlight=False)
+
+
+def click_exceptions() -> type[Exception]:
+    import click
+
+    return click.exceptions.ClickException
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -386,6 +408,8 @@ def export(
 
         if every is not None and points is not None:
             raise UserError("--every and --points cannot be used together: choose one")
+        if output is not None:
+            _check_output_dir(output)
         if fmt is None and output is not None:
             guessed = format_for_path(output)
             if guessed is None:
@@ -438,6 +462,10 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
         chunks = itertools.chain.from_iterable(
             simulate(spec.run, p.ssr, mode=mode, selection=selection, progress=progress) for p in plans
         )
+        # Compute the first rows before writing anything: most errors show up there, and then
+        # standard output gets no half-written table.
+        first = next(chunks, None)
+        chunks = itertools.chain([] if first is None else [first], chunks)
         if output is None:
             write_rows(chunks, fmt, sys.stdout, columns, meta)
             sys.stdout.flush()

@@ -49,6 +49,8 @@ __all__ = [
 
 # A cap on how many breakpoints a periodic schedule lists (a plot cannot show more).
 MAX_BREAKPOINTS = 1000
+# Counters are int64: a length beyond this is never reached by any run.
+_NEVER_ENDS = 2**62
 
 
 # -- shared pieces of formulas ----------------------------------------------------------------
@@ -685,6 +687,11 @@ class _Cycles:
             if following <= 0:  # 0 is Composer's error; a negative length would loop forever there
                 self.zero_at = self.starts[-1] + length
             elif following == length:
+                self.steady = True
+            elif following >= _NEVER_ENDS:
+                # A cycle longer than any run can count to: no later restart is ever reached.
+                self.starts.append(self.starts[-1] + length)
+                self.lengths.append(_NEVER_ENDS)
                 self.steady = True
             else:
                 self.starts.append(self.starts[-1] + length)
