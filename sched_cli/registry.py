@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sched_cli.schedulers import composer as _composer
+from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -20,7 +21,11 @@ __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
 
 @dataclass(frozen=True)
 class Param:
-    """A constructor argument: its name, kind (``time``, ``times``, ``number``, ``bool``) and default."""
+    """A constructor argument: its name, kind and default.
+
+    Kinds: ``time``, ``times`` (a list of times), ``number``, ``bool``, ``str``, and ``phases``
+    (:class:`~sched_cli.schedulers.SequentialScheduler`'s list of ``{scheduler, duration}``).
+    """
 
     name: str
     kind: str
@@ -60,7 +65,9 @@ def _params(cls: type) -> list[Param]:
     params = []
     for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         annotation = str(p.annotation)
-        if "list[TimeArg]" in annotation:
+        if "PhaseArg" in annotation:
+            kind = "phases"
+        elif "list[TimeArg]" in annotation:
             kind = "times"
         elif "TimeArg" in annotation:
             kind = "time"
@@ -97,6 +104,10 @@ ENTRIES: tuple[Entry, ...] = (
         _composer.PolynomialWithWarmupScheduler,
         ("polynomial_with_warmup", "poly_with_warmup", "polynomial_decay_with_warmup"),
     ),
+    Entry(_extra.InverseSquareRootWithWarmupScheduler, ("inv_sqrt_with_warmup",)),
+    Entry(_extra.WarmupStableDecayScheduler, ("wsd", "warmup_stable_decay")),
+    Entry(_extra.OneCycleScheduler, ("one_cycle",)),
+    Entry(_extra.SequentialScheduler, ("sequential",)),
 )
 
 
@@ -149,6 +160,15 @@ _SYMBOLS = {
     r"\right": "",
     r"\\": "\n",
     "&": "",
+    # after \left, \gamma, \tau, \times and \textstyle, which begin alike
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\ne": "≠",
+    r"\to": "→",
+    r"\max": "max",
+    r"\delta": "δ",
+    r"\phi": "φ",
+    r"\_": "_",
 }
 
 
@@ -156,7 +176,9 @@ def plain_math(doc: str) -> str:
     """Docstring text with its ``.. math::`` LaTeX turned into readable plain text."""
     import re
 
-    text = doc.replace("``", "")
+    text = re.sub(r":(?:class|func|meth|data):`~?(?:[\w.]*\.)?(\w+)`", r"\1", doc)
+    text = text.replace("``", "")
+    text = re.sub(r"\\sqrt\{([^}]*)\}", r"√(\1)", text)
     text = re.sub(r"\\text(?:style)?\{([^}]*)\}", r"\1", text)
     text = re.sub(r"\\frac\{([^}]*)\}\{([^}]*)\}", r"(\1) / (\2)", text)
     text = re.sub(r"\\begin\{cases\}|\\end\{cases\}", "", text)

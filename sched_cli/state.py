@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from sched_cli.time import COUNTED_UNITS, Time, Timestamp, TimeUnit
@@ -19,6 +20,9 @@ class State:
             is given in epochs or as a fraction of a run measured in epochs.
         timestamp: Progress of the run; settable, all zeros by default.
         optimizers: Optional optimizers, for :func:`compile_composer_scheduler`.
+        batch_size: Samples per batch, where known (Composer's State does not say). Only a
+            scheduler that places sample or token times on the batch clock needs it.
+        seq_len: Tokens per sample, where known.
     """
 
     def __init__(
@@ -27,9 +31,13 @@ class State:
         dataloader_len: int | Time | None = None,
         timestamp: Timestamp | None = None,
         optimizers: Any = None,
+        batch_size: int | None = None,
+        seq_len: int | None = None,
     ) -> None:
         self.max_duration = max_duration
         self.dataloader_len = dataloader_len
+        self.batch_size = _optional_count("batch_size", batch_size)
+        self.seq_len = _optional_count("seq_len", seq_len)
         self.timestamp = timestamp if timestamp is not None else Timestamp()
         if optimizers is None:
             self.optimizers: list[Any] = []
@@ -85,3 +93,11 @@ class State:
             f"State(max_duration={self.max_duration!s}, dataloader_len="
             f"{None if self.dataloader_len is None else int(self.dataloader_len)}, timestamp={self.timestamp!r})"
         )
+
+
+def _optional_count(name: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1 or None, not {value!r}")
+    return int(value)

@@ -1,4 +1,4 @@
-"""Stateless learning-rate schedulers: the protocol, Composer's thirteen, and helpers.
+"""Stateless learning-rate schedulers: the protocol, Composer's thirteen, more, and helpers.
 
 ``alpha = scheduler(state, ssr)`` is the multiplier of the base learning rate at the State's
 current timestamp. Any function ``f(state)`` or ``f(state, ssr)`` is a scheduler as well.
@@ -29,6 +29,12 @@ from sched_cli.schedulers.composer import (
     PolynomialWithWarmupScheduler,
     StepScheduler,
 )
+from sched_cli.schedulers.extra import (
+    InverseSquareRootWithWarmupScheduler,
+    OneCycleScheduler,
+    SequentialScheduler,
+    WarmupStableDecayScheduler,
+)
 from sched_cli.schedulers.torch_compat import compile_composer_scheduler
 
 __all__ = [
@@ -54,4 +60,8 @@ __all__ = [
     "LinearWithWarmupScheduler",
     "CosineAnnealingWithWarmupScheduler",
     "PolynomialWithWarmupScheduler",
+    "InverseSquareRootWithWarmupScheduler",
+    "WarmupStableDecayScheduler",
+    "OneCycleScheduler",
+    "SequentialScheduler",
 ]

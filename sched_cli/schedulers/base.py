@@ -66,15 +66,62 @@ class Counters(Protocol):
 
 @dataclass(frozen=True)
 class RunShape:
-    """What time conversion reads from a State: the run's length and its batches per epoch."""
+    """What time conversion reads from a State: the run's length and its batches per epoch.
+
+    ``batch_size`` (samples per batch) and ``seq_len`` (tokens per sample) are known for a
+    simulated run and ``None`` for a State that does not carry them. Composer's schedulers never
+    read them; a schedule that places times in one unit on the batch clock does (a phase of a
+    :class:`~sched_cli.schedulers.SequentialScheduler` given in tokens, say).
+    """
 
     max_duration: Time
     dataloader_len: int | None = None
+    batch_size: int | None = None
+    seq_len: int | None = None
 
     @classmethod
     def of(cls, state: Any) -> RunShape:
-        dataloader_len = state.dataloader_len
-        return cls(state.max_duration, None if dataloader_len is None else int(dataloader_len))
+        return cls(
+            state.max_duration,
+            _optional_int(state.dataloader_len),
+            _optional_int(getattr(state, "batch_size", None)),
+            _optional_int(getattr(state, "seq_len", None)),
+        )
+
+    def per_batch(self, unit: TimeUnit) -> int | None:
+        """How much one batch adds to the counter in ``unit`` (``ba``, ``sp``, ``tok``), where known."""
+        unit = TimeUnit(unit)
+        if unit is TimeUnit.BATCH:
+            return 1
+        if unit is TimeUnit.SAMPLE:
+            return self.batch_size
+        if unit is TimeUnit.TOKEN and self.batch_size is not None and self.seq_len is not None:
+            return self.batch_size * self.seq_len
+        return None
+
+    def first_batch_reaching(self, time: Time) -> int | None:
+        """The first batch whose start-of-batch counter in ``time.unit`` is at least ``time``.
+
+        ``None`` where the run's shape does not tell (samples without ``batch_size``, say).
+        """
+        per_batch = self.per_batch(time.unit)
+        if per_batch is not None:
+            return -(-int(time.value) // per_batch)
+        if time.unit is TimeUnit.EPOCH and self.dataloader_len:
+            return int(time.value) * self.dataloader_len
+        return None
+
+    def counter_at(self, unit: TimeUnit, batch: int) -> int | None:
+        """The counter in ``unit`` at the start of ``batch``, where the run's shape tells."""
+        unit = TimeUnit(unit)
+        if unit is TimeUnit.EPOCH:
+            return batch // self.dataloader_len if self.dataloader_len else 0
+        per_batch = self.per_batch(unit)
+        return None if per_batch is None else batch * per_batch
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
