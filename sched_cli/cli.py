@@ -14,7 +14,7 @@ import os
 import sys
 import typing
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,11 @@ class StepEvery(str, enum.Enum):
     epoch = "epoch"
 
 
+class SpecFormat(str, enum.Enum):
+    sched = "sched"
+    foundry = "foundry"
+
+
 # -- shared options ---------------------------------------------------------------------------------
 SpecArg = typer.Argument(
     ...,
@@ -92,6 +97,11 @@ BatchSizeOpt = typer.Option(None, "--batch-size", help="Samples per batch (overr
 SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
 LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
 StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (overrides the spec).")
+FromOpt = typer.Option(
+    None,
+    "--from",
+    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+)
 AsTrainerOpt = typer.Option(
     False,
     "--as-trainer",
@@ -106,6 +116,7 @@ _RUN_OPTIONS = {
     "seq_len": (int | None, SeqLenOpt),
     "lr": (float | None, LrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
+    "source": (SpecFormat | None, FromOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
 RUN_OPTIONS = None
@@ -128,8 +139,7 @@ def _with_run_options(command):
         from sched_cli.specs import Overrides as _Overrides
 
         values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
-        if values["step_every"] is not None:
-            values["step_every"] = values["step_every"].value
+        values = {name: v.value if isinstance(v, enum.Enum) else v for name, v in values.items()}
         return command(**kwargs, overrides=_Overrides(**values))
 
     parameters = own + added
@@ -196,7 +206,7 @@ def _user_errors() -> Iterator[None]:
             raise
         _error("error", str(exc))
         raise typer.Exit(EXIT_USAGE) from None
-    except (typer.Exit, typer.Abort, click_exceptions()):
+    except (typer.Exit, typer.Abort, _click_exception()):
         raise
     except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
         if _Options.debug:
@@ -214,7 +224,7 @@ def _error(kind: str, message: str) -> None:
     _stderr_console().print(f"[red]sched: {kind}:[/] {text}", soft_wrap=True, highlight=False)
 
 
-def click_exceptions() -> type[Exception]:
+def _click_exception() -> type[Exception]:
     import click
 
     return click.exceptions.ClickException
@@ -223,7 +233,7 @@ def click_exceptions() -> type[Exception]:
 def _progress(total: int, label: str, enabled: bool):
     """A progress callback (and its context) for long per-call evaluations, on a terminal only."""
     if not enabled or _Options.quiet or not sys.stderr.isatty():
-        return _nullcontext(None)
+        return nullcontext(None)
     from rich.progress import Progress
 
     @contextmanager
@@ -233,11 +243,6 @@ def _progress(total: int, label: str, enabled: bool):
             yield lambda done: progress.update(task, completed=done)
 
     return bar()
-
-
-@contextmanager
-def _nullcontext(value):
-    yield value
 
 
 def _custom(spec: Spec) -> bool:
@@ -525,6 +530,7 @@ def compare(
 def _summary_table(specs, as_trainer: bool) -> None:
     from rich.table import Table
 
+    from sched_cli.simulator import plan
     from sched_cli.summary import summarize
 
     table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
@@ -541,7 +547,7 @@ def _summary_table(specs, as_trainer: bool) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for s in specs:
         for ssr in s.ssrs:
-            with _progress(0, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
+            with _progress(plan(s.run, ssr).batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
                 sm = summarize(s.run, ssr, "trainer" if as_trainer else "formula", progress)
             table.add_row(
                 s.label,

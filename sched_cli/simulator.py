@@ -39,6 +39,7 @@ from sched_cli.schedulers.base import (
     call_scheduler,
     takes_ssr,
 )
+from sched_cli.schedulers.torch_native import TorchScheduler, steps_taken, trainer_steps
 from sched_cli.state import State
 from sched_cli.time import COUNTED_UNITS, Time, Timestamp, TimeUnit
 
@@ -131,10 +132,18 @@ class Run:
 
     def shape(self, ssr: float) -> RunShape:
         """What the schedulers see at this SSR: the scaled ``max_duration``."""
-        return RunShape(self.scaled_max_duration(ssr), self.dataloader_len)
+        return self.shape_with(self.scaled_max_duration(ssr))
 
     def unscaled_shape(self) -> RunShape:
-        return RunShape(self.max_duration, self.dataloader_len)
+        return self.shape_with(self.max_duration)
+
+    def shape_with(self, max_duration: Time) -> RunShape:
+        """What the schedulers see of this run with the given (scaled) ``max_duration``."""
+        return RunShape(max_duration, self.dataloader_len, self.batch_size, self.seq_len)
+
+    def state(self, max_duration: Time, timestamp: Timestamp | None = None) -> State:
+        """A State of this run (with its batch and sequence sizes), at ``timestamp``."""
+        return State(max_duration, self.dataloader_len, timestamp, batch_size=self.batch_size, seq_len=self.seq_len)
 
     def batches(self, ssr: float) -> int:
         """How many batches the run trains at this SSR (the last one may overshoot sp/tok)."""
@@ -191,9 +200,24 @@ class Timeline:
     def __len__(self) -> int:
         return len(self.batch)
 
-    def timestamp(self, i: int) -> Timestamp:
+    def timestamp(self, i: int, run: Run | None = None) -> Timestamp:
+        """Timestamp ``i``; with its run, the in-epoch counters too (for custom schedulers)."""
+        epoch, batch, sample, token = (int(a[i]) for a in (self.epoch, self.batch, self.sample, self.token))
+        if run is None:
+            return Timestamp(epoch=epoch, batch=batch, sample=sample, token=token)
+        # Batches since the epoch began: dataloader_len right after an epoch's last batch, whose
+        # epoch counter has not moved on yet (the Trainer's epoch-stepping moment).
+        in_epoch = batch - epoch * run.dataloader_len if run.dataloader_len else batch
         return Timestamp(
-            epoch=int(self.epoch[i]), batch=int(self.batch[i]), sample=int(self.sample[i]), token=int(self.token[i])
+            epoch=epoch,
+            batch=batch,
+            sample=sample,
+            token=token,
+            epoch_in_iteration=epoch,
+            token_in_iteration=token,
+            batch_in_epoch=in_epoch,
+            sample_in_epoch=in_epoch * run.batch_size,
+            token_in_epoch=in_epoch * run.tokens_per_batch,
         )
 
     @classmethod
@@ -253,7 +277,7 @@ class Plan:
 
     @property
     def shape(self) -> RunShape:
-        return RunShape(self.max_duration, self.run.dataloader_len)
+        return self.run.shape_with(self.max_duration)
 
 
 def plan(run: Run, ssr: float = 1.0) -> Plan:
@@ -285,16 +309,7 @@ def first_batch_at(p: Plan, time: Time) -> int | None:
 
 def _first_batch_reaching(run: Run, time: Time) -> int | None:
     """The first batch whose start-of-batch counter in ``time.unit`` is at least ``time``."""
-    per_batch = {
-        TimeUnit.BATCH: 1,
-        TimeUnit.SAMPLE: run.batch_size,
-        TimeUnit.TOKEN: run.tokens_per_batch,
-    }
-    if time.unit in per_batch:
-        return -(-int(time.value) // per_batch[time.unit])
-    if time.unit is TimeUnit.EPOCH and run.dataloader_len:
-        return int(time.value) * run.dataloader_len
-    return None
+    return run.unscaled_shape().first_batch_reaching(time)
 
 
 def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.ndarray]:
@@ -377,9 +392,9 @@ def _rows(
         at, fresh = _evaluation_times(run, rows, mode)
         multiplier = np.ones(len(batches), dtype=np.float64)
         for evaluator in shadowed:
-            evaluator(at)
+            evaluator(at, rows)
         for evaluator in in_force:
-            multiplier *= evaluator(at)
+            multiplier *= evaluator(at, rows)
         if initial is not None:
             multiplier[fresh] = initial
         out = {
@@ -392,7 +407,8 @@ def _rows(
             "multiplier": multiplier,
         }
         if run.lr is not None:
-            out["lr"] = run.lr * multiplier
+            torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
+            out["lr"] = torch.torch_lr(rows) if torch is not None else run.lr * multiplier
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
         yield out
@@ -420,7 +436,7 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
 
 def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator], shadowed: Sequence[_Evaluator] = ()) -> float:
     """alpha(0) as the Trainer's LambdaLR computes it on construction, before SSR scaling."""
-    state = State(run.max_duration, run.dataloader_len, Timestamp())
+    state = run.state(run.max_duration, Timestamp())
     for evaluator in shadowed:  # built (and so evaluated) first, in order
         evaluator.scalar(state, ssr)
     alpha = 1.0
@@ -436,18 +452,41 @@ class _Evaluator:
         self.scheduler = scheduler
         self.plan = p
         self.builtin = isinstance(scheduler, BuiltinScheduler)
-        if not self.builtin:
+        self.torch_lrs: np.ndarray | None = None
+        if isinstance(scheduler, TorchScheduler):
+            # A real PyTorch scheduler, stepped once per Trainer step up front (plus the step after
+            # the last batch, which fails in a real run if the scheduler runs out of steps).
+            run = p.run
+            steps = trainer_steps(p.batches, run.step_every, run.dataloader_len) + 1
+            self.torch_raw = scheduler.lrs(steps, p.ssr, run.lr or 1.0)
+            self.torch_lrs = self.torch_raw / (run.lr or 1.0)
+        elif not self.builtin:
             self.ssr_aware = takes_ssr(scheduler)
             if not self.ssr_aware and p.ssr != 1.0:
                 call_scheduler(scheduler, None, p.ssr, ssr_aware=False)  # raises the clear error
-            self.state = State(p.max_duration, p.run.dataloader_len)
+            self.state = p.run.state(p.max_duration)
 
-    def __call__(self, at: Timeline) -> np.ndarray:
+    def __call__(self, at: Timeline, rows: Timeline) -> np.ndarray:
+        """The multiplier of each row, evaluated at the timestamps ``at`` (see _evaluation_times)."""
+        if self.torch_lrs is not None:
+            return self.torch_lrs[self._torch_steps(rows)]
         if self.builtin:
             return self.scheduler.evaluate(at, self.plan.shape, self.plan.ssr)  # type: ignore[attr-defined]
         return self._call_each(at)
 
+    def _torch_steps(self, rows: Timeline) -> np.ndarray:
+        # The optimizer's own LR: batch k trains with the LR after the steps taken before it, in
+        # either mode (there is no formula apart from what the optimizer holds).
+        run = self.plan.run
+        return steps_taken(rows.batch, run.step_every, run.dataloader_len)
+
+    def torch_lr(self, rows: Timeline) -> np.ndarray:
+        """The LR the real optimizer holds for each row, to the bit (not base LR x multiplier)."""
+        return self.torch_raw[self._torch_steps(rows)]
+
     def scalar(self, state: State, ssr: float) -> float:
+        if self.torch_lrs is not None:
+            return float(self.torch_lrs[0])
         if self.builtin:
             return _checked(self.scheduler(state, ssr), self.scheduler, state.timestamp)
         return _checked(_call_user(self.scheduler, state, ssr, self.ssr_aware), self.scheduler, state.timestamp)
@@ -459,7 +498,7 @@ class _Evaluator:
         values = np.empty(len(first), dtype=np.float64)
         state = self.state
         for j, i in enumerate(first):
-            state.timestamp = at.timestamp(int(i))
+            state.timestamp = at.timestamp(int(i), self.plan.run)
             values[j] = _checked(
                 _call_user(self.scheduler, state, self.plan.ssr, self.ssr_aware), self.scheduler, state.timestamp
             )

@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from sched_cli import registry
+from sched_cli.foundry import FoundryConfigError, is_foundry_config, to_spec_mapping
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError
+from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import Run, SimulationError, plan
 from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
 
@@ -73,11 +75,14 @@ class Overrides:
     seq_len: int | None = None
     lr: float | None = None
     step_every: str | None = None
+    #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
+    #: ``None`` to recognise the shape by itself.
+    source: str | None = None
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         merged = dict(data)
         for key, value in vars(self).items():
-            if value is not None:
+            if value is not None and key != "source":
                 merged[key] = value
         return merged
 
@@ -141,7 +146,13 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
     data = _parse(text, kind, path)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec must be a mapping of keys (max_duration, schedulers, ...), not {_kind(data)}")
-    return from_mapping((overrides or Overrides()).apply(data), str(path), path.parent)
+    overrides = overrides or Overrides()
+    if overrides.source == "foundry" or (overrides.source is None and is_foundry_config(data)):
+        try:
+            data = to_spec_mapping(data, str(path))
+        except FoundryConfigError as exc:
+            raise SpecError(str(exc)) from None
+    return from_mapping(overrides.apply(data), str(path), path.parent)
 
 
 def _parse(text: str, kind: str, path: Path) -> Any:
@@ -194,7 +205,9 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
         if lr <= 0:
             raise where.error("lr", f"{lr!r} must be greater than 0")
     ssrs = _ssrs(where, data.get("ssr", 1.0))
-    step_every = data.get("step_every", "batch")
+    # Composer's Trainer steps every epoch by default when it is given a PyTorch scheduler.
+    torch_named = _torch_configs(data)
+    step_every = data.get("step_every", "epoch" if torch_named else "batch")
     if step_every not in ("batch", "epoch"):
         raise where.error("step_every", f"{step_every!r} must be 'batch' or 'epoch'")
     title = data.get("title") or ""
@@ -203,6 +216,12 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
 
     configs = _scheduler_configs(where, data)
     schedulers = [_build(where.at(key), config, base_dir) for key, config in configs]
+    if any(isinstance(sc, TorchScheduler) for sc in schedulers) and len(schedulers) > 1:
+        raise where.error(
+            "schedulers",
+            "a PyTorch scheduler must be the only scheduler of a run: how it combines with others on one "
+            "optimizer is not modelled; compare them side by side with `sched compare` instead",
+        )
     if dataloader_len is None:
         _require_no_epochs(where, max_duration, configs)
     try:
@@ -333,6 +352,13 @@ def _scheduler_configs(where: _Where, data: dict[str, Any]) -> list[tuple[str, d
     return out
 
 
+def _torch_configs(data: dict[str, Any]) -> bool:
+    """Whether the spec names a PyTorch scheduler (before anything is built)."""
+    items = data.get("schedulers", data.get("scheduler"))
+    items = items if isinstance(items, list) else [items]
+    return any(isinstance(i, dict) and is_torch_scheduler_name(i.get("name")) for i in items)
+
+
 def _require_no_epochs(where: _Where, max_duration: Time, configs: list[tuple[str, dict[str, Any]]]) -> None:
     if max_duration.unit is TimeUnit.EPOCH:
         raise where.error("dataloader_len", f"is required because max_duration {max_duration} is in epochs")
@@ -356,7 +382,12 @@ def _build(where: _Where, config: dict[str, Any], base_dir: Path) -> Callable[..
         raise where.error("name", f"expected a scheduler name, got {_kind(name)}")
     entry = registry.lookup(name)
     if entry is not None:
-        return _build_builtin(where, entry, config)
+        return _build_builtin(where, entry, config, base_dir)
+    if is_torch_scheduler_name(name):
+        try:
+            return TorchScheduler(name, **config)
+        except (ScheduleError, ImportError) as exc:
+            raise where.error("name", str(exc)) from None
     if ":" in name:
         return _build_custom(where, name, config, base_dir)
     raise where.error(
@@ -366,7 +397,7 @@ def _build(where: _Where, config: dict[str, Any], base_dir: Path) -> Callable[..
     )
 
 
-def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any]) -> BuiltinScheduler:
+def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any], base_dir: Path) -> BuiltinScheduler:
     params = {p.name: p for p in entry.params}
     for key in config:
         if key not in params:
@@ -394,9 +425,39 @@ def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any])
             if not isinstance(value, bool):
                 raise where.error(key, f"expected true or false, got {_kind(value)}")
             kwargs[key] = value
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise where.error(key, f"expected a word such as {params[key].default!r}, got {_kind(value)}")
+            kwargs[key] = value.strip()
+        elif kind == "phases":
+            kwargs[key] = _phases(where, key, value, base_dir)
         else:
             kwargs[key] = _number(where, key, value)
-    return entry.cls(**kwargs)
+    try:
+        return entry.cls(**kwargs)
+    except (ScheduleError, TimeStringError, ValueError, TypeError) as exc:
+        # The constructor's own checks (a word it does not know, phases that do not fit).
+        raise where.error("", str(exc)) from None
+
+
+def _phases(where: _Where, key: str, value: Any, base_dir: Path) -> list[dict[str, Any]]:
+    """``[{duration: 2000ba, scheduler: {name: ...}}, ...]``: each phase's scheduler built like a
+    top-level one."""
+    if not isinstance(value, list) or not value:
+        raise where.error(key, f"expected a non-empty list of phases (duration and scheduler), got {_kind(value)}")
+    phases = []
+    for i, phase in enumerate(value):
+        at = f"{key}[{i}]"
+        if not isinstance(phase, dict) or set(phase) != {"duration", "scheduler"}:
+            raise where.error(at, f"expected a mapping with exactly `duration` and `scheduler`, got {_kind(phase)}")
+        _time_value(where, f"{at}.duration", phase["duration"])
+        if not isinstance(phase["scheduler"], dict):
+            raise where.error(f"{at}.scheduler", f"expected a mapping with a `name`, got {_kind(phase['scheduler'])}")
+        built = _build(
+            where.at(f".{at}.scheduler" if where.prefix else f"{at}.scheduler"), phase["scheduler"], base_dir
+        )
+        phases.append({"scheduler": built, "duration": phase["duration"].strip()})
+    return phases
 
 
 def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Path) -> Callable[..., Any]:
@@ -529,6 +590,12 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
     return warnings: zero warmup, milestones inside the warmup, trainer replay differing."""
     notes: list[str] = []
     for ssr in ssrs or spec.ssrs:
+        for scheduler in spec.run.schedulers:
+            if isinstance(scheduler, TorchScheduler):
+                try:
+                    scheduler.check_ssr(ssr)
+                except ScheduleError as exc:
+                    raise SpecError(f"{spec.source}: {exc}") from None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -554,22 +621,51 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 )
                 if inside and note not in notes:
                     notes.append(note)
-    notes.extend(replay_notes(spec.run))
+    notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
     return notes
 
 
-def replay_notes(run: Run) -> list[str]:
-    """Where the Trainer's replay departs from the formula, in words."""
+def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:
+    """Where the Trainer's replay departs from the formula, in words and by how much."""
+    notes = []
+    if run.step_every == "epoch" and run.dataloader_len is None:
+        notes.append(
+            "step_every is epoch but the run has no dataloader_len, so no epoch ever ends and the "
+            "schedulers never step after the first batch; set dataloader_len or step_every: batch"
+        )
     if len(run.schedulers) < 2:
-        return []
+        return notes
     last = _scheduler_name(run.schedulers[-1])
-    return [
+    notes.append(
         f"{len(run.schedulers)} schedulers: the formula multiplies them, but Composer's Trainer gives each its own "
-        f"LambdaLR and only the last ({last}) sets the LR; use --as-trainer to see what the Trainer applies"
-    ]
+        f"LambdaLR and only the last ({last}) sets the LR{_largest_gap(run, ssr)}; "
+        "use --as-trainer to see what the Trainer applies"
+    )
+    return notes
+
+
+def _largest_gap(run: Run, ssr: float) -> str:
+    """Where, over the run, the formula and the Trainer's replay differ the most."""
+    import numpy as np
+
+    from sched_cli.simulator import Selection, collect, simulate
+
+    selection = Selection(points=2000)
+    formula = collect(simulate(run, ssr, mode="formula", selection=selection))
+    trainer = collect(simulate(run, ssr, mode="trainer", selection=selection))
+    gap = np.abs(formula["multiplier"] - trainer["multiplier"])
+    i = int(np.argmax(gap))
+    if gap[i] == 0:
+        return ""
+    return (
+        f" (at ssr {ssr:g} they differ by up to {gap[i]:.3g}: at batch {int(formula['batch'][i]):,} the formula "
+        f"gives {formula['multiplier'][i]:.4g}, the Trainer {trainer['multiplier'][i]:.4g})"
+    )
 
 
 def _scheduler_name(scheduler: Any) -> str:
+    if isinstance(scheduler, (BuiltinScheduler, TorchScheduler)):
+        return scheduler.name
     return getattr(scheduler, "__qualname__", None) or type(scheduler).__name__
 
 

@@ -37,12 +37,12 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
     exact = p.batches <= EXACT_LIMIT
     selection = Selection() if exact else Selection(points=_SAMPLE_POINTS)
 
-    def rows() -> Iterator[dict[str, np.ndarray]]:
-        return simulate(run, ssr, mode=mode, selection=selection, progress=progress)  # type: ignore[arg-type]
+    def rows(report: Callable[[int], None] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
 
     # First pass: peak, where it is, final value and mean.
     peak, peak_at, total, count, final = -np.inf, 0, 0.0, 0, 0.0
-    for chunk in rows():
+    for chunk in rows(progress):
         m = chunk["multiplier"]
         if not len(m):
             continue

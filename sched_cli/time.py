@@ -305,7 +305,20 @@ class Timestamp:
     True
     """
 
-    __slots__ = ("_epoch", "_batch", "_sample", "_token", "_iteration")
+    #: Counters, in Composer's order of constructor arguments, and the unit of each.
+    FIELDS = (
+        ("iteration", TimeUnit.ITERATION),
+        ("epoch", TimeUnit.EPOCH),
+        ("batch", TimeUnit.BATCH),
+        ("sample", TimeUnit.SAMPLE),
+        ("token", TimeUnit.TOKEN),
+        ("epoch_in_iteration", TimeUnit.EPOCH),
+        ("token_in_iteration", TimeUnit.TOKEN),
+        ("batch_in_epoch", TimeUnit.BATCH),
+        ("sample_in_epoch", TimeUnit.SAMPLE),
+        ("token_in_epoch", TimeUnit.TOKEN),
+    )
+    __slots__ = tuple(f"_{name}" for name, _ in FIELDS)
 
     def __init__(
         self,
@@ -314,12 +327,35 @@ class Timestamp:
         batch: int | Time = 0,
         sample: int | Time = 0,
         token: int | Time = 0,
+        epoch_in_iteration: int | Time = 0,
+        token_in_iteration: int | Time = 0,
+        batch_in_epoch: int | Time = 0,
+        sample_in_epoch: int | Time = 0,
+        token_in_epoch: int | Time = 0,
     ) -> None:
-        self._epoch = _counter(epoch, TimeUnit.EPOCH, "epoch")
-        self._batch = _counter(batch, TimeUnit.BATCH, "batch")
-        self._sample = _counter(sample, TimeUnit.SAMPLE, "sample")
-        self._token = _counter(token, TimeUnit.TOKEN, "token")
-        self._iteration = _counter(iteration, TimeUnit.ITERATION, "iteration")
+        values = locals()
+        for name, unit in self.FIELDS:
+            setattr(self, f"_{name}", _counter(values[name], unit, name))
+
+    @property
+    def epoch_in_iteration(self) -> Time[int]:
+        return self._epoch_in_iteration
+
+    @property
+    def token_in_iteration(self) -> Time[int]:
+        return self._token_in_iteration
+
+    @property
+    def batch_in_epoch(self) -> Time[int]:
+        return self._batch_in_epoch
+
+    @property
+    def sample_in_epoch(self) -> Time[int]:
+        return self._sample_in_epoch
+
+    @property
+    def token_in_epoch(self) -> Time[int]:
+        return self._token_in_epoch
 
     @property
     def epoch(self) -> Time[int]:
@@ -360,18 +396,34 @@ class Timestamp:
 
     def copy(self, **changes: int | Time) -> Timestamp:
         """A copy with the given counters replaced."""
-        fields = {k: getattr(self, k) for k in ("epoch", "batch", "sample", "token", "iteration")}
+        fields = {name: getattr(self, name) for name, _ in self.FIELDS}
         fields.update(changes)
         return Timestamp(**fields)
 
     def to_next_batch(self, samples: int = 0, tokens: int = 0) -> Timestamp:
-        return self.copy(batch=self._batch + 1, sample=self._sample + samples, token=self._token + tokens)
+        """The timestamp after one more batch, as Composer's Trainer advances it."""
+        return self.copy(
+            batch=self._batch + 1,
+            batch_in_epoch=self._batch_in_epoch + 1,
+            sample=self._sample + samples,
+            sample_in_epoch=self._sample_in_epoch + samples,
+            token=self._token + tokens,
+            token_in_epoch=self._token_in_epoch + tokens,
+            token_in_iteration=self._token_in_iteration + tokens,
+        )
 
     def to_next_epoch(self) -> Timestamp:
-        return self.copy(epoch=self._epoch + 1)
+        """The timestamp after the end of an epoch: the in-epoch counters start again."""
+        return self.copy(
+            epoch=self._epoch + 1,
+            epoch_in_iteration=self._epoch_in_iteration + 1,
+            batch_in_epoch=0,
+            sample_in_epoch=0,
+            token_in_epoch=0,
+        )
 
     def _as_tuple(self) -> tuple[int, ...]:
-        return tuple(int(t) for t in (self._epoch, self._batch, self._sample, self._token, self._iteration))
+        return tuple(int(getattr(self, name)) for name, _ in self.FIELDS)
 
     def _counter_for(self, other: Any) -> tuple[Time, Time] | None:
         if isinstance(other, str):

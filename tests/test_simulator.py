@@ -515,3 +515,32 @@ def test_formula_mode_agrees_with_the_scalar_library(
         expected = expected_rows()
     assert len(out["batch"]) == batches
     np.testing.assert_allclose(out["multiplier"], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_custom_schedulers_see_in_epoch_counters_as_in_composer():
+    from sched_cli.simulator import Run, collect, simulate
+
+    seen = []
+
+    def spy(state):
+        ts = state.timestamp
+        seen.append(
+            (int(ts.epoch), int(ts.batch), int(ts.batch_in_epoch), int(ts.sample_in_epoch), int(ts.token_in_epoch))
+        )
+        return 1.0
+
+    run = Run("2ep", (spy,), dataloader_len=3, batch_size=2, seq_len=5)
+    collect(simulate(run))
+    assert seen == [
+        (0, 0, 0, 0, 0),
+        (0, 1, 1, 2, 10),
+        (0, 2, 2, 4, 20),
+        (1, 3, 0, 0, 0),
+        (1, 4, 1, 2, 10),
+        (1, 5, 2, 4, 20),
+    ]
+    seen.clear()
+    # Stepping every epoch, the Trainer steps after the last batch of epoch 0: batch 3, epoch 0,
+    # and 3 batches into that epoch.
+    collect(simulate(Run("2ep", (spy,), dataloader_len=3, batch_size=2, seq_len=5, step_every="epoch"), mode="trainer"))
+    assert (0, 3, 3, 6, 30) in seen

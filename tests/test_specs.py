@@ -221,3 +221,47 @@ def test_ssr_from_the_command_line_is_validated(tmp_path):
         with_ssrs(spec, [-1])
     with pytest.raises(SpecError, match="scales max_duration 10ba to 0ba"):
         check(with_ssrs(spec, [0.01]))
+
+
+def test_nested_phases_and_word_arguments(tmp_path):
+    from sched_cli.schedulers import SequentialScheduler, WarmupStableDecayScheduler
+
+    path = write(
+        tmp_path,
+        "p.yaml",
+        """
+        max_duration: 100ba
+        schedulers:
+          - name: sequential
+            phases:
+              - {duration: 10ba, scheduler: {name: linear, alpha_i: 0, alpha_f: 1}}
+              - {duration: 0.9dur, scheduler: {name: cosine_with_warmup, t_warmup: 0ba}}
+          - name: wsd
+            t_warmup: 5ba
+            t_decay: 20ba
+            decay_shape: 1-sqrt
+        """,
+    )
+    sequential, wsd = load_file(path).run.schedulers
+    assert isinstance(sequential, SequentialScheduler) and isinstance(wsd, WarmupStableDecayScheduler)
+    assert wsd.decay_shape == "1-sqrt"
+    bad_phase = write(
+        tmp_path,
+        "b.yaml",
+        "max_duration: 10ba\nschedulers:\n  - name: sequential\n"
+        "    phases: [{duration: 5ba, scheduler: {name: cosin}}]\n",
+    )
+    with pytest.raises(SpecError, match=r"schedulers\[0\]\.phases\[0\]\.scheduler\.name: unknown scheduler 'cosin'"):
+        load_file(bad_phase)
+    bad_word = write(
+        tmp_path, "w.yaml", "max_duration: 10ba\nscheduler: {name: wsd, t_warmup: 1ba, t_decay: 2ba, decay_shape: 9}\n"
+    )
+    with pytest.raises(SpecError, match="decay_shape: expected a word"):
+        load_file(bad_word)
+    unknown_word = write(
+        tmp_path,
+        "u.yaml",
+        "max_duration: 10ba\nscheduler: {name: wsd, t_warmup: 1ba, t_decay: 2ba, decay_shape: square}\n",
+    )
+    with pytest.raises(SpecError, match="square"):
+        load_file(unknown_word)

@@ -286,3 +286,19 @@ def test_timestamp_advances_like_the_trainer():
     ts = ts.to_next_epoch()
     assert (ts.epoch.value, ts.batch.value, ts.sample.value, ts.token.value) == (1, 2, 64, 8192)
     assert ts.copy(batch=7).batch == Time(7, "ba")
+
+
+def test_in_epoch_counters_advance_and_reset_as_the_trainer_moves_them():
+    ts = Timestamp(epoch=2, batch=20, sample=80, token=800, batch_in_epoch=9, sample_in_epoch=36, token_in_epoch=360)
+    after = ts.to_next_batch(samples=4, tokens=40)
+    assert (int(after.batch), int(after.batch_in_epoch), int(after.sample_in_epoch), int(after.token_in_epoch)) == (
+        21,
+        10,
+        40,
+        400,
+    )
+    new_epoch = after.to_next_epoch()
+    assert int(new_epoch.epoch) == 3 and int(new_epoch.batch) == 21
+    assert (int(new_epoch.batch_in_epoch), int(new_epoch.sample_in_epoch), int(new_epoch.token_in_epoch)) == (0, 0, 0)
+    # Composer's positional order: iteration, epoch, batch, sample, token, ...
+    assert Timestamp(0, 1, 2, 3, 4) == Timestamp(epoch=1, batch=2, sample=3, token=4)

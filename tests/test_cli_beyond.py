@@ -1,0 +1,104 @@
+"""Beyond Composer's 13, through the real CLI: LLM Foundry YAMLs and native PyTorch schedulers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sched_cli.cli import app
+
+DATA = Path(__file__).resolve().parent / "data" / "foundry"
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
+
+
+def ok(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, (args, result.output, result.exception)
+    return result.stdout
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_an_unmodified_llm_foundry_yaml_plots_and_exports(tmp_path):
+    ok("plot", str(DATA / "mpt-125m.yaml"), "--width", "90")
+    ok("plot", str(DATA / "mpt-125m.yaml"), "-o", str(tmp_path / "mpt.png"))
+    assert (tmp_path / "mpt.png").read_bytes().startswith(b"\x89PNG")
+    # MPT-125M is the run sample_specs/gpt_llm_foundry.yaml describes by hand: same LRs, batch for batch.
+    foundry = rows(ok("export", str(DATA / "mpt-125m.yaml"), "--every", "97"))
+    ours = rows(ok("export", str(SAMPLES / "gpt_llm_foundry.yaml"), "--every", "97"))
+    assert [r["batch"] for r in foundry] == [r["batch"] for r in ours]
+    assert [r["token"] for r in foundry] == [r["token"] for r in ours]
+    for a, b in zip(foundry, ours, strict=True):
+        assert float(a["lr"]) == pytest.approx(float(b["lr"]), rel=1e-12, abs=1e-18)
+
+
+def test_foundry_shape_is_recognised_and_can_be_forced_or_refused(tmp_path):
+    text = (DATA / "mpt-125m.yaml").read_text()
+    renamed = tmp_path / "train.yaml"
+    renamed.write_text(text)
+    ok("validate", str(renamed))
+    ok("validate", str(renamed), "--from", "foundry")
+    result = CliRunner().invoke(app, ["validate", str(renamed), "--from", "sched"])
+    assert result.exit_code == 2 and "unknown key" in result.output
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("max_duration: 10ba\nmodel: {name: mpt}\nschedulers: [{name: linear}]\n")
+    result = CliRunner().invoke(app, ["validate", str(plain)])
+    assert result.exit_code == 2 and "model" in result.output  # a plain spec still rejects unknown keys
+
+
+def test_foundry_epochs_need_dataloader_len_from_the_command_line():
+    result = CliRunner().invoke(app, ["validate", str(DATA / "mpt-7b_dolly_sft.yaml")])
+    assert result.exit_code == 2 and "dataloader_len" in result.output
+    ok("validate", str(DATA / "mpt-7b_dolly_sft.yaml"), "--dataloader-len", "120")
+
+
+def test_a_pytorch_scheduler_steps_every_epoch_by_default_and_scales_like_composer():
+    # StepLR(step_size=2, gamma=0.5), 5 epochs of 2 batches, ssr 2: Composer doubles step_size to 4
+    # epochs and the run to 10 epochs; the LR halves after epochs 4 and 8.
+    out = rows(
+        ok("export", "StepLR(step_size=2, gamma=0.5)", "--max-duration", "5ep", "--dataloader-len", "2", "--ssr", "2")
+    )
+    by_epoch = {int(r["epoch"]): float(r["multiplier"]) for r in out}
+    assert by_epoch == {0: 1, 1: 1, 2: 1, 3: 1, 4: 0.5, 5: 0.5, 6: 0.5, 7: 0.5, 8: 0.25, 9: 0.25}
+
+
+def test_a_pytorch_scheduler_stepped_every_batch_equals_a_real_optimizer():
+    torch = pytest.importorskip("torch")
+    out = rows(
+        ok(
+            "export", "torch.optim.lr_scheduler.OneCycleLR(max_lr=0.01, total_steps=50)",
+            "--max-duration", "50ba", "--step-every", "batch", "--lr", "0.01",
+        )
+    )  # fmt: skip
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(()))], lr=0.01)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=50)
+    for row in out:
+        assert float(row["lr"]) == optimizer.param_groups[0]["lr"]
+        optimizer.step()
+        scheduler.step()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["LinearLR(start_factor=0.5)", "--max-duration", "4ep", "--dataloader-len", "2", "--ssr", "2"],
+            ["LinearLR", "ssr"],
+        ),
+        (["OneCycleLR(max_lr=1)", "--max-duration", "4ba"], ["OneCycleLR"]),
+        (["StepLR(step_size=2); cosine", "--max-duration", "4ba"], ["only scheduler"]),
+        (["LambdaLR(lr_lambda=1)", "--max-duration", "4ba"], ["LambdaLR"]),
+    ],
+)
+def test_pytorch_scheduler_errors_are_clear(args, words):
+    result = CliRunner().invoke(app, ["export", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in result.output
