@@ -663,7 +663,13 @@ def list_() -> None:
     for entry in ENTRIES:
         params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in entry.params)
         out.add_row(entry.name, ", ".join(entry.aliases), params)
-    _stdout_console().print(out)
+    console = _stdout_console()
+    console.print(out)
+    console.print(
+        "Also: any PyTorch scheduler by its class name (torch.optim.lr_scheduler.OneCycleLR, StepLR, ...; "
+        "needs the torch extra), and your own as path/to/file.py:name or package.module:name.",
+        markup=False,
+    )
 
 
 @app.command()
