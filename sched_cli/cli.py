@@ -482,11 +482,13 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
 
 
 def _describe_scheduler(scheduler: Any) -> str:
-    from sched_cli.schedulers.base import BuiltinScheduler
+    """A built-in or PyTorch scheduler with its arguments; any other by its name."""
+    from sched_cli.schedulers.base import BuiltinScheduler, scheduler_name
+    from sched_cli.schedulers.torch_native import TorchScheduler
 
-    if isinstance(scheduler, BuiltinScheduler):
+    if isinstance(scheduler, (BuiltinScheduler, TorchScheduler)):
         return repr(scheduler)
-    return getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+    return scheduler_name(scheduler)
 
 
 def _check_output_dir(output: Path) -> None:

@@ -37,6 +37,7 @@ from sched_cli.schedulers.base import (
     RunShape,
     ScheduleError,
     call_scheduler,
+    scheduler_name,
     takes_ssr,
 )
 from sched_cli.schedulers.torch_native import TorchScheduler, steps_taken, trainer_steps
@@ -514,17 +515,13 @@ def _call_user(scheduler: Callable[..., Any], state: State, ssr: float, ssr_awar
     except Exception as exc:  # noqa: BLE001 - user code may raise anything
         ts = state.timestamp
         raise SimulationError(
-            f"scheduler {_name(scheduler)!r} raised {type(exc).__name__}: {exc} "
+            f"scheduler {scheduler_name(scheduler)!r} raised {type(exc).__name__}: {exc} "
             f"at batch {int(ts.batch)} (epoch {int(ts.epoch)})"
         ) from exc
 
 
-def _name(scheduler: Any) -> str:
-    return getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
-
-
 def _checked(value: Any, scheduler: Any, timestamp: Timestamp) -> float:
-    name = _name(scheduler)
+    name = scheduler_name(scheduler)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SimulationError(
             f"scheduler {name!r} returned {value!r} ({type(value).__name__}) at batch {int(timestamp.batch)}; "

@@ -36,7 +36,7 @@ from typing import Any
 
 from sched_cli import registry
 from sched_cli.foundry import FoundryConfigError, is_foundry_config, to_spec_mapping
-from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError
+from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import Run, SimulationError, plan
 from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
@@ -635,7 +635,7 @@ def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:
         )
     if len(run.schedulers) < 2:
         return notes
-    last = _scheduler_name(run.schedulers[-1])
+    last = scheduler_name(run.schedulers[-1])
     notes.append(
         f"{len(run.schedulers)} schedulers: the formula multiplies them, but Composer's Trainer gives each its own "
         f"LambdaLR and only the last ({last}) sets the LR{_largest_gap(run, ssr)}; "
@@ -661,12 +661,6 @@ def _largest_gap(run: Run, ssr: float) -> str:
         f" (at ssr {ssr:g} they differ by up to {gap[i]:.3g}: at batch {int(formula['batch'][i]):,} the formula "
         f"gives {formula['multiplier'][i]:.4g}, the Trainer {trainer['multiplier'][i]:.4g})"
     )
-
-
-def _scheduler_name(scheduler: Any) -> str:
-    if isinstance(scheduler, (BuiltinScheduler, TorchScheduler)):
-        return scheduler.name
-    return getattr(scheduler, "__qualname__", None) or type(scheduler).__name__
 
 
 def with_ssrs(spec: Spec, ssrs: list[float] | tuple[float, ...]) -> Spec:

@@ -28,6 +28,7 @@ __all__ = [
     "convert_time",
     "call_scheduler",
     "takes_ssr",
+    "scheduler_name",
 ]
 
 TimeArg = str | Time
@@ -210,9 +211,16 @@ def call_scheduler(
     return scheduler(state)
 
 
+def scheduler_name(scheduler: Any) -> str:
+    """A scheduler's name for messages: a built-in's class name, else the function or class."""
+    name = getattr(scheduler, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
+
+
 def _describe(scheduler: Any) -> str:
-    name = getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
-    return repr(name)
+    return repr(scheduler_name(scheduler))
 
 
 class Resolved(dict):

@@ -26,6 +26,7 @@ from sched_cli.schedulers.base import (
     TimeArg,
     call_scheduler,
     convert_time,
+    scheduler_name,
     takes_ssr,
 )
 from sched_cli.schedulers.composer import _ratio, _WarmupScheduler, cosine_anneal
@@ -440,7 +441,8 @@ class _PhaseClock:
         if value is None:
             needs = "batch_size (samples per batch)" if unit is TimeUnit.SAMPLE else "batch_size and seq_len"
             raise ScheduleError(
-                f"{self.owner}: {self.phase.label} ({_describe(self.phase.scheduler)}) reads time in {unit.value!r} "
+                f"{self.owner}: {self.phase.label} ({scheduler_name(self.phase.scheduler)}) "
+                f"reads time in {unit.value!r} "
                 f"from its start at batch {batch}, which needs the run's {needs}; give them to the State or RunShape"
             )
         return value
@@ -565,7 +567,7 @@ class SequentialScheduler(BuiltinScheduler):
             alpha = float(self._phase_alpha(r, phase, clock)[0])
         if not math.isfinite(alpha):
             raise ScheduleError(
-                f"{self.name}: {phase.label} ({_describe(phase.scheduler)}) is {alpha} at batch {batch}, "
+                f"{self.name}: {phase.label} ({scheduler_name(phase.scheduler)}) is {alpha} at batch {batch}, "
                 "where continuous=True needs its value"
             )
         return alpha
@@ -608,12 +610,14 @@ class SequentialScheduler(BuiltinScheduler):
                 raise
             except Exception as exc:  # noqa: BLE001 - user code may raise anything
                 raise ScheduleError(
-                    f"{self.name}: {phase.label} ({_describe(phase.scheduler)}) raised {type(exc).__name__}: {exc} "
+                    f"{self.name}: {phase.label} ({scheduler_name(phase.scheduler)}) "
+                    f"raised {type(exc).__name__}: {exc} "
                     f"at batch {batch} of its phase"
                 ) from exc
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ScheduleError(
-                    f"{self.name}: {phase.label} ({_describe(phase.scheduler)}) returned {value!r} at batch {batch} "
+                    f"{self.name}: {phase.label} ({scheduler_name(phase.scheduler)}) "
+                    f"returned {value!r} at batch {batch} "
                     "of its phase; a scheduler must return a number"
                 )
             values[j] = value
@@ -642,7 +646,3 @@ class _OneBatch:
 
     def get(self, unit: TimeUnit) -> int:
         return self.batch if TimeUnit(unit) is TimeUnit.BATCH else 0
-
-
-def _describe(scheduler: Any) -> str:
-    return getattr(scheduler, "name", None) or getattr(scheduler, "__qualname__", None) or type(scheduler).__qualname__
