@@ -5,6 +5,7 @@ Factories are session-scoped so that Hypothesis tests can use them too (they hol
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -74,3 +75,14 @@ def rows() -> Callable[..., dict]:
         return collect(simulate(run, ssr, **options))
 
     return run_rows
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[Any, type[BaseException] | None]:
+    """The value of ``fn()`` and None, or None and the type of what it raised (warnings silenced):
+    for tests that compare two paths, errors included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(), None
+        except Exception as exc:  # noqa: BLE001 - the point is to compare error types
+            return None, type(exc)

@@ -15,10 +15,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
+from conftest import outcome
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -113,16 +113,6 @@ def run_shapes(draw):
 ssrs = st.one_of(st.sampled_from([1.0, 0.5, 0.25, 0.75, 1.5, 2.0, 3.0]), st.floats(0.05, 4.0))
 
 
-def _outcome(fn):
-    """The value of ``fn()`` or the type of what it raised."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return fn(), None
-        except Exception as exc:  # noqa: BLE001 - the point is to compare error types
-            return None, type(exc)
-
-
 # -- (d) and (c): vectorized == scalar, and finite ------------------------------------------------
 @SETTINGS
 @given(
@@ -137,9 +127,9 @@ def test_vectorized_path_equals_scalar_path(scheduler, shape, ssr, batches):
     epoch = b // dataloader_len if dataloader_len else np.zeros_like(b)
     timeline = Timeline(epoch=epoch, batch=b, sample=b * batch_size, token=b * batch_size * seq_len)
 
-    vector, vector_error = _outcome(lambda: scheduler.evaluate(timeline, RunShape(max_duration, dataloader_len), ssr))
+    vector, vector_error = outcome(lambda: scheduler.evaluate(timeline, RunShape(max_duration, dataloader_len), ssr))
     scalars = [
-        _outcome(lambda i=i: scheduler(State(max_duration, dataloader_len, timeline.timestamp(i)), ssr))
+        outcome(lambda i=i: scheduler(State(max_duration, dataloader_len, timeline.timestamp(i)), ssr))
         for i in range(len(b))
     ]
     scalar_errors = {error for _, error in scalars if error is not None}
@@ -200,8 +190,8 @@ def test_duration_schedules_stretch_with_ssr(data, grid):
     def at(max_duration, batch):
         return State(Time(max_duration, "ba"), None, Timestamp(batch=batch, sample=batch, token=batch))
 
-    plain, plain_error = _outcome(lambda: scheduler(at(run_batches, q * s), 1.0))
-    stretched, stretched_error = _outcome(lambda: scheduler(at(scaled_run, p * s), ssr))
+    plain, plain_error = outcome(lambda: scheduler(at(run_batches, q * s), 1.0))
+    stretched, stretched_error = outcome(lambda: scheduler(at(scaled_run, p * s), ssr))
     event(f"dur stretch: {plain_error.__name__ if plain_error else 'values'}")
     assert plain_error == stretched_error
     if plain_error is None:
@@ -257,8 +247,8 @@ def test_non_warmup_schedules_stretch_with_ssr_in_every_unit(data, grid):
             Timestamp(epoch=batch // dataloader_len, batch=batch, sample=batch, token=batch),
         )
 
-    plain, plain_error = _outcome(lambda: scheduler(at(run_batches, q * s), 1.0))
-    stretched, stretched_error = _outcome(lambda: scheduler(at(scaled_run, p * s), ssr))
+    plain, plain_error = outcome(lambda: scheduler(at(run_batches, q * s), 1.0))
+    stretched, stretched_error = outcome(lambda: scheduler(at(scaled_run, p * s), ssr))
     event(f"unit stretch: {plain_error.__name__ if plain_error else 'values'}")
     assert plain_error == stretched_error
     if plain_error is None:
@@ -284,7 +274,7 @@ def test_warmup_schedules_break_the_stretch_contract_as_composer_does():
 def test_warmup_starts_at_zero_and_peaks_at_t_warmup(scheduler, shape, ssr):
     max_duration, dataloader_len, _, _ = shape
     run = RunShape(max_duration, dataloader_len)
-    tw, error = _outcome(lambda: convert_time(scheduler.t_warmup, run))
+    tw, error = outcome(lambda: convert_time(scheduler.t_warmup, run))
     if error is not None or tw.value == 0:
         event("warmup: no warmup")
         return  # no warmup to check (epochs without dataloader_len, or a warmup of 0)
@@ -293,17 +283,17 @@ def test_warmup_starts_at_zero_and_peaks_at_t_warmup(scheduler, shape, ssr):
         # every counter at the same value: the scheduler reads the one in t_warmup's unit
         return State(max_duration, dataloader_len, Timestamp(batch=counter, sample=counter, token=counter))
 
-    start, start_error = _outcome(lambda: scheduler(at(0), ssr))
+    start, start_error = outcome(lambda: scheduler(at(0), ssr))
     if start_error is not None:
         event("warmup: rejected")
         return
     event("warmup: checked")  # a check on t_max or the ramp failed: covered by the scheduler tests
     assert start == 0.0
 
-    peak, peak_error = _outcome(lambda: scheduler(at(tw.value), ssr))
+    peak, peak_error = outcome(lambda: scheduler(at(tw.value), ssr))
     if isinstance(scheduler, MultiStepWithWarmupScheduler):
         # once warmed up, it is Composer's MultiStepScheduler, errors included
-        expected, expected_error = _outcome(
+        expected, expected_error = outcome(
             lambda: MultiStepScheduler(scheduler.milestones, scheduler.gamma)(at(tw.value), ssr)
         )
         assert peak_error == expected_error
@@ -321,7 +311,7 @@ def test_warmup_starts_at_zero_and_peaks_at_t_warmup(scheduler, shape, ssr):
     if not scheduler.scale_warmup and tw.value > 1:
         # one step before the end, without scale_warmup: (t_warmup - 1) / t_warmup of the peak
         peak_of_ramp = getattr(scheduler, "alpha_i", 1.0)
-        last, _ = _outcome(lambda: scheduler(at(tw.value - 1), ssr))
+        last, _ = outcome(lambda: scheduler(at(tw.value - 1), ssr))
         assert last == pytest.approx((tw.value - 1) / tw.value * peak_of_ramp, abs=1e-12)
 
 
@@ -335,7 +325,7 @@ def test_outputs_are_finite_floats(scheduler, shape, ssr, batch):
         sample=batch * batch_size,
         token=batch * batch_size * seq_len,
     )
-    value, error = _outcome(lambda: scheduler(State(max_duration, dataloader_len, ts), ssr))
+    value, error = outcome(lambda: scheduler(State(max_duration, dataloader_len, ts), ssr))
     if error is None:
         assert isinstance(value, float)
         assert math.isfinite(value)

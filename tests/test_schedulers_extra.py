@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import outcome
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -756,15 +757,6 @@ def extra_schedulers(run):
     )
 
 
-def _outcome(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return fn(), None
-        except Exception as exc:  # noqa: BLE001 - the point is to compare error types
-            return None, type(exc)
-
-
 @SETTINGS
 @given(
     data=st.data(),
@@ -779,9 +771,9 @@ def test_vectorized_path_equals_scalar_path(data, run, ssr, batches):
     b = sorted(set(batches))
     line = timeline(b, dataloader_len, batch_size, seq_len)
     shape = RunShape(max_duration, dataloader_len, batch_size, seq_len)
-    vector, vector_error = _outcome(lambda: scheduler.evaluate(line, shape, ssr))
+    vector, vector_error = outcome(lambda: scheduler.evaluate(line, shape, ssr))
     scalars = [
-        _outcome(
+        outcome(
             lambda i=i: scheduler(
                 State(max_duration, dataloader_len, line.timestamp(i), batch_size=batch_size, seq_len=seq_len), ssr
             )
@@ -810,10 +802,10 @@ def test_sequential_phase_k_is_its_scheduler_shifted_to_its_start(inner, batch):
     """In batches, phase k at batch b is its own scheduler at batch b - s_k of a run of d_k batches."""
     s = SequentialScheduler(inner)
     total = sum(int(Time.from_timestring(d).value) for _, d in inner)
-    got, error = _outcome(lambda: value(s, f"{total}ba", batch))
+    got, error = outcome(lambda: value(s, f"{total}ba", batch))
     # every phase is placed on the run (its times converted, checked) before any is evaluated
     for scheduler, duration in inner:
-        _, resolve_error = _outcome(lambda: scheduler.resolve(RunShape(Time.from_timestring(duration)), 1.0))  # noqa: B023
+        _, resolve_error = outcome(lambda: scheduler.resolve(RunShape(Time.from_timestring(duration)), 1.0))  # noqa: B023
         if resolve_error is not None:
             event("shifted: a phase rejected")
             assert error is not None
@@ -824,7 +816,7 @@ def test_sequential_phase_k_is_its_scheduler_shifted_to_its_start(inner, batch):
         last = k == len(inner) - 1
         if batch < start + length or last:
             own = min(batch - start, length)  # the last phase holds at its end
-            expected, expected_error = _outcome(lambda: value(scheduler, f"{length}ba", own))  # noqa: B023
+            expected, expected_error = outcome(lambda: value(scheduler, f"{length}ba", own))  # noqa: B023
             break
         start += length
     event(f"shifted: {expected_error.__name__ if expected_error else 'values'}")
