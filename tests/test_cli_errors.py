@@ -284,3 +284,40 @@ def test_mutated_spec_text_loads_or_fails_cleanly(tmp_path, noise):
         load_file(spec)
     except SpecError as exc:
         assert str(exc).startswith(str(spec))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("spec.json", '{"max_duration": "10ba",}', ["malformed JSON", "line 1"]),
+        ("spec.toml", "max_duration = 10ba\n", ["malformed TOML", "line 1"]),
+        ("spec.json", '["max_duration"]', ["must be a mapping"]),
+        (
+            "spec.yml",
+            "max_duration: 10ba\nschedulers:\n  - name: cosine\n   alpha_f: 0.1\n",
+            ["malformed YAML", "line 4"],
+        ),
+        ("spec.txt", "max_duration: 10ba\n", ["unknown spec format '.txt'"]),
+    ],
+)
+def test_malformed_files_of_every_format(tmp_path, name, text, words):
+    spec = tmp_path / name
+    spec.write_text(text)
+    result = CliRunner().invoke(app, ["export", str(spec), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    for word in words:
+        assert word in result.output, result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_pytorch_scheduler_without_torch_names_the_extra(tmp_path):
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # as if torch were not installed
+        "from typer.testing import CliRunner\n"
+        "from sched_cli.cli import app\n"
+        "args = ['export', 'StepLR(step_size=2)', '--max-duration', '4ep', '--dataloader-len', '2']\n"
+        "r = CliRunner().invoke(app, args)\n"
+        "print(r.exit_code); print(r.output)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("2\n") and "pip install 'sched-cli[torch]'" in out
