@@ -85,7 +85,7 @@ def test_breakpoints_are_marked_and_labelled():
 
 def test_labels_that_do_not_fit_go_to_a_note():
     crowded = Chart(
-        [Curve("a", np.arange(100.0), np.linspace(1, 0, 100), [(10.0, "first label"), (11.0, "second label")])],
+        [Curve("a", np.arange(100.0), np.linspace(1, 0, 100), [(10.0, "first label"), (13.0, "second label")])],
         "ba",
         "mult",
     )
@@ -205,3 +205,14 @@ def test_tiny_learning_rates_and_long_axes_are_rescaled_for_readable_ticks():
     assert "0.000" not in text  # the tick that 6e-4 would otherwise round to
     plain = render_terminal(Chart([Curve("a", np.arange(10.0), np.linspace(0, 1, 10))], "ba", "m"), 60, 12, False)
     assert "×1e" not in plain and "-0.0" not in plain
+
+
+def test_linear_y_axis_is_labelled_at_several_rows():
+    chart = Chart([Curve("a", np.arange(100.0), np.linspace(0.0, 0.1, 100))], "ba", "lr")
+    lines = render_terminal(chart, width=70, height=20, color=False).split("\n")
+    rows = [line for line in lines if line.startswith("│")]
+    labels = [line.rsplit("│", 1)[1].strip() for line in rows]
+    ticks = [float(label) for label in labels if label]
+    assert ticks[0] == 0.1 and ticks[-1] == 0.0  # the top row is the highest value, the bottom 0
+    assert len(ticks) == 5 and ticks == sorted(ticks, reverse=True)
+    assert labels[0] and labels[-1]  # on the first and last rows of the plot

@@ -69,28 +69,33 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     above = len(head) + 1 + (1 if marks else 0)  # title, y axis title, breakpoint row
     below = 2 + 1 + len(legend) + len(notes)  # frame bottom and tick labels, x axis title, ...
 
-    y_floor_zero = not chart.log_y and all(float(np.min(y)) >= 0 for _, y in thinned)
+    y_range = None if chart.log_y else _y_range([y for _, y in thinned])
 
     def draw(rows: int) -> tuple[list[str], str, list[str]]:
         """The plot's lines, its breakpoint row, and notes on breakpoint labels that did not fit."""
+        # uniplot labels a linear y axis with two coarse ticks at most (0.1 and 0.0): label a few
+        # rows ourselves, to three significant digits, in a column on the right.
+        ticks = _y_ticks(y_range, rows) if y_range else {}
+        label_width = 1 + max((len(t) for t in ticks.values()), default=0)
         plot = plot_to_string(
             [y for _, y in thinned],
             [x for x, _ in thinned],
-            width=width,
+            width=width - label_width,
             height=rows,
-            line_length_hard_cap=width,
+            line_length_hard_cap=width - label_width,
             lines=True,
             x_min=x_min,
             x_max=x_max,
             y_as_log=chart.log_y,
             x_gridlines=[x for x, _ in marks],
             y_gridlines=[],
-            # A schedule at or above 0 gets its axis from 0, not from a padded -0.0.
-            **({"y_min": 0.0} if y_floor_zero else {}),
+            **({"y_min": y_range[0], "y_max": y_range[1], "y_labels": False} if y_range else {}),
             color=colors if color else False,
             character_set="ascii" if by_marker else "block",
             force_ascii_characters=markers,
         ).split("\n")
+        for row, label in ticks.items():
+            plot[1 + row] += " " + label  # 1: below the frame's top line
         # The frame's top line is "┌", one "─" per plot column, "┐": after uniplot has narrowed
         # the plot to the width limit, this is how wide it is, which the breakpoint row matches.
         mark_row, unplaced = _mark_row(marks, x_min, x_max, len(plot[0]) - 2, width)
@@ -113,6 +118,30 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     lines += footnote
     lines += notes
     return _fit_all(lines, width)
+
+
+def _y_range(ys: list[np.ndarray]) -> tuple[float, float]:
+    """The y axis: from 0 (or the lowest value, if below 0) to the highest value."""
+    low = min(0.0, min(float(np.min(y)) for y in ys))
+    high = max(float(np.max(y)) for y in ys)
+    if high <= low:  # a flat line: give it some room
+        spread = abs(high) * 0.5 or 1.0
+        low, high = (low - spread, high + spread) if low < 0 else (low, high + spread)
+    return low, high
+
+
+def _y_ticks(y_range: tuple[float, float], rows: int) -> dict[int, str]:
+    """Labels for about five evenly spaced rows, top (the highest value) to bottom (the lowest)."""
+    low, high = y_range
+    count = min(5, rows)
+    ticks = {}
+    for j in range(count):
+        row = round(j * (rows - 1) / (count - 1)) if count > 1 else 0
+        value = high - row * (high - low) / (rows - 1) if rows > 1 else high
+        ticks[row] = (
+            f"{value:.3g}".replace("-0", "0") if abs(value) < 1e-12 * max(abs(low), abs(high)) else f"{value:.3g}"
+        )
+    return ticks
 
 
 def _readable_scale(
