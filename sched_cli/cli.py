@@ -195,13 +195,14 @@ def _user_errors() -> Iterator[None]:
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
     from sched_cli.time import TimeStringError
+    from sched_cli.views import ViewError
 
     try:
         yield
     except KeyboardInterrupt:
         _stderr_console().print("[red]sched: interrupted[/]")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError) as exc:
+    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
         if _Options.debug:
             raise
         _error("error", str(exc))
@@ -321,68 +322,18 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
 
 
 def _chart(specs, x, y, log, as_trainer, points, by_fraction):
-    """Curves for each spec and SSR, ready for a renderer."""
-    import numpy as np
+    from sched_cli.views import chart
 
-    from sched_cli.render import Chart, Curve
-    from sched_cli.simulator import Selection, collect, plan, simulate
-
-    mode = "trainer" if as_trainer else "formula"
-    if y is YAxis.lr and any(s.run.lr is None for s in specs):
-        raise UserError("--y lr needs a base LR: set lr in the spec or pass --lr")
-    y_axis = y or (YAxis.lr if all(s.run.lr is not None for s in specs) else YAxis.multiplier)
-    unit = (x or (XUnit.dur if by_fraction else XUnit(specs[0].run.max_duration.unit.value))).value
-    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
-        raise UserError("--x ep needs dataloader_len (batches per epoch) in every spec")
-    curves = []
-    for s in specs:
-        for ssr in s.ssrs:
-            p = plan(s.run, ssr)
-            with _progress(p.batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
-                rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=progress))
-            xs = _x_values(rows, unit, s.run, p.batches)
-            ys = rows[y_axis.value]
-            marks = []
-            for bp, batch in p.breakpoints:
-                marks.append((float(_x_values(_row_at(s.run, batch), unit, s.run, p.batches)[0]), bp.label))
-            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
-            curves.append(Curve(label=label, x=np.asarray(xs, dtype=float), y=np.asarray(ys, dtype=float), marks=marks))
-    names = {
-        "ep": "epochs (ep)",
-        "ba": "batches (ba)",
-        "sp": "samples (sp)",
-        "tok": "tokens (tok)",
-        "dur": "fraction of run (dur)",
-    }
-    title = specs[0].label if len(specs) == 1 else "comparison"
-    if as_trainer:
-        title += " (as the Trainer applies it)"
-    return Chart(
-        curves=curves,
-        x_label=names[unit],
-        y_label="learning rate" if y_axis is YAxis.lr else "LR multiplier",
-        title=title,
-        log_y=log,
+    return chart(
+        specs,
+        x=x.value if x else None,
+        y=y.value if y else None,
+        log=log,
+        mode="trainer" if as_trainer else "formula",
+        points=points,
+        by_fraction=by_fraction,
+        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
     )
-
-
-def _row_at(run, batch: int):
-    from sched_cli.simulator import Timeline
-
-    t = Timeline.at_batch_starts(run, [batch])
-    return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
-
-
-def _x_values(rows, unit: str, run, batches: int):
-    if unit == "ba":
-        return rows["batch"]
-    if unit == "sp":
-        return rows["sample"]
-    if unit == "tok":
-        return rows["token"]
-    if unit == "ep":
-        return rows["batch"] / run.dataloader_len
-    return rows["batch"] / batches
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -584,6 +535,7 @@ def table(
         from rich.table import Table
 
         from sched_cli.simulator import Selection, collect, plan, simulate
+        from sched_cli.views import batches_at, default_batches
 
         loaded = _load(spec, overrides, ssr)
         out = Table(title=loaded.label, title_justify="left")
@@ -594,7 +546,7 @@ def table(
             out.add_column(c, justify="left" if c == "time" else "right")
         for value in loaded.ssrs:
             p = plan(loaded.run, value)
-            wanted = _times_to_batches(at, p) if at else _default_batches(p)
+            wanted = batches_at(p, at) if at else default_batches(p)
             batches = sorted({b for b, _ in wanted})
             mode = "trainer" if as_trainer else "formula"
             rows = collect(simulate(loaded.run, value, mode=mode, selection=Selection(batches=tuple(batches))))
@@ -614,37 +566,6 @@ def table(
                     cells.append(f"{rows['lr'][i]:.6g}")
                 out.add_row(*cells)
         _stdout_console().print(out)
-
-
-def _times_to_batches(times: list[str], p) -> list[tuple[int, str]]:
-    from sched_cli.simulator import first_batch_at
-    from sched_cli.time import Time, TimeStringError
-
-    out = []
-    for text in times:
-        try:
-            time = Time.from_timestring(text.strip())
-        except TimeStringError as exc:
-            raise UserError(f"--at {text!r}: {exc}") from None
-        batch = first_batch_at(p, time)
-        if batch is None:
-            raise UserError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
-        if not 0 <= batch < p.batches:
-            raise UserError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {p.batches - 1:,})")
-        out.append((batch, text.strip()))
-    return out
-
-
-def _default_batches(p) -> list[tuple[int, str]]:
-    import numpy as np
-
-    chosen = {
-        int(b): f"{b / p.batches:.0%} of run"
-        for b in np.unique(np.round(np.linspace(0, p.batches - 1, 11)).astype(int))
-    }
-    for bp, batch in p.breakpoints[:40]:
-        chosen[batch] = f"{bp.label} ({bp.time})"
-    return sorted(chosen.items())
 
 
 # -- list / describe ------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""Charts and table rows built from specs, before any renderer sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sched_cli.simulator import plan
+from sched_cli.specs import Overrides, load
+from sched_cli.views import ViewError, batches_at, chart, default_batches
+
+
+def spec(expr: str = "cosine_with_warmup(t_warmup=10ba)", **overrides):
+    return load(expr, Overrides(**{"max_duration": "100ba", **overrides}))
+
+
+def test_chart_has_a_curve_per_ssr_with_breakpoints_in_the_axis_unit():
+    s = spec(dataloader_len=10, lr=0.5)
+    s.ssrs = (0.5, 1.0)
+    c = chart([s], x="ep", points=20)
+    assert [curve.label for curve in c.curves] == ["ssr=0.5", "ssr=1"]
+    assert c.x_label == "epochs (ep)" and c.y_label == "learning rate"
+    full = c.curves[1]
+    assert full.marks[0] == (1.0, "warmup end")  # batch 10 of 10 per epoch
+    assert full.x[-1] == pytest.approx(9.9) and full.y.max() == pytest.approx(0.5)
+    # At ssr 0.5 the run has 50 batches: the x axis stops at 4.9 epochs.
+    assert c.curves[0].x[-1] == pytest.approx(4.9)
+
+
+def test_chart_by_fraction_and_multiplier_axis():
+    a, b = spec(), spec("linear", max_duration="40ba")
+    c = chart([a, b], by_fraction=True, points=50)
+    assert c.x_label == "fraction of run (dur)" and c.y_label == "LR multiplier" and c.title == "comparison"
+    for curve in c.curves:
+        assert curve.x[0] == 0 and curve.x[-1] < 1 and np.all(np.diff(curve.x) > 0)
+
+
+def test_chart_refuses_axes_the_specs_cannot_give():
+    with pytest.raises(ViewError, match="needs a base LR"):
+        chart([spec()], y="lr")
+    with pytest.raises(ViewError, match="dataloader_len"):
+        chart([spec()], x="ep")
+
+
+def test_batches_at_times_and_the_default_table_rows():
+    p = plan(spec(dataloader_len=10).run)
+    assert batches_at(p, ["0ba", "55ba", "0.5dur", "3ep"]) == [(0, "0ba"), (55, "55ba"), (50, "0.5dur"), (30, "3ep")]
+    with pytest.raises(ViewError, match="outside the run"):
+        batches_at(p, ["100ba"])
+    rows = default_batches(p)
+    assert rows[0] == (0, "0% of run") and rows[5] == (50, "50% of run") and rows[-1] == (99, "last batch")
+    assert (10, "warmup end (10ba)") in rows
