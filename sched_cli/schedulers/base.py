@@ -29,6 +29,7 @@ __all__ = [
     "call_scheduler",
     "takes_ssr",
     "scheduler_name",
+    "require_same_unit",
 ]
 
 TimeArg = str | Time
@@ -172,6 +173,17 @@ def convert_time(
         # Epochs are too coarse to scale (1ep * 0.5 would be 0), so Composer counts them in batches.
         time = Time(time.value * _batches_per_epoch(shape, owner, param, time), TimeUnit.BATCH)
     return Time(int(time.value * ssr), time.unit)
+
+
+def require_same_unit(owner: str, **times: tuple[Any, Time]) -> None:
+    """Raise unless every converted time (given as ``param=(original, converted)``) has one unit."""
+    units = {converted.unit for _, converted in times.values()}
+    if len(units) > 1:
+        described = ", ".join(f"{p}={original} ({converted})" for p, (original, converted) in times.items())
+        raise ScheduleError(
+            f"{owner}: {described} must be in the same unit once converted; give them all in one unit "
+            "(or as fractions of the run, 'dur')"
+        )
 
 
 def _batches_per_epoch(shape: RunShape, owner: str, param: str, time: Time) -> int:

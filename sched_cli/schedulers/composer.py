@@ -28,6 +28,7 @@ from sched_cli.schedulers.base import (
     ScheduleError,
     TimeArg,
     convert_time,
+    require_same_unit,
 )
 from sched_cli.time import Time, TimeUnit
 
@@ -370,11 +371,7 @@ class _WarmupScheduler(BuiltinScheduler):
     def _resolve_t_max(self, r: Resolved, shape: RunShape, ssr: float) -> None:
         """Convert ``t_max`` and run Composer's checks on it, in Composer's order."""
         t_max = self._convert("t_max", shape, ssr)
-        if r.t_warmup.unit is not t_max.unit:
-            raise ScheduleError(
-                f"{self.name}: t_warmup={self.t_warmup} ({r.t_warmup}) and t_max={self.t_max} ({t_max}) "
-                f"must be in the same unit once converted, not {r.t_warmup.unit.value!r} and {t_max.unit.value!r}"
-            )
+        require_same_unit(self.name, t_warmup=(self.t_warmup, r.t_warmup), t_max=(self.t_max, t_max))
         _check_t_max_covers_run(self.name, self.t_max, t_max, shape)
         r["t_max"] = t_max
 

@@ -26,6 +26,7 @@ from sched_cli.schedulers.base import (
     TimeArg,
     call_scheduler,
     convert_time,
+    require_same_unit,
     scheduler_name,
     takes_ssr,
 )
@@ -74,17 +75,6 @@ def _real(owner: str, param: str, value: Any, *, low: float | None = None, high:
         raise ScheduleError(f"{owner}: {param}={value!r} must be greater than {low:g}")
     if high is not None and value > high:
         raise ScheduleError(f"{owner}: {param}={value!r} must be at most {high:g}")
-
-
-def _same_unit(owner: str, **times: tuple[Any, Time]) -> None:
-    """Raise unless every converted time (given as ``param=(original, converted)``) has one unit."""
-    units = {converted.unit for _, converted in times.values()}
-    if len(units) > 1:
-        described = ", ".join(f"{p}={original} ({converted})" for p, (original, converted) in times.items())
-        raise ScheduleError(
-            f"{owner}: {described} must be in the same unit once converted; give them all in one unit "
-            "(or as fractions of the run, 'dur')"
-        )
 
 
 # -- LLM Foundry's inverse square root ------------------------------------------------------------
@@ -170,7 +160,7 @@ class InverseSquareRootWithWarmupScheduler(_WarmupScheduler):
         t_scale = self._convert("t_scale", shape, ssr)
         t_cooldown = self._convert("t_cooldown", shape, ssr)
         t_max = self._convert("t_max", shape, ssr)
-        _same_unit(self.name, t_max=(self.t_max, t_max), t_cooldown=(self.t_cooldown, t_cooldown))
+        require_same_unit(self.name, t_max=(self.t_max, t_max), t_cooldown=(self.t_cooldown, t_cooldown))
         self._nonzero("t_scale", t_scale, self.t_scale, shape, ssr)
         r.update(
             t_scale=t_scale,
@@ -264,7 +254,7 @@ class WarmupStableDecayScheduler(_WarmupScheduler):
         t_warmup = self._convert("t_warmup", shape, ssr if self.scale_warmup else 1.0)
         t_decay = self._convert("t_decay", shape, ssr)
         t_max = self._convert("t_max", shape, ssr)
-        _same_unit(
+        require_same_unit(
             self.name,
             t_warmup=(self.t_warmup, t_warmup),
             t_decay=(self.t_decay, t_decay),
