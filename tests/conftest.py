@@ -77,6 +77,15 @@ def rows() -> Callable[..., dict]:
     return run_rows
 
 
+def assert_import_leaves_out(modules: str, heavy: tuple[str, ...]) -> None:
+    """Importing ``modules`` (comma-separated) in a fresh Python loads none of ``heavy``."""
+    import subprocess
+    import sys
+
+    code = f"import sys, {modules}\nheavy = [m for m in {heavy!r} if m in sys.modules]\nassert not heavy, heavy\n"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def outcome(fn: Callable[[], Any]) -> tuple[Any, type[BaseException] | None]:
     """The value of ``fn()`` and None, or None and the type of what it raised (warnings silenced):
     for tests that compare two paths, errors included."""

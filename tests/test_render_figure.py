@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import assert_import_leaves_out
 
 from sched_cli.render import Chart, Curve
 from sched_cli.render.figure import DPI, FIGSIZE, save_figure
@@ -119,9 +120,4 @@ def test_pyplot_is_left_alone(tmp_path):
 
 
 def test_importing_figure_loads_no_matplotlib():
-    code = (
-        "import sys, sched_cli.render, sched_cli.render.figure\n"
-        "heavy = [m for m in ('matplotlib', 'torch') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_import_leaves_out("sched_cli.render, sched_cli.render.figure", ("matplotlib", "torch"))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import assert_import_leaves_out
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -188,12 +187,7 @@ def test_any_chart_fits_the_width(width, height, n, curves, color, log_y, scale)
 
 
 def test_importing_terminal_loads_no_plotting_library():
-    code = (
-        "import sys, sched_cli.render.terminal\n"
-        "heavy = [m for m in ('uniplot', 'matplotlib', 'torch') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_import_leaves_out("sched_cli.render.terminal", ("uniplot", "matplotlib", "torch"))
 
 
 def test_tiny_learning_rates_and_long_axes_are_rescaled_for_readable_ticks():

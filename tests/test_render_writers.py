@@ -8,8 +8,6 @@ import json
 import math
 import os
 import stat
-import subprocess
-import sys
 import tempfile
 import threading
 import tracemalloc
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_import_leaves_out
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -487,9 +486,4 @@ def test_atomic_output_writes_straight_into_a_pipe(tmp_path):
 
 
 def test_importing_writers_loads_no_heavy_library():
-    code = (
-        "import sys, sched_cli.render, sched_cli.render.writers\n"
-        "heavy = [m for m in ('matplotlib', 'torch', 'orjson', 'uniplot') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_import_leaves_out("sched_cli.render, sched_cli.render.writers", ("matplotlib", "torch", "orjson", "uniplot"))

@@ -705,24 +705,19 @@ def test_convert_time(time, shape, ssr, expected):
     assert type(converted.value) is int
 
 
-# -- custom schedulers: Composer's own docstring examples ---------------------------------------------
-def ten_epoch_decay_scheduler(state: State) -> float:
-    if state.timestamp.epoch < 10:
-        return 1.0
-    return 0.5
+# -- custom schedulers: Composer's own docstring examples, as the sample spec ships them ------------
+def _docstring_examples():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "sample_specs" / "custom_schedulers.py"
+    spec = importlib.util.spec_from_file_location("custom_schedulers_sample", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [module.ten_epoch_decay_scheduler, module.VariableEpochDecayScheduler(num_epochs=10)]
 
 
-class VariableEpochDecayScheduler(ComposerScheduler):
-    def __init__(self, num_epochs: int):
-        self.num_epochs = num_epochs
-
-    def __call__(self, state: State) -> float:
-        if state.time.epoch < self.num_epochs:
-            return 1.0
-        return 0.5
-
-
-@pytest.mark.parametrize("scheduler", [ten_epoch_decay_scheduler, VariableEpochDecayScheduler(num_epochs=10)])
+@pytest.mark.parametrize("scheduler", _docstring_examples(), ids=["function", "class"])
 def test_composer_docstring_examples_run_unchanged(scheduler, at):
     assert not takes_ssr(scheduler)
     assert call_scheduler(scheduler, at("20ep", 99, dataloader_len=10)) == 1.0  # epoch 9
