@@ -65,6 +65,9 @@ StepEvery = Literal["batch", "epoch"]
 COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
 DEFAULT_CHUNK = 1 << 18
+#: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
+#: step after each batch, one batch late; see the module docstring).
+TRAINERS = ("composer",)
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -85,6 +88,7 @@ class Run:
         seq_len: Tokens per sample.
         step_every: ``"batch"`` or ``"epoch"``: when the Trainer steps the schedulers.
         lr: Optional base learning rate; adds the ``lr`` column.
+        trainer: Whose training loop steps the schedulers; ``mode="trainer"`` replays it.
     """
 
     max_duration: Time
@@ -94,6 +98,8 @@ class Run:
     seq_len: int = 1
     step_every: StepEvery = "batch"
     lr: float | None = None
+    #: Whose Trainer steps the schedulers, for ``mode="trainer"`` (see :data:`TRAINERS`).
+    trainer: str = "composer"
 
     def __post_init__(self) -> None:
         md = Time.from_input(self.max_duration)
@@ -111,6 +117,8 @@ class Run:
             _require_count("dataloader_len", self.dataloader_len)
         elif md.unit is TimeUnit.EPOCH:
             raise SimulationError(f"max_duration {md} is in epochs, so dataloader_len (batches per epoch) is required")
+        if self.trainer not in TRAINERS:
+            raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
         if self.step_every not in ("batch", "epoch"):
             raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
         if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):
@@ -416,7 +424,11 @@ def _rows(
 
 
 def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, np.ndarray]:
-    """The timestamp each row's multiplier is computed at, and which rows use the initial LR."""
+    """The timestamp each row's multiplier is computed at, and which rows use the initial LR.
+
+    This is where each trainer's stepping lives: ``formula`` mode evaluates at the start of each
+    batch (or epoch); ``trainer`` mode replays ``run.trainer``'s loop (Composer's below).
+    """
     batch = rows.batch
     dl = run.dataloader_len
     if run.step_every == "batch":

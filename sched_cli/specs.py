@@ -34,11 +34,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sched_cli import registry
-from sched_cli.foundry import FoundryConfigError, is_foundry_config, to_spec_mapping
+from sched_cli import readers, registry
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
-from sched_cli.simulator import Run, SimulationError, plan
+from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
 from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
 
 __all__ = ["SpecError", "Spec", "Overrides", "load", "load_file", "from_mapping", "parse_expression", "check"]
@@ -52,6 +51,7 @@ TOP_LEVEL_KEYS = (
     "lr",
     "ssr",
     "step_every",
+    "trainer",
     "schedulers",
     "scheduler",
     "title",
@@ -78,6 +78,10 @@ class Overrides:
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
     source: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The values given, by name, for readers of other tools' files."""
+        return {key: value for key, value in vars(self).items() if value is not None and key != "source"}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         merged = dict(data)
@@ -147,10 +151,13 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec must be a mapping of keys (max_duration, schedulers, ...), not {_kind(data)}")
     overrides = overrides or Overrides()
-    if overrides.source == "foundry" or (overrides.source is None and is_foundry_config(data)):
+    reader = overrides.source if overrides.source not in (None, "sched") else None
+    if overrides.source is None:
+        reader = readers.recognise(data)
+    if reader is not None:
         try:
-            data = to_spec_mapping(data, str(path))
-        except FoundryConfigError as exc:
+            data = readers.read(reader, data, str(path), overrides.options())
+        except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
     return from_mapping(overrides.apply(data), str(path), path.parent)
 
@@ -210,6 +217,9 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
     step_every = data.get("step_every", "epoch" if torch_named else "batch")
     if step_every not in ("batch", "epoch"):
         raise where.error("step_every", f"{step_every!r} must be 'batch' or 'epoch'")
+    trainer = data.get("trainer", "composer")
+    if trainer not in TRAINERS:
+        raise where.error("trainer", f"{trainer!r} must be one of {', '.join(TRAINERS)}")
     title = data.get("title") or ""
     if not isinstance(title, str):
         raise where.error("title", f"must be text, not {_kind(title)}")
@@ -233,6 +243,7 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
             seq_len=seq_len,
             step_every=step_every,
             lr=lr,
+            trainer=trainer,
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None

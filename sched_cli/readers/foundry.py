@@ -40,8 +40,21 @@ import re
 from typing import Any
 
 from sched_cli import registry
+from sched_cli.readers import ReaderError
 
-__all__ = ["FoundryConfigError", "FOUNDRY_SCHEDULERS", "is_foundry_config", "to_spec_mapping"]
+__all__ = [
+    "NAME",
+    "TITLE",
+    "FoundryConfigError",
+    "FOUNDRY_SCHEDULERS",
+    "recognise",
+    "read",
+    "is_foundry_config",
+    "to_spec_mapping",
+]
+
+NAME = "foundry"
+TITLE = "LLM Foundry"
 
 #: LLM Foundry's scheduler registry (``llmfoundry/optim/__init__.py``): name -> class.
 FOUNDRY_SCHEDULERS = {
@@ -56,7 +69,7 @@ _MISSING = "???"  # OmegaConf's mandatory value left unset
 _ABSENT = object()
 
 
-class FoundryConfigError(ValueError):
+class FoundryConfigError(ReaderError):
     """An LLM Foundry YAML that sched cannot read; the message names the file and the key."""
 
 
@@ -110,6 +123,16 @@ def to_spec_mapping(data: dict[str, Any], source: str) -> dict[str, Any]:
     if dataloader_len is not None:
         spec["dataloader_len"] = dataloader_len
     return spec
+
+
+def recognise(data: Any) -> bool:
+    """The reader protocol's name for :func:`is_foundry_config`."""
+    return is_foundry_config(data)
+
+
+def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The reader protocol's name for :func:`to_spec_mapping` (a Foundry file needs no options)."""
+    return to_spec_mapping(data, source)
 
 
 # -- the keys sched reads ------------------------------------------------------------------------

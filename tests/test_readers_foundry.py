@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from sched_cli import registry
-from sched_cli.foundry import FOUNDRY_SCHEDULERS, FoundryConfigError, is_foundry_config, to_spec_mapping
+from sched_cli.readers.foundry import FOUNDRY_SCHEDULERS, FoundryConfigError, is_foundry_config, to_spec_mapping
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, from_mapping, load_file
 
