@@ -80,6 +80,7 @@ class StepEvery(str, enum.Enum):
 class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
+    hf = "hf"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -108,7 +109,8 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
+    "file (JSON/YAML). Default: recognised from its keys.",
 )
 AsTrainerOpt = typer.Option(
     False,
