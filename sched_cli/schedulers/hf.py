@@ -250,6 +250,16 @@ class HFPolynomialScheduler(_HFScheduler):
         self.lr_end = lr_end
         self.power = power
 
+    def _resolve_more(self, r: Resolved) -> None:
+        if r.warmup == r.total:
+            # The Trainer steps the scheduler after the last update too, to k = T, where the
+            # decay divides by T - w = 0: the run crashes as it ends.
+            raise ScheduleError(
+                f"{self.name}: the warmup lasts the whole run ({r.warmup} of {r.total} updates), so the "
+                "Trainer's scheduler step after the last update divides by zero (ZeroDivisionError in "
+                "transformers); shorten the warmup or lengthen the run"
+            )
+
     def after_warmup(self, r: Resolved, k: Any) -> Any:
         decay_steps = r.total - r.warmup
         # k <= T - 1 < w whenever T <= w, so the decay below never divides by zero in a run.
