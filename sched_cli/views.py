@@ -141,7 +141,10 @@ def run_facts(spec: Spec) -> list[str]:
     if run.geometry is not None:
         lines.append(f"data: {run.geometry.describe()}")
     elif run.dataloader_len is not None:
-        lines.append(f"data: {run.dataloader_len:,} batches per epoch of {run.batch_size:,} samples")
+        # A Hugging Face run's batches are optimizer updates (the HF reader makes them so).
+        what = "optimizer updates" if run.trainer == "hf" else "batches"
+        last = f" (the last {run.last_batch_size:,})" if run.last_batch_size is not None else ""
+        lines.append(f"data: {run.dataloader_len:,} {what} per epoch of {run.batch_size:,} samples{last}")
     for ssr in spec.ssrs:
         p = plan(run, ssr)
         end = p.shape.counter_at

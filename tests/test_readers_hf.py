@@ -237,3 +237,10 @@ def test_bundled_samples_compare_with_a_composer_recipe_on_samples(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "cmp.png").stat().st_size > 0
+
+
+def test_sched_only_keys_in_the_file_and_options_win(tmp_path):
+    path = write(tmp_path, dataset_size=1000, devices=2, seq_len=16)
+    out = rows(path)
+    assert len(out["batch"]) == 105 and out["token"][1] == 24 * 16
+    assert len(rows(path, devices=1)["batch"]) == 210  # 84 updates an epoch on one device

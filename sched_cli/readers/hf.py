@@ -24,7 +24,9 @@ reads these, with ``transformers`` 5.x's defaults, and ignores every other key:
 What the file cannot say comes from the command line: ``--dataset-size`` (training samples;
 needed unless ``max_steps > 0``), ``--devices`` (world size, default 1), ``--seq-len`` (tokens per
 sample, for the token axis), ``--max-duration`` (``Nba`` sets ``max_steps``, ``Nep`` sets
-``num_train_epochs``).
+``num_train_epochs``). The same three facts may also sit in the file as sched-only keys
+``dataset_size``, ``devices`` and ``seq_len`` (the command line wins); HF's own parser rejects
+keys it does not know, so keep them in a copy meant for sched.
 
 The run replays ``Trainer.set_initial_training_values`` (transformers 5.x) over the loader
 ``accelerate`` prepares on each rank:
@@ -91,6 +93,8 @@ _DEFAULTS = {
     "gradient_accumulation_steps": 1,
     "dataloader_drop_last": False,
 }
+#: Keys sched reads from an HF file beside TrainingArguments': facts only the command line gives HF.
+_SCHED_KEYS = ("dataset_size", "devices", "seq_len")
 # Types whose get_scheduler call receives no lr_scheduler_kwargs (HF ignores them).
 _KWARGS_IGNORED = ("constant", "constant_with_warmup")
 # Arguments of sched's HF classes that are not HF kwargs: the reader fills them in.
@@ -224,6 +228,8 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
         if options.get(option) is not None:
             flag = "--" + option.replace("_", "-")
             raise HFConfigError(f"{source}: {flag} does not apply to a Hugging Face file; use {instead}")
+    # sched-only keys of the file, for what TrainingArguments cannot say; options win.
+    options = {**{k: data[k] for k in _SCHED_KEYS if data.get(k) is not None}, **options}
     args = _Args(data, source)
     lr = options.get("lr")
     if lr is None:

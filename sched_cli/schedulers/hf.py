@@ -446,7 +446,7 @@ class HFCosineWarmupWithMinLRScheduler(_HFScheduler):
     def after_warmup(self, r: Resolved, k: Any) -> Any:
         k = np.asarray(k, dtype=np.float64)
         progress = (k - float(r.warmup) + 1.0) / max(1.0, float(r.total) - float(r.warmup))
-        factor = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * progress))
+        factor = _half_cosine(self.num_cycles, progress)
         return np.maximum(0, factor * (1 - self.rate) + self.rate)
 
 
@@ -530,7 +530,7 @@ class HFWarmupStableDecayScheduler(_HFScheduler):
         if self.decay_type == "linear":
             down = 1.0 - y
         elif self.decay_type == "cosine":
-            down = 0.5 * (1.0 + np.cos(math.pi * float(self.num_cycles) * 2.0 * y))
+            down = _half_cosine(self.num_cycles, y)
         else:
             with np.errstate(invalid="ignore"):
                 down = 1.0 - np.sqrt(y)
