@@ -244,3 +244,8 @@ def test_sched_only_keys_in_the_file_and_options_win(tmp_path):
     out = rows(path)
     assert len(out["batch"]) == 105 and out["token"][1] == 24 * 16
     assert len(rows(path, devices=1)["batch"]) == 210  # 84 updates an epoch on one device
+
+
+def test_forcing_hf_on_a_sched_spec_is_an_error_not_a_default_run():
+    with pytest.raises(SpecError, match="schedulers: a TrainingArguments file has no such key"):
+        load_file(SAMPLES / "bert_base.yaml", Overrides(source="hf"))

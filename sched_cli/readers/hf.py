@@ -224,6 +224,12 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
     """The sched spec mapping of a ``TrainingArguments`` file (see the module docstring)."""
     if not isinstance(data, dict):
         raise HFConfigError(f"{source}: a TrainingArguments file is a mapping of fields, not {type(data).__name__}")
+    sched_keys = [key for key in ("schedulers", "scheduler", "max_duration") if key in data]
+    if sched_keys:
+        raise HFConfigError(
+            f"{source}: {sched_keys[0]}: a TrainingArguments file has no such key (this looks like a sched spec "
+            "or an LLM Foundry YAML); drop --from hf"
+        )
     for option, instead in _NOT_FOR_HF.items():
         if options.get(option) is not None:
             flag = "--" + option.replace("_", "-")
