@@ -743,8 +743,20 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 )
                 if inside and note not in notes:
                     notes.append(note)
+            note = _hf_warmup_note(scheduler, p, ssr)
+            if note and note not in notes:
+                notes.append(note)
     notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
     return notes
+
+
+def _hf_warmup_note(scheduler: Any, p: Any, ssr: float) -> str | None:
+    """A Hugging Face schedule's warning about a warmup that takes most of the run."""
+    from sched_cli.schedulers.hf import HF_SCHEDULERS
+
+    if not isinstance(scheduler, tuple(HF_SCHEDULERS.values())):
+        return None
+    return scheduler.warmup_note(scheduler.resolve(p.shape, ssr))
 
 
 def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:

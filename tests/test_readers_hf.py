@@ -249,3 +249,18 @@ def test_sched_only_keys_in_the_file_and_options_win(tmp_path):
 def test_forcing_hf_on_a_sched_spec_is_an_error_not_a_default_run():
     with pytest.raises(SpecError, match="schedulers: a TrainingArguments file has no such key"):
         load_file(SAMPLES / "bert_base.yaml", Overrides(source="hf"))
+
+
+def test_validate_warns_when_the_warmup_takes_most_of_the_run():
+    from sched_cli.specs import check
+
+    four = check(load_file(SAMPLES / "hf_run_clm.yaml", Overrides(dataset_size=2318, devices=4)))
+    assert four == [
+        "hf:cosine: the warmup is 100 of the run's 111 updates (90%); check warmup_steps against the run's "
+        "length, which follows the dataset size, devices and gradient accumulation"
+    ]
+    assert (
+        "lasts the whole run of 57"
+        in check(load_file(SAMPLES / "hf_run_clm.yaml", Overrides(dataset_size=2318, devices=8)))[0]
+    )
+    assert check(load_file(SAMPLES / "hf_run_clm.yaml", Overrides(dataset_size=2318))) == []  # 100 of 435

@@ -115,6 +115,22 @@ class _HFScheduler(BuiltinScheduler):
         points = [Breakpoint("warmup end", Time(r.warmup, TimeUnit.BATCH))] if r.warmup > 0 else []
         return points + [Breakpoint("num_training_steps", Time(r.total, TimeUnit.BATCH))]
 
+    def warmup_note(self, r: Resolved) -> str | None:
+        """A warning when the warmup takes half the run or more: a fixed ``warmup_steps`` meant for
+        a longer run (more data, fewer devices, less accumulation) is the classic surprise."""
+        if not self.has_warmup or 2 * r.warmup < r.total:
+            return None
+        if r.warmup >= r.total:
+            return (
+                f"{self.name}: the warmup ({r.warmup:,} updates) lasts the whole run of {r.total:,}: "
+                "the LR never reaches learning_rate; check warmup_steps against the run's length"
+            )
+        return (
+            f"{self.name}: the warmup is {r.warmup:,} of the run's {r.total:,} updates "
+            f"({100 * r.warmup / r.total:.0f}%); check warmup_steps against the run's length, which "
+            "follows the dataset size, devices and gradient accumulation"
+        )
+
 
 def _updates(shape: RunShape, owner: str) -> int:
     """``num_training_steps``: the run's length in optimizer updates."""
