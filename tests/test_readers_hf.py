@@ -175,6 +175,7 @@ def test_constant_types_ignore_kwargs_as_hf_does(tmp_path):
         ({"lr_scheduler_kwargs": "{num_cycles: 2"}, "lr_scheduler_kwargs: malformed JSON"),
         ({"lr_scheduler_kwargs": {"min_lr_rate": "low"}}, "lr_scheduler_kwargs.min_lr_rate: expected a number"),
         ({"warmup_steps": -1}, "warmup_steps: -1 must be at least 0"),
+        ({"max_steps": 0}, "max_steps: 0 makes transformers 5.x train one single update"),
         ({"learning_rate": "fast"}, "learning_rate: expected a number, got text 'fast'"),
         ({"gradient_accumulation_steps": 0}, "gradient_accumulation_steps: expected a whole number of at least 1"),
         (

@@ -189,6 +189,15 @@ def hf_geometry(data: dict[str, Any], source: str, options: dict[str, Any]) -> t
     duration = options.get("max_duration")
     if duration is not None:
         max_steps, epochs = _duration_option(source, str(duration))
+    if max_steps == 0:
+        # Trainer counts epochs only when max_steps < 0; at 0 it stops after the first update
+        # (global_step >= max_steps), trained with num_training_steps = 0.
+        raise args.error(
+            "max_steps",
+            "0 makes transformers 5.x train one single update with num_training_steps 0 (its stop check is "
+            "global_step >= max_steps); sched does not preview that: use -1 to train num_train_epochs, or a "
+            "positive number of updates",
+        )
     devices = _option_count(source, options, "devices", 1)
     size = options.get("dataset_size")
     if size is not None:
