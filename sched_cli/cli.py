@@ -8,8 +8,10 @@ fast.
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import inspect
+import io
 import os
 import sys
 import typing
@@ -28,6 +30,10 @@ __all__ = ["app", "main"]
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
+#: A closed pipe ends sched as SIGPIPE ends other Unix tools: 128 + 13, quietly.
+EXIT_PIPE_CLOSED = 141
+#: Write failures that mean "the disk is full" (or the user's file size limit is reached): exit 1.
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 #: Above this many rows, export asks for --every or --points instead of listing every batch.
 MAX_EXPORT_ROWS = 50_000_000
 #: Points per curve in plots (breakpoints are always added).
@@ -110,6 +116,13 @@ FromOpt = typer.Option(
     "--from",
     help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
 )
+AllowImportOpt = typer.Option(
+    None,
+    "--allow-import",
+    metavar="PKG",
+    help="Let the spec's custom schedulers come from module PKG (and its submodules); repeat for several. "
+    "Also: SCHED_ALLOW_IMPORT=pkg1,pkg2.",
+)
 AsTrainerOpt = typer.Option(
     False,
     "--as-trainer",
@@ -129,6 +142,7 @@ _RUN_OPTIONS = {
     "lr": (float | None, LrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
     "source": (SpecFormat | None, FromOpt),
+    "allow_import": (list[str] | None, AllowImportOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
 RUN_OPTIONS = None
@@ -179,10 +193,15 @@ def _stderr_console():
 def _stdout_console():
     from rich.console import Console
 
-    console = Console(highlight=False)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own handling exits with code 1; leave it to _guarded, as for any output.
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    console = PipeConsole(highlight=False)
     if not console.is_terminal:
         # In a pipe or file there is no screen to fit: do not wrap tables at 80 columns.
-        console = Console(highlight=False, width=200)
+        console = PipeConsole(highlight=False, width=200)
     return console
 
 
@@ -202,7 +221,10 @@ class UserError(Exception):
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C)."""
+    """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C).
+
+    A full disk is exit code 1; a closed pipe, a signal or a failing standard output pass on to
+    :func:`_guarded`, which handles them the same way for every command."""
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
@@ -218,16 +240,29 @@ def _user_errors() -> Iterator[None]:
         if _Options.debug:
             raise
         _error("error", str(exc))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(_exit_code_of(exc)) from None
     except (typer.Exit, typer.Abort, _click_exception()):
         raise
     except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
-        if _Options.debug:
+        if _is_stream_failure(exc):
             raise
-        _error(
-            "internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)"
-        )
+        _internal_error(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _internal_error(exc: BaseException) -> None:
+    """One line for a bug of ours (the traceback with --debug)."""
+    if _Options.debug or "--debug" in sys.argv[1:]:
+        import traceback
+
+        traceback.print_exception(exc)
+        return
+    _error("internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)")
+
+
+def _exit_code_of(exc: BaseException) -> int:
+    """2 for a user error; 1 when the disk (or the user's file size limit) is full."""
+    return EXIT_INTERNAL if getattr(exc, "errno", None) in _DISK_FULL else EXIT_USAGE
 
 
 def _error(kind: str, message: str) -> None:
@@ -238,9 +273,9 @@ def _error(kind: str, message: str) -> None:
 
 
 def _click_exception() -> type[Exception]:
-    import click
-
-    return click.exceptions.ClickException
+    """Click's base exception, reached through typer's public ``BadParameter``: current typer
+    vendors click (as ``typer._click``) and no longer installs it, so ``import click`` fails."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -311,6 +346,8 @@ def plot(
     Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
     """
     with _user_errors():
+        if output is not None:
+            _check_output_dir(output, [spec])
         loaded = _load(spec, overrides, ssr)
         chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
         _draw(chart, output, width, height)
@@ -377,7 +414,7 @@ def export(
         if every is not None and points is not None:
             raise UserError("--every and --points cannot be used together: choose one")
         if output is not None:
-            _check_output_dir(output)
+            _check_output_dir(output, [spec])
         if fmt is None and output is not None:
             guessed = format_for_path(output)
             if guessed is None:
@@ -456,14 +493,18 @@ def _describe_scheduler(scheduler: Any) -> str:
     return scheduler_name(scheduler)
 
 
-def _check_output_dir(output: Path) -> None:
-    parent = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise UserError(f"-o {output}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise UserError(f"-o {output}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"-o {output}: directory {str(parent)!r} is not writable")
+def _check_output_dir(output: Path, inputs: list[str] | tuple[str, ...] = ()) -> None:
+    """Refuse an output that cannot or must not be written (see ``check_output``): before
+    anything runs when the command gives its ``inputs``, so a spec is never overwritten."""
+    from sched_cli.render.writers import check_output
+
+    check_output(output, [arg for arg in inputs if _is_file_argument(arg)])
+
+
+def _is_file_argument(arg: str) -> bool:
+    from sched_cli.specs import is_spec_file_argument
+
+    return is_spec_file_argument(arg)
 
 
 # -- compare --------------------------------------------------------------------------------------
@@ -487,6 +528,8 @@ def compare(
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
     with _user_errors():
+        if output is not None:
+            _check_output_dir(output, specs)
         loaded = [_load(s, overrides, ssr) for s in specs]
         _summary_table(loaded, as_trainer)
         if not no_plot or output is not None:
@@ -665,14 +708,155 @@ def validate(
             typer.echo(f"  {line}")
 
 
+# -- the process: pipes, signals, standard streams -----------------------------------------------
+class Terminated(BaseException):
+    """A signal that ends the process (SIGTERM, SIGHUP) arrived: unwind like Ctrl-C does, so that
+    half-written files are removed, then exit 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when the shell closed it (``>&-``): writing to it is a clear error."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed; redirect it or write to a file with -o")
+
+
+def _is_stream_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is standard output failing (closed pipe, full disk, closed descriptor)
+    rather than a bug: those end every command the same way, in :func:`_guarded`."""
+    from sched_cli.render.writers import OutputError
+
+    return isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno in _STREAM_ERRNOS
+
+
+_STREAM_ERRNOS = {errno.EPIPE, errno.EBADF, errno.EIO, *_DISK_FULL}
+
+
+def _pipe_closed() -> int:
+    """The reader of our output went away (``| head``): stop quietly. Point stdout at /dev/null so
+    that the interpreter's last flush does not fail again (as Python's docs on SIGPIPE advise)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None  # type: ignore[assignment]
+    return EXIT_PIPE_CLOSED
+
+
+def _stream_failed(exc: OSError) -> int:
+    """Standard output cannot be written: one line, exit 1 for a full disk, 2 otherwise."""
+    if exc.errno == errno.EPIPE:
+        return _pipe_closed()
+    _error("error", f"cannot write to standard output: {exc.strerror or exc}")
+    _pipe_closed()  # whatever is still buffered cannot be written either
+    return _exit_code_of(exc)
+
+
+def _stopped(signum: int) -> int:
+    import signal
+
+    _error("stopped", f"{signal.Signals(signum).name}; nothing was left half-written")
+    return 128 + signum
+
+
+def _guarded(command):
+    """Run a command so that a closed pipe, a failing stdout and signals end it the same way for
+    every command, whether or not its body uses :func:`_user_errors`."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            raise typer.Exit(_pipe_closed()) from None
+        except KeyboardInterrupt:  # outside _user_errors (typer would exit 130 silently)
+            _stderr_console().print("[red]sched: interrupted[/]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Terminated as exc:
+            raise typer.Exit(_stopped(exc.signum)) from None
+        except OSError as exc:
+            if not _is_stream_failure(exc):
+                raise
+            raise typer.Exit(_stream_failed(exc)) from None
+
+    return run
+
+
+def _prepare_process() -> None:
+    """Standard streams and signals as a command-line tool needs them."""
+    import signal
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            # Occupy the closed descriptor, so that no file sched opens is taken for stdout.
+            if os.open(os.devnull, os.O_RDWR) != fd:  # pragma: no cover - lowest free fd is fd
+                continue
+            if fd == 1:
+                sys.stdout = _ClosedStdout()
+            elif fd == 2:
+                sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - nowhere left to report to
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends sched at once
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        # A signal the caller chose to ignore (nohup) stays ignored.
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, terminate)
+    if hasattr(signal, "SIGXFSZ"):
+        # Past `ulimit -f`, a write then fails with EFBIG (reported, temp file removed) instead
+        # of the signal killing sched on the spot.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def main() -> None:
     """Entry point of the ``sched`` console script."""
+    _prepare_process()
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
-        sys.stderr.write("sched: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        code: Any = 0  # pragma: no cover - typer always ends with SystemExit
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:  # Ctrl-C outside a command body: no traceback
+        _stderr_console().print("[red]sched: interrupted[/]")
+        code = EXIT_INTERRUPTED
+    except Terminated as exc:
+        code = _stopped(exc.signum)
+    except BrokenPipeError:
+        code = _pipe_closed()
+    except Exception as exc:  # noqa: BLE001 - a bug outside a command body
+        if isinstance(exc, OSError) and _is_stream_failure(exc):
+            code = _stream_failed(exc)
+        else:
+            _internal_error(exc)
+            code = EXIT_INTERNAL
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        code = _pipe_closed()
+    except OSError as exc:
+        code = _stream_failed(exc)
+    sys.exit(code)
 
+
+def _guard_commands() -> None:
+    for info in app.registered_commands:
+        if info.callback is not None and not hasattr(info.callback, "_sched_guarded"):
+            info.callback = _guarded(info.callback)
+            info.callback._sched_guarded = True  # type: ignore[attr-defined]
+
+
+_guard_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
