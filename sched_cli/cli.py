@@ -38,6 +38,10 @@ _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 MAX_EXPORT_ROWS = 50_000_000
 #: Points per curve in plots (breakpoints are always added).
 PLOT_POINTS = 2000
+#: Bounds on what a plot computes and draws (more than a screen or an image can show).
+MAX_PLOT_POINTS = 100_000
+MAX_PLOT_WIDTH = 1_000
+MAX_PLOT_HEIGHT = 500
 
 app = typer.Typer(
     name="sched",
@@ -354,6 +358,7 @@ def plot(
 
 
 def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
+    _check_plot_size(width=width, height=height)
     if output is not None:
         from sched_cli.render.figure import save_figure
 
@@ -373,6 +378,7 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
 def _chart(specs, x, y, log, as_trainer, points, by_fraction):
     from sched_cli.views import chart
 
+    _check_plot_size(points=points)
     return chart(
         specs,
         x=x.value if x else None,
@@ -402,6 +408,9 @@ def export(
     points: int | None = typer.Option(
         None, "--points", min=2, help="Only N points spread over the run (plus breakpoints)."
     ),
+    max_rows: int = typer.Option(
+        MAX_EXPORT_ROWS, "--max-rows", min=1, help="Refuse to write more rows than this (a runaway guard)."
+    ),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Export the multiplier (and LR) of every batch as CSV, JSON or JSON Lines.
@@ -426,10 +435,10 @@ def export(
         else:
             fmt_name = (fmt or Format.csv).value
         loaded = _load(spec, overrides, ssr)
-        _export(loaded, fmt_name, output, as_trainer, every, points)
+        _export(loaded, fmt_name, output, as_trainer, every, points, max_rows)
 
 
-def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points) -> None:
+def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points, max_rows=MAX_EXPORT_ROWS) -> None:
     import itertools
 
     from sched_cli import __version__
@@ -439,13 +448,7 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
     selection = Selection(every=every, points=points)
     mode = "trainer" if as_trainer else "formula"
     plans = [plan(spec.run, ssr) for ssr in spec.ssrs]
-    total = sum(selection.count(p.batches) for p in plans)
-    if selection.is_all and total > MAX_EXPORT_ROWS:
-        raise UserError(
-            f"the run has {total:,} batches{' over all SSRs' if len(plans) > 1 else ''}, too many to list one by one "
-            f"(the limit is {MAX_EXPORT_ROWS:,}); pass --every N or --points N "
-            f"(e.g. --points 10000)"
-        )
+    _check_rows(plans, selection, max_rows)
     columns = list(COLUMNS) + (["lr"] if spec.run.lr is not None else [])
     meta = {
         "sched_version": __version__,
@@ -481,6 +484,37 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
             with atomic_output(output) as stream:
                 rows = write_rows(chunks, fmt, stream, columns, meta)
             _info(f"wrote {rows:,} rows to {output}")
+
+
+def _check_rows(plans, selection, max_rows: int) -> None:
+    """Refuse, before writing anything, an export of more than ``max_rows`` rows, whatever selects
+    them (all batches, --every, --points): each breakpoint adds up to three rows, the end one."""
+    total = sum(selection.count(p.batches) + 3 * len(p.breakpoints) + 1 for p in plans)
+    if total <= max_rows:
+        return
+    over = " over all SSRs" if len(plans) > 1 else ""
+    if selection.is_all:
+        batches = sum(p.batches for p in plans)
+        raise UserError(
+            f"the run has {batches:,} batches{over}, too many to list one by one (the limit is --max-rows "
+            f"{max_rows:,}); pass --every N or --points N (e.g. --points 10000), or raise --max-rows"
+        )
+    chosen = f"--every {selection.every}" if selection.every is not None else f"--points {selection.points}"
+    raise UserError(
+        f"{chosen} gives up to {total:,} rows{over}, more than the limit of --max-rows {max_rows:,}; "
+        "choose fewer rows, or raise --max-rows"
+    )
+
+
+def _check_plot_size(points: int | None = None, width: int | None = None, height: int | None = None) -> None:
+    """Bound what a plot computes and draws: points per curve, and the terminal plot's size."""
+    for option, value, limit in (
+        ("--points", points, MAX_PLOT_POINTS),
+        ("--width", width, MAX_PLOT_WIDTH),
+        ("--height", height, MAX_PLOT_HEIGHT),
+    ):
+        if value is not None and value > limit:
+            raise UserError(f"{option} {value:,} is more than a plot can use (at most {limit:,})")
 
 
 def _describe_scheduler(scheduler: Any) -> str:
@@ -812,10 +846,18 @@ def _prepare_process() -> None:
         # A signal the caller chose to ignore (nohup) stays ignored.
         if number is not None and signal.getsignal(number) is signal.SIG_DFL:
             signal.signal(number, terminate)
+    import warnings
+
+    warnings.showwarning = _show_warning
     if hasattr(signal, "SIGXFSZ"):
         # Past `ulimit -f`, a write then fails with EFBIG (reported, temp file removed) instead
         # of the signal killing sched on the spot.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one note line."""
+    _note(str(message).splitlines()[0] if str(message).strip() else category.__name__)
 
 
 def main() -> None:

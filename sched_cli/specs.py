@@ -640,7 +640,8 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
             if tb.tb_frame.f_code.co_filename == str(path):
                 line = f" (line {tb.tb_lineno})"
             tb = tb.tb_next
-        raise where.error("name", f"importing {shown!r} failed{line}: {type(exc).__name__}: {exc}") from None
+        what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+        raise where.error("name", f"importing {shown!r} failed{line}: {what}") from None
     return module
 
 
