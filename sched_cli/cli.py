@@ -862,8 +862,8 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 
 def main() -> None:
     """Entry point of the ``sched`` console script."""
-    _prepare_process()
     try:
+        _prepare_process()
         app()
         code: Any = 0  # pragma: no cover - typer always ends with SystemExit
     except SystemExit as exc:
