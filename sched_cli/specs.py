@@ -646,7 +646,8 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
 
 
 # -- inline expressions --------------------------------------------------------------------------
-_EXPRESSION = re.compile(r"^\s*(?P<name>[A-Za-z_][\w./\\:-]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
+# A name may be a path (`../lib/mine.py:f`, `/abs/mine.py:f`): inline, the user chose the file.
+_EXPRESSION = re.compile(r"^\s*(?P<name>[A-Za-z_./\\~][\w./\\:~-]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
 
 
 def _looks_like_expression(text: str) -> bool:
