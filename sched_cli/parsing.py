@@ -265,7 +265,18 @@ def _toml(text: str, source: str) -> Any:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ParseError(f"{source}: malformed TOML: {exc}") from None
+        raise ParseError(f"{source}: malformed TOML: {_toml_problem(exc, text)}") from None
+
+
+def _toml_problem(exc: Exception, text: str) -> str:
+    """tomllib's message, naming the key when it is one given twice (tomllib does not)."""
+    where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    if "Cannot overwrite a value" in str(exc) and where:
+        line = text.splitlines()[int(where.group(1)) - 1] if int(where.group(1)) <= len(text.splitlines()) else ""
+        key = line.split("=")[0].strip()
+        if key:
+            return f"key {key!r} is given twice (at line {where.group(1)})"
+    return str(exc)
 
 
 def _check_shape(data: Any, source: str) -> None:
