@@ -7,10 +7,14 @@ the tests assert the clear refusal *and* that no mark appeared, through the real
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import one_error_line, run_sched
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sched_cli.specs import Overrides, SpecError, from_mapping, load
 from sched_cli.trust import ENV_VAR, Trust, UntrustedCode
@@ -156,3 +160,31 @@ def test_trust_checks_without_touching_anything(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, "os,,")
     Trust.for_spec(tmp_path).check_module("os.path", "call f()")
     assert Trust.for_inline().check_file("../b.py", tmp_path, "call f()") == (tmp_path.parent / "b.py").resolve()
+
+
+# -- fuzzing: names and nesting never import anything ---------------------------------------------
+identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+module_names = st.lists(identifiers, min_size=1, max_size=3).map(".".join)
+paths = st.lists(st.sampled_from(["..", ".", "sub", "/tmp", "x"]), min_size=1, max_size=3).map("/".join)
+names = st.one_of(
+    st.builds(lambda m, a: f"{m}:{a}", module_names, identifiers),
+    st.builds(lambda p, a, ext: f"{p}{ext}:{a}", paths, identifiers, st.sampled_from([".py", ".txt", ""])),
+    st.sampled_from(["os:system", "subprocess:Popen", "builtins:eval", "importlib:import_module"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=names, depth=st.integers(0, 20), inline=st.booleans())
+def test_any_name_at_any_depth_loads_or_fails_without_importing(tmp_path, name, depth, inline):
+    before = set(sys.modules)
+    if inline:
+        attempt = lambda: load(f"{name}(alpha=1)", Overrides(max_duration="10ba"))  # noqa: E731
+    else:
+        data = {"max_duration": "10ba", "schedulers": [yaml.safe_load(nested(name, depth).split("schedulers: ")[1])[0]]}
+        attempt = lambda: from_mapping(data, "spec.yaml", tmp_path)  # noqa: E731
+    try:
+        attempt()
+    except SpecError as exc:
+        assert "\n" not in str(exc)
+    new = {m for m in set(sys.modules) - before if not m.startswith(("sched_custom_", "sched_cli", "torch"))}
+    assert not new, f"{name!r} imported {sorted(new)}"
