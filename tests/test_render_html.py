@@ -283,8 +283,9 @@ def test_the_unit_switch_changes_the_axis(opened, tmp_path):
     assert axis() == ("batches (ba)", 450449)
     expected = {
         "ep": ("epochs (ep)", 450449 / 5005),
-        "sp": ("samples (sp)", 450449 * 256),
-        "tok": ("tokens (tok)", 450449 * 256),
+        # 5,004 batches of 256 and one of 144 per epoch (8 devices, drop_last false)
+        "sp": ("samples (sp)", 89 * (5004 * 256 + 144) + 5004 * 256),
+        "tok": ("tokens (tok)", 89 * (5004 * 256 + 144) + 5004 * 256),
         "dur": ("fraction of run (dur)", 450449 / 450450),
         "ba": ("batches (ba)", 450449),
     }

@@ -74,15 +74,16 @@ def test_report_curves_carry_every_counter_and_the_breakpoints():
     batch = curve.counters["batch"]
     assert 25025 in batch and 25024 in batch and 25026 in batch  # warmup end and its neighbours
     i = int(np.flatnonzero(batch == 25025)[0])
-    assert (curve.counters["epoch"][i], curve.counters["sample"][i]) == (5, 25025 * 256)
+    # 8 devices x 32, drop_last false: 5,004 batches of 256 and a last one of 8 x 18 per epoch
+    assert (curve.counters["epoch"][i], curve.counters["sample"][i]) == (5, 5 * (5004 * 256 + 144))
     assert curve.values["formula"]["lr"][i] == 0.1
     assert [m["label"] for m in curve.marks] == ["warmup end", "milestone 1", "milestone 2", "milestone 3"]
     assert curve.marks[1] == {
         "label": "milestone 1",
         "batch": 150150,
         "epoch": 30,
-        "sample": 150150 * 256,
-        "token": 150150 * 256,
+        "sample": 30 * (5004 * 256 + 144),
+        "token": 30 * (5004 * 256 + 144),
     }
     assert page.x_unit == "ep" and page.y_axis == "lr" and page.points == len(batch)
     assert page.specs[0].text == RESNET.read_text()
