@@ -10,6 +10,7 @@ directory.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,12 +34,16 @@ def screenshot(out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
+        # Run from a copy of the sample, so that the command the page shows is the README's.
+        (Path(tmp) / "sample_specs").mkdir()
+        shutil.copy(SPEC, Path(tmp) / "sample_specs")
         page_path = Path(tmp) / "resnet50.html"
         subprocess.run(
-            [sys.executable, "-m", "sched_cli", "-q", "report", str(SPEC.relative_to(ROOT)), "--ssr", "0.5"]
-            + ["--ssr", "1", "--ssr", "2", "-o", str(page_path)],
+            [sys.executable, "-m", "sched_cli", "report", "sample_specs/resnet50_imagenet.yaml"]
+            + ["--ssr", "0.5", "--ssr", "1", "--ssr", "2", "-o", "resnet50.html"],
             check=True,
-            cwd=ROOT,
+            cwd=tmp,
+            capture_output=True,
         )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -55,11 +60,11 @@ def screenshot(out: Path) -> None:
             )
             page.mouse.move(x, y)
             page.wait_for_selector("#readout-table")
-            top = page.locator("header").bounding_box()
             bottom = page.locator("#points").bounding_box()
             page.screenshot(
                 path=str(out),
-                clip={"x": 0, "y": 0, "width": 1100, "height": bottom["y"] + bottom["height"] + 12 - top["y"] + 20},
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": 1100, "height": bottom["y"] + bottom["height"] + 16},
             )
             browser.close()
 
