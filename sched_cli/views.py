@@ -67,12 +67,7 @@ def chart(
     fraction of the run); ``y`` is ``multiplier`` or ``lr`` (default: ``lr`` when every spec has
     a base LR).
     """
-    if y == "lr" and any(s.run.lr is None for s in specs):
-        raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
-    y_axis = y or ("lr" if all(s.run.lr is not None for s in specs) else "multiplier")
-    unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
-    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
-        raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    unit, y_axis = _axes(specs, x, y, by_fraction)
     curves = []
     for s in specs:
         for ssr in s.ssrs:
@@ -99,6 +94,17 @@ def chart(
         title=title,
         log_y=log,
     )
+
+
+def _axes(specs: list[Spec], x: str | None, y: str | None, by_fraction: bool) -> tuple[str, str]:
+    """The x unit and y axis to show: the ones asked for, checked against the specs, or defaults."""
+    if y == "lr" and any(s.run.lr is None for s in specs):
+        raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
+    y_axis = y or ("lr" if all(s.run.lr is not None for s in specs) else "multiplier")
+    unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
+    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
+        raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    return unit, y_axis
 
 
 def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:
@@ -149,6 +155,8 @@ def default_batches(p: Plan) -> list[tuple[int, str]]:
 
 #: Columns of the summary table ``compare`` prints and the report shows.
 SUMMARY_COLUMNS = ("spec", "ssr", "max_duration", "batches", "warmup end", "final", "mean", "below half peak at")
+#: Points (sampled batches over all curves) a report may hold: a page of ~250 MB at most.
+MAX_REPORT_POINTS = 2_000_000
 # Spec text shown in a report is cut at this many characters (a spec is a few hundred).
 _SPEC_TEXT_LIMIT = 100_000
 
@@ -207,14 +215,16 @@ def report(
     from sched_cli.render.html import Report, ReportCurve
     from sched_cli.specs import check
 
-    if y == "lr" and any(s.run.lr is None for s in specs):
-        raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
     if mode not in ("formula", "trainer"):
         raise ViewError(f"mode must be formula or trainer, not {mode!r}")
-    y_axis = y or ("lr" if all(s.run.lr is not None for s in specs) else "multiplier")
-    unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
-    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
-        raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    unit, y_axis = _axes(specs, x, y, by_fraction)
+    plans = [plan(s.run, ssr) for s in specs for ssr in s.ssrs]
+    total = sum(min(points, p.batches) for p in plans)
+    if total > MAX_REPORT_POINTS:
+        raise ViewError(
+            f"a report of {len(plans)} curves at {points:,} points each would hold {total:,} points, more than "
+            f"the {MAX_REPORT_POINTS:,} a browser draws smoothly; pass fewer --points, specs or SSRs"
+        )
     other = "trainer" if mode == "formula" else "formula"
     value_names = ("multiplier", "lr")
     curves = []

@@ -90,6 +90,11 @@ def test_report_errors_are_one_line_and_write_nothing(tmp_path):
             "--x ep needs dataloader_len",
         ),
         (["plot", str(RESNET), "-o", str(tmp_path / "r.gif")], ".png, .svg, .pdf or .html"),
+        (
+            ["report", "linear", "--max-duration", "10000000ba", "--points", "1000000"]
+            + ["--ssr", "0.5", "--ssr", "1", "--ssr", "2", "-o", str(tmp_path / "r.html")],
+            "would hold 3,000,000 points, more than the 2,000,000",
+        ),
     ]
     for args, message in cases:
         result = invoke(*args)

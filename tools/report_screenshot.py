@@ -47,7 +47,7 @@ def screenshot(out: Path) -> None:
         )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, device_scale_factor=1)
+            page = browser.new_page(viewport={"width": 1100, "height": 1000}, device_scale_factor=1)
             page.goto(page_path.as_uri())
             page.wait_for_function("document.body.dataset.ready === '1'")
             # Point at SSR 1 (the second curve) at epoch 40, so that the tooltip shows.

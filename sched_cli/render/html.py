@@ -184,8 +184,10 @@ def render_html(report: Report) -> str:
         "spread over each run, plus its first and last batch and every breakpoint with the batches either side. "
         "Values at these points are exact; <code>sched export</code> lists every batch.</p>\n",
     ]
-    for table in report.tables:
-        parts.append(_table_html(table))
+    if report.tables:
+        parts.append('<section id="summary"><h2>Summary</h2>\n')
+        parts.extend(_table_html(table) for table in report.tables)
+        parts.append("</section>\n")
     if report.notes:
         parts.append('<section id="notes"><h2>Warnings</h2><ul>\n')
         parts.extend(f"<li>{esc(note)}</li>\n" for note in report.notes)

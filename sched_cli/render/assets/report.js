@@ -232,6 +232,7 @@
     var ctx = u.ctx;
     var box = u.bbox;
     var seen = {};
+    var taken = {};
     var dpr = window.devicePixelRatio || 1;
     ctx.save();
     ctx.beginPath();
@@ -255,9 +256,12 @@
         ctx.lineTo(px, box.top + box.height);
         ctx.stroke();
         if (DATA.mark_labels) {
-          // Read bottom to top, just right of the line, ending at the top of the plot.
+          // Read bottom to top, just right of the line, ending at the top of the plot; labels of
+          // marks at the same place stand side by side.
+          var column = Math.round(px / (3 * dpr));
+          var beside = (taken[column] = (taken[column] || 0) + 1) - 1;
           ctx.save();
-          ctx.translate(px + 3 * dpr, box.top + 4 * dpr);
+          ctx.translate(px + (3 + 13 * beside) * dpr, box.top + 4 * dpr);
           ctx.rotate(-Math.PI / 2);
           ctx.textAlign = "right";
           ctx.textBaseline = "top";
