@@ -153,6 +153,24 @@
     return r;
   }
 
+  // Powers of ten within [min, max]; inside one decade, 1, 2 and 5 times its power.
+  function logSplits(u, axisIdx, min, max) {
+    var out = [];
+    var lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
+    for (var e = lo; e <= hi && out.length < 400; e++) {
+      var v = Number("1e" + e);
+      if (v >= min && v <= max) out.push(v);
+    }
+    if (out.length >= 2) return out;
+    out = [];
+    for (var k = lo; k <= hi; k++)
+      [1, 2, 5].forEach(function (m) {
+        var v = Number(m + "e" + k);
+        if (v >= min && v <= max) out.push(v);
+      });
+    return out.length ? out : [min, max];
+  }
+
   // -- drawing -------------------------------------------------------------------------------
   function build() {
     var el = document.getElementById("chart");
@@ -183,6 +201,8 @@
         {
           label: state.axis === "lr" ? "learning rate" : "LR multiplier",
           size: 70,
+          // On a log axis, lines and ticks at powers of ten only (not at 2, 3, ... 9 of each).
+          splits: state.log ? logSplits : undefined,
           values: function (u, vals) { return vals.map(tickText); },
           grid: { stroke: "#0001" },
         },
