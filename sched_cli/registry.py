@@ -14,6 +14,7 @@ from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
+from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -108,6 +109,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.WarmupStableDecayScheduler, ("wsd", "warmup_stable_decay")),
     Entry(_extra.OneCycleScheduler, ("one_cycle",)),
     Entry(_extra.SequentialScheduler, ("sequential",)),
+    *(Entry(cls, (f"timm_{cls.sched}",)) for cls in _timm.SCHEDULERS.values()),
 )
 
 

@@ -55,6 +55,7 @@ TOP_LEVEL_KEYS = (
     "device_batch_size",
     "batch_size",
     "drop_last",
+    "last_batch_size",
     "seq_len",
     "lr",
     "ssr",
@@ -179,6 +180,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
             data = readers.read(reader, data, str(path), overrides.options())
         except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
+        # Options the reader applied itself (a loader geometry unlike sched's, say) are not re-applied.
+        overrides = replace(overrides, **dict.fromkeys(getattr(readers.reader(reader), "CONSUMES", ()), None))
     return from_mapping(overrides.apply(data), str(path), path.parent)
 
 
@@ -311,7 +314,7 @@ def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int
             raise where.error(
                 "drop_last", "needs dataset_size: it says whether the samples that do not fill a batch are dropped"
             )
-        return dataloader_len, batch_size, None, None
+        return dataloader_len, batch_size, _count(where, "last_batch_size", data.get("last_batch_size"), False), None
     try:
         geometry = Geometry(dataset_size, device_batch_size, devices, drop_last)
     except GeometryError as exc:
