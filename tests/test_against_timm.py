@@ -20,6 +20,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,26 @@ def test_timm_update_by_update(tmp_path: Path) -> None:
     print(f"timm parity: {compared} runs ({updates:,} updates) identical, {both_failed} refused by both")
     assert not failures, f"{len(failures)} of {len(runs)} differ:\n" + "\n".join(failures[:10])
     assert compared > len(runs) * 0.7  # most random cases must be real runs, not errors
+
+
+def test_timm_through_sched_export(tmp_path: Path) -> None:
+    """A few random files through the real command line: ``sched export`` gives timm's LRs."""
+    python = _timm_python()
+    runs = [c for c in cases()[:60] if c["args"]["sched"] in ("cosine", "multistep", "wsd", "tanh")][:8]
+    answers = _ask(python, runs)
+    checked = 0
+    for i, (case, theirs) in enumerate(zip(runs, answers, strict=True)):
+        if "error" in theirs:
+            continue
+        path = tmp_path / f"args{i}.yaml"
+        path.write_text(yaml.safe_dump(case["args"]))
+        out = tmp_path / f"rows{i}.json"
+        command = [sys.executable, "-m", "sched_cli", "export", str(path), "-o", str(out)]
+        command += ["--dataset-size", str(case["dataset_size"]), "--devices", str(case["world_size"])]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        rows = json.loads(out.read_text())["rows"]
+        assert [row["lr"] for row in rows] == theirs["lrs"], f"case {i}: {case}"
+        assert [row["epoch"] for row in rows] == [k // theirs["updates_per_epoch"] for k in range(len(rows))]
+        checked += 1
+    assert checked >= 5

@@ -56,7 +56,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 300,
     "start_epoch": None,
     "decay_milestones": [90, 180, 270],
-    "decay_epochs": 90,
+    "decay_epochs": None,  # train.py 1.0.29 says 90; None lets create_scheduler_v2 pick 90 (step) or 0.2 (wsd)
     "warmup_epochs": 5,
     "warmup_prefix": False,
     "cooldown_epochs": 0,

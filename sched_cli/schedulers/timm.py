@@ -164,7 +164,24 @@ class TimmScheduler(BuiltinScheduler):
         # timm: warmup_steps = (v - warmup_lr_init) / warmup_t, only when warmup_t is truthy.
         r["warmup_step"] = (r.warmup_target - self.warmup_lr) / r.warmup_t if r.warmup_t else 1
         r["noise_range"] = self._noise_range(r)
+        r["t_end"] = self._last_step(shape, per_epoch)
         return r
+
+    def _last_step(self, shape: RunShape, per_epoch: int) -> int | None:
+        """The time of train.py's last ``step``/``step_update``: the one after the last epoch or update."""
+        md = shape.max_duration
+        if md.unit is TimeUnit.EPOCH:
+            return int(md.value) * per_epoch
+        if md.unit is TimeUnit.BATCH and shape.dataloader_len:
+            return int(md.value) if self.sched_on_updates else -(-int(md.value) // shape.dataloader_len)
+        return None
+
+    def check_reach(self, r: Resolved, counters: Counters) -> None:
+        # train.py steps once more after the last update (or epoch), for an LR nothing trains with;
+        # a cycle schedule whose math.log leaves its domain there still stops the run.
+        if r.t_end is not None and r.t_end >= r.warmup_t:
+            t = np.asarray([float(r.t_end)])
+            self._after_warmup(r, t - r.warmup_t if r.prefix else t)
 
     def _per(self, r: Resolved, epochs: Any) -> Any:
         """Epochs on the scheduler's clock (``epochs * updates_per_epoch`` when stepping per update)."""
