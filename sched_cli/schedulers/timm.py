@@ -254,17 +254,18 @@ class TimmScheduler(BuiltinScheduler):
         if not np.any(inside):
             return
         steps, where = np.unique(t[inside], return_inverse=True)
-        noise = np.array([self._noise(int(s)) for s in steps], dtype=np.float64)[where.reshape(-1)]
+        generator = _import_torch(self.name).Generator()  # manual_seed resets all of its state
+        noise = np.array([self._noise(int(s), generator) for s in steps], dtype=np.float64)[where.reshape(-1)]
         v = lrs[inside]
         lrs[inside] = v + v * noise
 
-    def _noise(self, t: int) -> float:
+    def _noise(self, t: int, g: Any) -> float:
+        """timm's ``_calculate_noise(t)``: normal draws from a generator seeded ``seed + t``."""
         key = (t, self.lr_noise_pct, self.lr_noise_std)
         cached = self._noise_cache.get(key)
         if cached is not None:
             return cached
         torch = _import_torch(self.name)
-        g = torch.Generator()
         g.manual_seed(self.seed + t)
         for _ in range(NOISE_TRIES):
             noise = torch.randn(1, generator=g).item() * self.lr_noise_std
@@ -415,7 +416,7 @@ class TimmCosineScheduler(_CycleScheduler):
     .. math:: \eta(t) = \eta_{min} + \tfrac{1}{2}(\eta\,d^i - \eta_{min})(1 + \cos(\pi\,t_c^k / T_i^k))
 
     after a linear warmup from ``warmup_lr``; cycles, k-decay, noise and stepping as in the
-    module docs of :mod:`sched_cli.schedulers.timm`. Times in epochs.
+    module ``sched_cli.schedulers.timm`` documents. Times in epochs.
 
     Args:
         lr (float): Base LR (``args.lr``).
@@ -777,7 +778,7 @@ _DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
 
 
 class TimmWSDScheduler(TimmScheduler):
-    r"""timm's ``wsd`` (``WSDLRScheduler``, timm 1.0.26+): warmup, stable, then a decay to ``min_lr``.
+    r"""timm's ``wsd`` (``WSDLRScheduler``, in timm 1.0.31, not 1.0.29): warmup, stable, then a decay to ``min_lr``.
 
     With :math:`t_s = t - t_w` and :math:`L` the stable + decay length (``epochs``, less the warmup
     unless ``warmup_prefix``), the decay of length :math:`D` starts at :math:`L - D`:
