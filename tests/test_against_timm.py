@@ -145,7 +145,9 @@ def test_timm_update_by_update(tmp_path: Path) -> None:
         mine = ours(case, tmp_path, i)
         label = f"case {i}: {json.dumps(case)}"
         if "error" in theirs or "error" in mine:
-            if "error" in theirs and "error" in mine:
+            # timm "trains" a loader shorter than one batch with no update at all; sched refuses it.
+            empty = "error" not in theirs and not theirs["lrs"] and "every epoch would be empty" in mine["error"]
+            if ("error" in theirs and "error" in mine) or empty:
                 both_failed += 1
             else:
                 failures.append(f"{label}\n  timm: {theirs.get('error', 'ok')}\n  sched: {mine.get('error', 'ok')}")

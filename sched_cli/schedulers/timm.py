@@ -28,7 +28,7 @@ the decay sees :math:`t - t_w`.
 (``lr_cycle_decay``); from cycle ``lr_cycle_limit`` on the LR is ``min_lr``. With k-decay
 :math:`k`: ``cosine`` :math:`\eta_{min} + \tfrac{1}{2}(\eta_i - \eta_{min})(1 + \cos(\pi t_c^k / T_i^k))`,
 ``poly`` :math:`\eta_{min} + (\eta_i - \eta_{min})(1 - t_c^k / T_i^k)^p`, ``tanh``
-:math:`\eta_{min} + \tfrac{1}{2}(\eta_i - \eta_{min})(1 - \tanh(-7 (1 - t_c/T_i) + 3 t_c/T_i))`.
+:math:`\eta_{min} + \tfrac{1}{2}(\eta_i - \eta_{min})(1 - \text{tanh}(-7 (1 - t_c/T_i) + 3 t_c/T_i))`.
 
 **Noise** (``lr_noise``): where :math:`t` lies in ``[noise_start·T, noise_end·T)`` (or past
 ``noise_start·T`` without an end), the LR :math:`v` becomes :math:`v + v\,n` with :math:`n` drawn
@@ -96,47 +96,38 @@ class TimmScheduler(BuiltinScheduler):
     #: timm's ``--sched`` value.
     sched = ""
 
-    def __init__(
-        self,
-        lr: float,
-        warmup_epochs: float = 0,
-        warmup_lr: float = 1e-5,
-        warmup_prefix: bool = False,
-        noise_start: float | None = None,
-        noise_end: float | None = None,
-        lr_noise_pct: float = 0.67,
-        lr_noise_std: float = 1.0,
-        seed: int = 42,
-        sched_on_updates: bool = False,
-    ) -> None:
-        _number(self.name, "lr", lr, low=0)
-        _number(self.name, "warmup_epochs", warmup_epochs, low=0, strict=False)
-        _number(self.name, "warmup_lr", warmup_lr)
-        for param, value in (("noise_start", noise_start), ("noise_end", noise_end)):
-            if value is not None:
-                _number(self.name, param, value)
-        if noise_end is not None and noise_start is None:
-            raise ScheduleError(f"{self.name}: noise_end={noise_end!r} needs noise_start (lr_noise is [start, end])")
-        _number(self.name, "lr_noise_std", lr_noise_std)
-        _number(self.name, "lr_noise_pct", lr_noise_pct)
-        if noise_start is not None and lr_noise_pct <= 0:
-            raise ScheduleError(
-                f"{self.name}: lr_noise_pct={lr_noise_pct!r} must be greater than 0: timm redraws the noise until "
-                "it is smaller than lr_noise_pct, which would never end"
-            )
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise ScheduleError(f"{self.name}: seed must be a whole number, not {seed!r}")
-        self.lr = lr
-        self.warmup_epochs = warmup_epochs
-        self.warmup_lr = warmup_lr
-        self.warmup_prefix = warmup_prefix
-        self.noise_start = noise_start
-        self.noise_end = noise_end
-        self.lr_noise_pct = lr_noise_pct
-        self.lr_noise_std = lr_noise_std
-        self.seed = seed
-        self.sched_on_updates = sched_on_updates
+    def _setup(self, arguments: dict[str, Any]) -> None:
+        """Keep every constructor argument (``locals()`` of ``__init__``) as an attribute, then check them."""
+        for param, value in arguments.items():
+            if param not in ("self", "__class__"):
+                setattr(self, param, value)
         self._noise_cache: dict[tuple[int, float, float], float] = {}
+        self._check_common()
+        self._check()
+
+    def _check_common(self) -> None:
+        _number(self.name, "lr", self.lr, low=0)
+        _number(self.name, "warmup_epochs", self.warmup_epochs, low=0, strict=False)
+        _number(self.name, "warmup_lr", self.warmup_lr)
+        for param in ("noise_start", "noise_end"):
+            if getattr(self, param) is not None:
+                _number(self.name, param, getattr(self, param))
+        if self.noise_end is not None and self.noise_start is None:
+            raise ScheduleError(
+                f"{self.name}: noise_end={self.noise_end!r} needs noise_start (lr_noise is [start, end])"
+            )
+        _number(self.name, "lr_noise_std", self.lr_noise_std)
+        _number(self.name, "lr_noise_pct", self.lr_noise_pct)
+        if self.noise_start is not None and self.lr_noise_pct <= 0:
+            raise ScheduleError(
+                f"{self.name}: lr_noise_pct={self.lr_noise_pct!r} must be greater than 0: timm redraws the noise "
+                "until it is smaller than lr_noise_pct, which would never end"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+            raise ScheduleError(f"{self.name}: seed must be a whole number, not {self.seed!r}")
+
+    def _check(self) -> None:
+        """Subclasses check their own arguments."""
 
     @property
     def base_lr(self) -> float:
@@ -329,28 +320,17 @@ class _CycleScheduler(TimmScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        _number(self.name, "epochs", epochs, low=0)
-        _number(self.name, "min_lr", min_lr, low=0, strict=False)
-        _number(self.name, "lr_cycle_mul", lr_cycle_mul, low=0)
-        _number(self.name, "lr_cycle_decay", lr_cycle_decay)
-        _number(self.name, "lr_cycle_limit", lr_cycle_limit)
-        self.epochs = epochs
-        self.min_lr = min_lr
-        self.lr_cycle_mul = lr_cycle_mul
-        self.lr_cycle_decay = lr_cycle_decay
-        self.lr_cycle_limit = lr_cycle_limit
+        self._setup(locals())
+
+    def _check(self) -> None:
+        _number(self.name, "epochs", self.epochs, low=0)
+        _number(self.name, "min_lr", self.min_lr, low=0, strict=False)
+        _number(self.name, "lr_cycle_mul", self.lr_cycle_mul, low=0)
+        _number(self.name, "lr_cycle_decay", self.lr_cycle_decay)
+        _number(self.name, "lr_cycle_limit", self.lr_cycle_limit)
+        for param in ("lr_k_decay", "decay_rate"):  # cosine's and poly's
+            if hasattr(self, param):
+                _number(self.name, param, getattr(self, param))
 
     def _resolve(self, r: Resolved, ssr: float) -> None:
         epochs = _scaled_count(self.epochs, ssr)
@@ -451,25 +431,7 @@ class TimmCosineScheduler(_CycleScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            epochs,
-            min_lr,
-            lr_cycle_mul,
-            lr_cycle_decay,
-            lr_cycle_limit,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        _number(self.name, "lr_k_decay", lr_k_decay)
-        self.lr_k_decay = lr_k_decay
+        self._setup(locals())
 
     def _shape(self, lr_max: np.ndarray, t_i: np.ndarray, t_curr: np.ndarray) -> np.ndarray:
         k, lr_min = self.lr_k_decay, self.min_lr
@@ -480,7 +442,7 @@ class TimmTanhScheduler(_CycleScheduler):
     r"""timm's ``tanh`` (``TanhLRScheduler``): hyperbolic-tangent decay with restarts.
 
     .. math:: \eta(t) = \eta_{min} + \tfrac{1}{2}(\eta\,d^i - \eta_{min})
-        (1 - \tanh(-7 (1 - t_c/T_i) + 3\,t_c/T_i))
+        (1 - \text{tanh}(-7 (1 - t_c/T_i) + 3\,t_c/T_i))
 
     Without ``warmup_prefix`` the warmup climbs to this value at the warmup's end, not to ``lr``.
     Arguments as :class:`TimmCosineScheduler`, without k-decay.
@@ -535,27 +497,7 @@ class TimmPolyScheduler(_CycleScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            epochs,
-            min_lr,
-            lr_cycle_mul,
-            lr_cycle_decay,
-            lr_cycle_limit,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        _number(self.name, "decay_rate", decay_rate)
-        _number(self.name, "lr_k_decay", lr_k_decay)
-        self.decay_rate = decay_rate
-        self.lr_k_decay = lr_k_decay
+        self._setup(locals())
 
     def _shape(self, lr_max: np.ndarray, t_i: np.ndarray, t_curr: np.ndarray) -> np.ndarray:
         k, lr_min = self.lr_k_decay, self.min_lr
@@ -566,7 +508,7 @@ class TimmPolyScheduler(_CycleScheduler):
 class TimmStepScheduler(TimmScheduler):
     r"""timm's ``step`` (``StepLRScheduler``): ``lr`` times ``decay_rate`` every ``decay_epochs``.
 
-    .. math:: \eta(t) = \eta\,r^{\lfloor t / \Delta \rfloor}
+    .. math:: \eta(t) = \eta\,r^{\lfloor t / s \rfloor}
 
     (Python's float floor division; :math:`t` after a prefix warmup is :math:`t - t_w`).
     ``decay_epochs`` may be fractional (EfficientNet's 2.4). ``min_lr`` is not used; the run
@@ -574,7 +516,7 @@ class TimmStepScheduler(TimmScheduler):
 
     Args:
         lr (float): Base LR.
-        decay_epochs (float): Step length :math:`\Delta`. Default ``90``.
+        decay_epochs (float): Step length :math:`s`. Default ``90``.
         decay_rate (float): Factor :math:`r`. Default ``0.1``.
         warmup_epochs, warmup_lr, warmup_prefix, noise_*, lr_noise_*, seed, sched_on_updates:
             as :class:`TimmCosineScheduler`; noise fractions are of ``epochs``.
@@ -599,24 +541,12 @@ class TimmStepScheduler(TimmScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        _number(self.name, "decay_epochs", decay_epochs, low=0)
-        _number(self.name, "decay_rate", decay_rate)
-        _number(self.name, "epochs", epochs, low=0)
-        self.decay_epochs = decay_epochs
-        self.decay_rate = decay_rate
-        self.epochs = epochs
+        self._setup(locals())
+
+    def _check(self) -> None:
+        _number(self.name, "decay_epochs", self.decay_epochs, low=0)
+        _number(self.name, "decay_rate", self.decay_rate)
+        _number(self.name, "epochs", self.epochs, low=0)
 
     def _resolve(self, r: Resolved, ssr: float) -> None:
         r["t_initial"] = self._per(r, _scaled_count(self.epochs, ssr))
@@ -657,21 +587,12 @@ class TimmConstantScheduler(TimmStepScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            1,
-            1.0,
-            epochs,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
+        self._setup(locals())
+
+    def _check(self) -> None:
+        # A StepLRScheduler(decay_t=1, decay_rate=1.0), as create_scheduler_v2 builds it.
+        self.decay_epochs, self.decay_rate = 1, 1.0
+        super()._check()
 
     def _resolve(self, r: Resolved, ssr: float) -> None:
         r["t_initial"] = self._per(r, _scaled_count(self.epochs, ssr))
@@ -684,7 +605,7 @@ class TimmConstantScheduler(TimmStepScheduler):
 class TimmMultiStepScheduler(TimmScheduler):
     r"""timm's ``multistep`` (``MultiStepLRScheduler``): ``lr`` times ``decay_rate`` per milestone passed.
 
-    .. math:: \eta(t) = \eta\,r^{\,\mathrm{bisect\_right}(M,\ t + 1)}
+    .. math:: \eta(t) = \eta\,r^{n}, \quad n = \text{bisect\_right}(M, t + 1)
 
     timm compares milestones with :math:`t + 1`, so a milestone at epoch 30 already applies to epoch
     29 (one epoch, or one update, earlier than PyTorch's ``MultiStepLR``). ``bisect`` assumes the
@@ -713,24 +634,15 @@ class TimmMultiStepScheduler(TimmScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        self._milestones = [_epochs(self.name, f"decay_milestones[{i}]", m) for i, m in enumerate(decay_milestones)]
-        _number(self.name, "decay_rate", decay_rate)
-        _number(self.name, "epochs", epochs, low=0)
-        self.decay_milestones = list(decay_milestones)
-        self.decay_rate = decay_rate
-        self.epochs = epochs
+        self._setup(locals())
+
+    def _check(self) -> None:
+        self._milestones = [
+            _epochs(self.name, f"decay_milestones[{i}]", m) for i, m in enumerate(self.decay_milestones)
+        ]
+        self.decay_milestones = list(self.decay_milestones)
+        _number(self.name, "decay_rate", self.decay_rate)
+        _number(self.name, "epochs", self.epochs, low=0)
 
     def _resolve(self, r: Resolved, ssr: float) -> None:
         r["t_initial"] = self._per(r, _scaled_count(self.epochs, ssr))
@@ -826,31 +738,16 @@ class TimmWSDScheduler(TimmScheduler):
         seed: int = 42,
         sched_on_updates: bool = False,
     ) -> None:
-        super().__init__(
-            lr,
-            warmup_epochs,
-            warmup_lr,
-            warmup_prefix,
-            noise_start,
-            noise_end,
-            lr_noise_pct,
-            lr_noise_std,
-            seed,
-            sched_on_updates,
-        )
-        _number(self.name, "epochs", epochs, low=0)
-        _number(self.name, "decay_epochs", decay_epochs)
-        _number(self.name, "min_lr", min_lr, low=0, strict=False)
-        decay_fn = lr_decay_fn or self.default_decay_fn
-        if decay_fn not in _DECAY_FNS:
-            raise ScheduleError(f"{self.name}: lr_decay_fn={lr_decay_fn!r} is not one of {', '.join(_DECAY_FNS)}")
-        if lr_stable_timescale is not None:
-            _number(self.name, "lr_stable_timescale", lr_stable_timescale)
-        self.epochs = epochs
-        self.decay_epochs = decay_epochs
-        self.min_lr = min_lr
-        self.lr_decay_fn = lr_decay_fn
-        self.lr_stable_timescale = lr_stable_timescale
+        self._setup(locals())
+
+    def _check(self) -> None:
+        _number(self.name, "epochs", self.epochs, low=0)
+        _number(self.name, "decay_epochs", self.decay_epochs)
+        _number(self.name, "min_lr", self.min_lr, low=0, strict=False)
+        if (self.lr_decay_fn or self.default_decay_fn) not in _DECAY_FNS:
+            raise ScheduleError(f"{self.name}: lr_decay_fn={self.lr_decay_fn!r} is not one of {', '.join(_DECAY_FNS)}")
+        if self.lr_stable_timescale is not None:
+            _number(self.name, "lr_stable_timescale", self.lr_stable_timescale)
 
     def _resolve(self, r: Resolved, ssr: float) -> None:
         epochs = _scaled_count(self.epochs, ssr)
