@@ -139,6 +139,7 @@ def test_noise_and_milestones_are_carried():
         ({"sched": "cosine", "epochs": "many"}, {"dataloader_len": 1}, "epochs"),
         ({"sched": "cosine"}, {"dataloader_len": 1, "drop_last": False}, "drops the last"),
         ({"sched": "cosine"}, {"dataloader_len": 1, "batch_size": 10, "devices": 3}, "not divisible"),
+        ({"sched": "cosine", "epochs": 30.0}, {"dataloader_len": 1}, r"range\(30.0\)"),
     ],
 )
 def test_errors_name_the_key_and_the_fix(args, options, message):

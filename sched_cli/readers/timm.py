@@ -182,10 +182,11 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
             num_epochs = scheduler.num_epochs(shape, epochs, args["cooldown_epochs"])
     except ScheduleError as exc:
         raise ReaderError(f"{source}: {exc}") from None
-    if not float(num_epochs).is_integer() or num_epochs < 1:
+    # train.py loops over range(start_epoch, num_epochs): a float there (epochs: 300.0) is a TypeError.
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
         raise ReaderError(
             f"{source}: epochs: timm would train range({num_epochs!r}) epochs (epochs, warmup and cooldown "
-            "together); it needs a whole number of at least 1"
+            "together), which needs a whole number of at least 1; write whole numbers such as epochs: 300"
         )
     mapping: dict[str, Any] = {
         "title": _title(data, sched, source),
