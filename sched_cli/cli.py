@@ -119,7 +119,7 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry YAML or a timm args.yaml. Default: recognised from its keys.",
 )
 AllowImportOpt = typer.Option(
     None,
