@@ -104,6 +104,10 @@ def test_per_update_cooldown_is_floored_to_whole_epochs():
     assert mapping["max_duration"] == "7ep" and mapping["step_every"] == "batch"
 
 
+def test_null_seed_is_timms_42():
+    assert read({"sched": "cosine", "seed": None, "batch_size": 1}, dataloader_len=1)["schedulers"][0]["seed"] == 42
+
+
 def test_train_py_defaults_fill_missing_keys():
     config = read({"sched": "cosine", "batch_size": 1}, dataloader_len=1)["schedulers"][0]
     assert config["epochs"] == 300 and config["warmup_epochs"] == 5 and config["warmup_lr"] == 1e-5
@@ -140,6 +144,8 @@ def test_noise_and_milestones_are_carried():
         ({"sched": "cosine"}, {"dataloader_len": 1, "drop_last": False}, "drops the last"),
         ({"sched": "cosine"}, {"dataloader_len": 1, "batch_size": 10, "devices": 3}, "not divisible"),
         ({"sched": "cosine", "epochs": 30.0}, {"dataloader_len": 1}, r"range\(30.0\)"),
+        ({"sched": "cosine", "lr": None, "opt": None}, {"dataloader_len": 1}, "opt"),
+        ({"sched": "cosine", "lr": None, "lr_base_size": None}, {"dataloader_len": 1}, "lr_base_size"),
     ],
 )
 def test_errors_name_the_key_and_the_fix(args, options, message):

@@ -266,6 +266,11 @@ def _loader_len(args: _Args, options: dict[str, Any], devices: int, batch: int) 
 
 def _scaled_lr(args: _Args, global_batch: int) -> float:
     """``train.py``: ``lr = lr_base * (global_batch / lr_base_size)``, square-rooted for ``sqrt``."""
+    for key in ("lr_base", "lr_base_size"):
+        if args[key] is None:
+            raise args.error(key, "is null and so is lr: set lr, or lr_base and lr_base_size to scale it from")
+    if not isinstance(args["opt"], str):
+        raise args.error("opt", f"expected the optimizer's name (it picks the LR scaling), got {args['opt']!r}")
     ratio = float(global_batch) / args["lr_base_size"]
     scale = args["lr_base_scale"]
     if not scale:
@@ -303,7 +308,7 @@ def _scheduler_config(args: _Args, sched: str, lr: float, on_updates: bool) -> d
         **_noise(args),
         "lr_noise_pct": args["lr_noise_pct"],
         "lr_noise_std": args["lr_noise_std"],
-        "seed": args["seed"],
+        "seed": 42 if args["seed"] is None else args["seed"],  # timm's Scheduler: noise_seed None -> 42
         "sched_on_updates": on_updates,
     }
     epochs = args["epochs"]
