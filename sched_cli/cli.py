@@ -93,6 +93,7 @@ class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
     hf = "hf"
+    timm = "timm"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -121,8 +122,8 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
-    "file (JSON/YAML). Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry training YAML, a Hugging Face TrainingArguments "
+    "file (JSON/YAML) or a timm args.yaml. Default: recognised from its keys.",
 )
 AllowImportOpt = typer.Option(
     None,
