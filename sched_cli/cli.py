@@ -314,11 +314,16 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
         save_figure(chart, output)
         _info(f"wrote {output}")
         return
-    from sched_cli.render.terminal import render_terminal
+    from sched_cli.render.terminal import render_terminal_plot
 
     console = _stdout_console()
-    text = render_terminal(chart, width=width or min(console.width, 140), height=height, color=console.is_terminal)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    drawn = render_terminal_plot(
+        chart, width=width or min(console.width, 140), height=height, color=console.is_terminal
+    )
+    sys.stdout.write(drawn.text if drawn.text.endswith("\n") else drawn.text + "\n")
+    sys.stdout.flush()
+    for note in drawn.notes:
+        _note(note)
 
 
 def _chart(specs, x, y, log, as_trainer, points, by_fraction):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,21 @@ def test_pytorch_scheduler_errors_are_clear(args, words):
     assert "Traceback" not in result.output
     for word in words:
         assert word in result.output
+
+
+# -- issue 14: axes, Composer code, describe, Foundry run files ------------------------------------
+def sched(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """``sched ARGS`` in a real process, standard output and error to pipes."""
+    return subprocess.run([sys.executable, "-m", "sched_cli", *args], capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_log_plot_notes_go_to_stderr_and_quiet_hides_them(width):
+    args = ("plot", "cosine_with_warmup(t_warmup=10ba)", "--max-duration", "100ba", "--log", "--width", width)
+    result = sched(*args)
+    assert result.returncode == 0, result.stderr
+    assert "left out" not in result.stdout and "10^" not in result.stdout
+    assert {len(line) for line in result.stdout.splitlines()} == {int(width)}
+    assert result.stderr.strip() == "note: log scale: left out 1 value(s) of ssr=1 that are not positive"  # batch 0
+    quiet = sched("-q", *args)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == result.stdout
