@@ -51,6 +51,8 @@ class _Options:
     quiet = False
     verbose = False
     debug = False
+    #: Warnings already printed by this command, so that each is printed once.
+    warned: set[str] = set()
 
 
 class XUnit(str, enum.Enum):
@@ -152,8 +154,8 @@ def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, load, with_ssrs
 
     spec = with_ssrs(load(arg, overrides), ssrs or [])
-    for note in check(spec):
-        _note(note)
+    for warning in check(spec):
+        _warning(warning)
     return spec
 
 
@@ -177,6 +179,30 @@ def _stdout_console():
 def _note(message: str) -> None:
     if not _Options.quiet:
         _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+
+
+def _warning(message: str) -> None:
+    """``warning: MESSAGE`` on one line of stderr, once per message per command, unless -q."""
+    text = " ".join(message.split())
+    if _Options.quiet or text in _Options.warned:
+        return
+    _Options.warned.add(text)
+    from rich.markup import escape
+
+    _stderr_console().print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Python warnings raised while a command runs (Composer's zero-warmup warning, a library's
+    deprecation) printed by :func:`_warning`: one line each, once, hidden by -q; never the
+    warnings module's own report with its source line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kwargs: _warning(str(message))
+        yield
 
 
 def _info(message: str) -> None:
@@ -263,6 +289,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
@@ -272,6 +299,8 @@ def _main(
 ) -> None:
     """Preview and export Composer-style learning-rate schedules."""
     _Options.quiet, _Options.verbose, _Options.debug = quiet, verbose, debug
+    _Options.warned = set()
+    ctx.with_resource(_warnings_as_lines())
 
 
 # -- plot -----------------------------------------------------------------------------------------
@@ -643,7 +672,7 @@ def validate(
         loaded = with_ssrs(load(spec, overrides), ssr or [])
         notes = check(loaded)
         for note in notes:
-            _note(note)
+            _warning(note)
         run = loaded.run
         typer.echo(
             f"{loaded.source}: ok: {len(run.schedulers)} scheduler(s), max_duration {run.max_duration}, "

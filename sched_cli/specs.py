@@ -613,11 +613,14 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 p = plan(spec.run, ssr)
             except (ScheduleError, TimeStringError) as exc:
                 raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
+            past_the_end = _warmup_past_the_end(spec.run, p)
         for w in caught:
-            first = str(w.message).splitlines()[0]
-            note = f"{first} ..." if "warmup duration is 0" in str(w.message) else first
+            # The whole message, as one line: the CLI prints each warning on one line.
+            note = " ".join(str(w.message).split())
             if note not in notes:
                 notes.append(note)
+        if past_the_end and past_the_end not in notes:
+            notes.append(past_the_end)
         for i, scheduler in enumerate(spec.run.schedulers):
             if (
                 isinstance(scheduler, BuiltinScheduler)
@@ -634,6 +637,34 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                     notes.append(note)
     notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
     return notes
+
+
+def _warmup_past_the_end(run: Run, p: Any) -> str | None:
+    """A warning when a scheduler's warmup ends at or after the run's end: the LR never reaches
+    its peak, and the multiplier the run does reach is said."""
+    import numpy as np
+
+    from sched_cli.simulator import Selection, collect, simulate
+
+    for i, scheduler in enumerate(run.schedulers):
+        if not isinstance(scheduler, BuiltinScheduler):
+            continue
+        for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
+            if bp.label != "warmup end":
+                continue
+            batch = run.unscaled_shape().first_batch_reaching(bp.time)
+            if batch is not None and batch < p.batches:
+                continue
+            rows = collect(simulate(run, p.ssr, mode="formula", selection=Selection(points=2000)))
+            peak = int(np.argmax(rows["multiplier"]))
+            where = f"schedulers[{i}]: " if len(run.schedulers) > 1 else ""
+            return (
+                f"{where}the warmup ends at {bp.time} but the run ends at {p.max_duration}"
+                f"{f' (ssr {p.ssr:g})' if p.ssr != 1 else ''}: the LR never reaches its peak, the multiplier "
+                f"peaks at {rows['multiplier'][peak]:.4g} (batch {int(rows['batch'][peak]):,}); "
+                "shorten t_warmup or lengthen max_duration"
+            )
+    return None
 
 
 def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:

@@ -122,3 +122,36 @@ def test_log_plot_notes_go_to_stderr_and_quiet_hides_them(width):
     assert result.stderr.strip() == "note: log scale: left out 1 value(s) of ssr=1 that are not positive"  # batch 0
     quiet = sched("-q", *args)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == result.stdout
+
+
+ZERO_WARMUP = ("cosine_with_warmup(t_warmup=0ba)", "--max-duration", "100ba")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("plot", *ZERO_WARMUP, "--width", "80"),
+        ("plot", *ZERO_WARMUP, "--width", "120", "--as-trainer"),
+        ("export", *ZERO_WARMUP),
+        ("table", *ZERO_WARMUP),
+        ("compare", *ZERO_WARMUP, "--ssr", "0.5", "--ssr", "1"),
+        ("validate", *ZERO_WARMUP),
+    ],
+)
+def test_a_python_warning_is_one_warning_line_once_and_quiet_hides_it(command):
+    result = sched(*command)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # not the warnings module's report with its source line
+    assert lines[0].startswith("warning: CosineAnnealingWithWarmupScheduler: The warmup duration is 0.")
+    assert lines[0].endswith("the same unit as the trainer's max_duration parameter.")
+    assert "UserWarning" not in result.stderr and "warning:" not in result.stdout
+    quiet = sched("-q", *command)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_validate_warns_when_the_run_ends_before_its_warmup():
+    result = sched("validate", "linear_decay_with_warmup(t_warmup=100ba)", "--max-duration", "50ba")
+    assert result.returncode == 0
+    assert result.stderr.startswith("warning: the warmup ends at 100ba but the run ends at 50ba")
+    assert "the multiplier peaks at 0.49 (batch 49)" in result.stderr
