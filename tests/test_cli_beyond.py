@@ -56,7 +56,7 @@ def test_foundry_shape_is_recognised_and_can_be_forced_or_refused(tmp_path):
 
 def test_foundry_epochs_need_dataloader_len_from_the_command_line():
     result = CliRunner().invoke(app, ["validate", str(DATA / "mpt-7b_dolly_sft.yaml")])
-    assert result.exit_code == 2 and "dataloader_len" in result.output
+    assert result.exit_code == 2 and "--dataloader-len" in result.output
     ok("validate", str(DATA / "mpt-7b_dolly_sft.yaml"), "--dataloader-len", "120")
 
 
@@ -155,3 +155,25 @@ def test_validate_warns_when_the_run_ends_before_its_warmup():
     assert result.returncode == 0
     assert result.stderr.startswith("warning: the warmup ends at 100ba but the run ends at 50ba")
     assert "the multiplier peaks at 0.49 (batch 49)" in result.stderr
+
+
+def test_an_mcli_run_file_plots_as_it_is(tmp_path):
+    run = DATA / "mcli-llama2-finetune.yaml"
+    for width in ("80", "120"):
+        result = sched("plot", str(run), "--dataloader-len", "500", "--width", width)
+        assert result.returncode == 0, result.stderr
+        assert {len(line) for line in result.stdout.splitlines()} == {int(width)}
+    forced = rows(ok("export", str(run), "--from", "foundry", "--dataset-size", "10000", "--every", "50"))
+    # 8 GPUs (compute.gpus) of 8 samples each, drop_last: 10,000 / 8 = 1,250 each, 156 batches.
+    assert [r["batch"] for r in forced][-1] == "155" and forced[1]["sample"] == str(50 * 64)
+    # 5e-7 peak, 100 batches of warmup: batch 50 trains at half of it.
+    assert float(forced[1]["lr"]) == pytest.approx(2.5e-7, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["mcli-llama2-finetune.yaml", "mpt-7b_dolly_sft.yaml"])
+def test_an_epoch_based_foundry_file_without_a_length_names_the_options(name):
+    result = sched("plot", str(DATA / name))
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "is in epochs" in line and "--dataset-size N" in line and "--dataloader-len L" in line
+    assert "dataloader_len:" not in line
