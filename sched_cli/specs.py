@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sched_cli import readers, registry
+from sched_cli.composer_modules import composer_stand_ins
 from sched_cli.geometry import Geometry, GeometryError
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
@@ -601,8 +602,12 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
         raise where.error("name", f"cannot load {shown!r} as a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    standing_in = False
     try:
-        spec.loader.exec_module(module)
+        # Code written for Composer imports composer.core and composer.optim: without Composer,
+        # sched's classes answer to those names while the file loads.
+        with composer_stand_ins() as standing_in:
+            spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001
         del sys.modules[module_name]
         line = ""
@@ -611,7 +616,13 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
             if tb.tb_frame.f_code.co_filename == str(path):
                 line = f" (line {tb.tb_lineno})"
             tb = tb.tb_next
-        raise where.error("name", f"importing {shown!r} failed{line}: {type(exc).__name__}: {exc}") from None
+        hint = ""
+        if standing_in and isinstance(exc, ImportError) and str(exc).find("composer") >= 0:
+            hint = (
+                "; Composer is not installed, and sched stands in only for composer.core (State, Time, TimeUnit, "
+                "Timestamp) and composer.optim (ComposerScheduler and the 13 schedulers)"
+            )
+        raise where.error("name", f"importing {shown!r} failed{line}: {type(exc).__name__}: {exc}{hint}") from None
     return module
 
 
