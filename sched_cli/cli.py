@@ -264,9 +264,12 @@ def _error(kind: str, message: str) -> None:
 
 
 def _click_exception() -> type[Exception]:
-    import click
-
-    return click.exceptions.ClickException
+    # Typer 0.2x carries its own copy of click (and raises its exceptions); older ones use click.
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions.ClickException
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -650,12 +653,17 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
     Example:  sched describe cosine_with_warmup
     """
     with _user_errors():
+        from rich.table import Table
+
         from sched_cli.registry import all_names, lookup, suggest
+        from sched_cli.schedulers.torch_native import is_torch_scheduler_name
 
         entry = lookup(name)
+        if entry is None and is_torch_scheduler_name(name):
+            _describe_torch(name)
+            return
         if entry is None:
             raise UserError(f"unknown scheduler {name!r}{suggest(name, all_names())}; run `sched list` for every name")
-        from rich.table import Table
 
         console = _stdout_console()
         console.print(f"[bold]{entry.name}[/]  (aliases: {', '.join(entry.aliases)})")
@@ -665,6 +673,27 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
             params.add_column(column)
         for p in entry.params:
             params.add_row(p.name, p.kind, "(required)" if p.required else repr(p.default))
+        console.print(params)
+
+
+def _describe_torch(name: str) -> None:
+    from rich.table import Table
+
+    from sched_cli.schedulers.torch_native import PREFIX, describe_torch_scheduler
+
+    described = describe_torch_scheduler(name)
+    console = _stdout_console()
+    console.print(f"[bold]{PREFIX}{described.name}[/]  (PyTorch)")
+    if described.summary:
+        console.print(described.summary, markup=False, highlight=False)
+    for note in described.notes:
+        console.print(note, markup=False, highlight=False)
+    if described.params:
+        params = Table(title="parameters", title_justify="left")
+        for column in ("name", "default"):
+            params.add_column(column)
+        for param, default in described.params:
+            params.add_row(param, "(required)" if default is None else default)
         console.print(params)
 
 

@@ -177,3 +177,23 @@ def test_an_epoch_based_foundry_file_without_a_length_names_the_options(name):
     [line] = result.stderr.splitlines()
     assert "is in epochs" in line and "--dataset-size N" in line and "--dataloader-len L" in line
     assert "dataloader_len:" not in line
+
+
+def test_describe_every_pytorch_scheduler_a_spec_accepts():
+    from sched_cli.schedulers.torch_native import TORCH_SCHEDULERS
+
+    for name in TORCH_SCHEDULERS:
+        for spelled in (name, name.lower(), f"torch.optim.lr_scheduler.{name}"):
+            text = ok("describe", spelled)
+            assert f"torch.optim.lr_scheduler.{name}" in text and "unknown" not in text
+    one_cycle = ok("describe", "OneCycleLR")
+    assert "max_lr" in one_cycle and "(required)" in one_cycle and "pct_start" in one_cycle and "0.3" in one_cycle
+    assert "Only ssr 1" in one_cycle
+
+
+def test_describe_in_a_pipe_defines_x_for_multistep_with_warmup():
+    result = sched("describe", "multistep_with_warmup")
+    assert result.returncode == 0 and result.stderr == ""
+    flat = " ".join(result.stdout.split())
+    assert "γ ^ x" in flat and "x is the number of milestones reached by t" in flat
+    assert "\x1b[" not in result.stdout
