@@ -544,3 +544,29 @@ def test_custom_schedulers_see_in_epoch_counters_as_in_composer():
     # and 3 batches into that epoch.
     collect(simulate(Run("2ep", (spy,), dataloader_len=3, batch_size=2, seq_len=5, step_every="epoch"), mode="trainer"))
     assert (0, 3, 3, 6, 30) in seen
+
+
+def test_to_dataframe_keeps_columns_order_and_dtypes():
+    pd = pytest.importorskip("pandas")
+    from sched_cli.schedulers import LinearWithWarmupScheduler
+    from sched_cli.simulator import to_dataframe
+
+    run = Run(max_duration=Time(10, "ba"), schedulers=(LinearWithWarmupScheduler(t_warmup="4ba"),), lr=0.5)
+    chunks = list(simulate(run, chunk=3))
+    frame = to_dataframe(chunks)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == [*COLUMNS, "lr"]
+    assert frame["batch"].dtype == np.int64 and frame["multiplier"].dtype == np.float64
+    # 4 batches of warmup to 1, then linear to 0 at batch 10: batch 2 is 0.5, batch 7 is 0.5.
+    assert frame["multiplier"].tolist()[:5] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert frame.loc[7, "multiplier"] == 0.5 and frame.loc[7, "lr"] == 0.25
+    assert to_dataframe(collect(chunks)).equals(frame)
+
+
+def test_to_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from sched_cli.simulator import to_dataframe
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    with pytest.raises(ImportError, match=r"pip install 'sched-cli\[pandas\]'"):
+        to_dataframe({"batch": np.arange(3)})
