@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sched_cli.render import Chart, Curve, envelope
+from sched_cli.render import Chart, Curve, envelope, x_exponent, y_exponent
 
 __all__ = ["render_terminal", "render_terminal_plot", "TerminalPlot"]
 
@@ -266,13 +266,12 @@ def _readable_scale(
     drawable: list[tuple[int, Curve]], y_label: str, log_y: bool
 ) -> tuple[list[tuple[int, Curve]], str]:
     """Curves rescaled by a power of ten when their values are tiny or huge, and the axis title
-    saying so: tick labels have a few characters, so 0.0006 would print as 0.000."""
+    saying so (:func:`~sched_cli.render.y_exponent`)."""
     if log_y or not drawable:
         return drawable, y_label
-    peak = max(float(np.max(np.abs(c.y))) for _, c in drawable)
-    if peak == 0 or 1e-2 <= peak < 1e4:
+    exponent = y_exponent(max(float(np.max(np.abs(c.y))) for _, c in drawable))
+    if exponent is None:
         return drawable, y_label
-    exponent = int(np.floor(np.log10(peak)))
     factor = 10.0**exponent
     scaled = [(i, Curve(c.label, c.x, c.y / factor, c.marks)) for i, c in drawable]
     return scaled, f"{y_label} (×1e{exponent})"
@@ -283,10 +282,9 @@ def _readable_x(drawable: list[tuple[int, Curve]], x_label: str) -> tuple[list[t
     so that tick labels stay short and whole."""
     if not drawable:
         return drawable, x_label
-    peak = max(float(np.max(np.abs(c.x))) for _, c in drawable)
-    if peak < 1e5:
+    exponent = x_exponent(max(float(np.max(np.abs(c.x))) for _, c in drawable))
+    if exponent is None:
         return drawable, x_label
-    exponent = 3 * (int(np.floor(np.log10(peak))) // 3)
     factor = 10.0**exponent
     scaled = [
         (i, Curve(c.label, c.x / factor, c.y, [(x / factor, label) for x, label in c.marks])) for i, c in drawable
