@@ -110,7 +110,7 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+    help="Read SPEC as a sched spec or an LLM Foundry YAML (training config or MCLI run). Default: from its keys.",
 )
 AsTrainerOpt = typer.Option(
     False,

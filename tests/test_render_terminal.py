@@ -150,11 +150,17 @@ def test_linear_tick_values(low, high, expected):
     assert [label for _, label in labels] == expected
 
 
-def test_no_negative_zero_anywhere():
+@pytest.mark.parametrize("width", [80, 120])
+def test_no_negative_zero_anywhere(width):
     x = np.arange(100.0)
     for y in (np.linspace(-1e-17, 1.0, 100), np.linspace(-0.2, 0.2, 100), np.zeros(100)):
-        text = render_terminal(Chart([Curve("a", x, y)], "ba", "m"), 80, 20, False)
-        assert not re.search(r"-0(?![.\d])", text) and "-0.0 " not in text
+        text = render_terminal(Chart([Curve("a", x, y)], "ba", "m"), width, 20, False)
+        assert not re.search(r"-0(?![.\d])", text) and "-0.0" not in text
+    # An x axis in fractions of an epoch from 0: uniplot would label its start "-0.0".
+    epochs = Chart([Curve("a", np.linspace(0, 0.99, 100), np.linspace(1, 0, 100))], "epochs (ep)", "m")
+    lines = render_terminal(epochs, width, 14, False).split("\n")
+    ticks = next(line for line in lines if re.match(r"\s*0\.0\s", line))
+    assert "-0" not in "\n".join(lines) and ticks.split()[0] == "0.0"
 
 
 @pytest.mark.parametrize("width", [80, 120])

@@ -31,6 +31,7 @@ MARK = "▼"
 #: The narrowest plot we draw: room for the frame, some columns of plot and tick labels.
 MIN_WIDTH = 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(0(?:\.0+)?)(?![\w.])")
 _MIN_ROWS = 3
 
 
@@ -129,6 +130,8 @@ def render_terminal_plot(
         ).split("\n")
         for row, label in ticks.items():
             plot[1 + row] += " " + label  # 1: below the frame's top line
+        # uniplot labels the x axis itself; the range starts a hair below 0, which it writes "-0.0".
+        plot[2 + rows :] = [_NEGATIVE_ZERO.sub(r" \1", line) for line in plot[2 + rows :]]
         # The frame's top line is "┌", one "─" per plot column, "┐": after uniplot has narrowed
         # the plot to the width limit, this is how wide it is, which the breakpoint row matches.
         mark_row, unplaced = _mark_row(marks, x_min, x_max, len(plot[0]) - 2, width)
