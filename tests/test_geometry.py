@@ -14,16 +14,17 @@ from sched_cli.geometry import Geometry, GeometryError, first_batch_with_samples
 def torch_counts(n: int, w: int, b: int, drop_last: bool) -> tuple[int, list[int]]:
     """``len(DataLoader)`` on rank 0 and the global size of each batch of an epoch, counted by
     real PyTorch objects, one DistributedSampler + DataLoader per rank."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import DataLoader, DistributedSampler
 
-    dataset = torch.utils.data.TensorDataset(torch.arange(n))
+    dataset = range(n)  # any sized sequence is a map-style dataset
     lengths, sizes = set(), None
     for rank in range(w):
         sampler = DistributedSampler(dataset, num_replicas=w, rank=rank, shuffle=False, drop_last=drop_last)
-        loader = DataLoader(dataset, batch_size=b, sampler=sampler, drop_last=drop_last)
+        # collate_fn=len: each batch arrives as its size, counted by the real batch sampler.
+        loader = DataLoader(dataset, batch_size=b, sampler=sampler, drop_last=drop_last, collate_fn=len)
         lengths.add(len(loader))
-        rank_sizes = [len(batch[0]) for batch in loader]
+        rank_sizes = list(loader)
         sizes = rank_sizes if sizes is None else [a + c for a, c in zip(sizes, rank_sizes, strict=True)]
     assert len(lengths) == 1, "every rank has the same number of batches"
     return lengths.pop(), sizes or []
