@@ -53,6 +53,8 @@ class _Options:
     debug = False
     #: Warnings already printed by this command, so that each is printed once.
     warned: set[str] = set()
+    #: Whether a Ctrl-C has been reported.
+    interrupted = False
 
 
 class XUnit(str, enum.Enum):
@@ -150,7 +152,9 @@ def _with_run_options(command):
 
     @functools.wraps(command)
     def wrapper(**kwargs):
-        from sched_cli.specs import Overrides as _Overrides
+        # Loading the library takes a moment: a Ctrl-C then is reported like one in the command.
+        with _user_errors():
+            from sched_cli.specs import Overrides as _Overrides
 
         values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
         values = {name: v.value if isinstance(v, enum.Enum) else v for name, v in values.items()}
@@ -229,31 +233,38 @@ class UserError(Exception):
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _Options.interrupted = True
+        _stderr_console().print("[red]sched: interrupted[/]")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
+        # The error types are imported only now: importing them (numpy...) before the block
+        # would leave a Ctrl-C during that import unreported.
+        if isinstance(exc, _click_exception()):
+            raise
+        if _Options.debug:
+            raise
+        if isinstance(exc, _user_error_types()):
+            _error("error", str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        _error(
+            "internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)"
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _user_error_types() -> tuple[type[Exception], ...]:
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
     from sched_cli.time import TimeStringError
     from sched_cli.views import ViewError
 
-    try:
-        yield
-    except KeyboardInterrupt:
-        _stderr_console().print("[red]sched: interrupted[/]")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
-        if _Options.debug:
-            raise
-        _error("error", str(exc))
-        raise typer.Exit(EXIT_USAGE) from None
-    except (typer.Exit, typer.Abort, _click_exception()):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
-        if _Options.debug:
-            raise
-        _error(
-            "internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)"
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+    return (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError)
 
 
 def _error(kind: str, message: str) -> None:
@@ -735,6 +746,12 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
         sys.stderr.write("sched: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as exc:
+        # Typer turns a Ctrl-C outside a command body (while parsing, or loading the library)
+        # into exit code 130 without a word: say it, as a Ctrl-C in a command does.
+        if exc.code == EXIT_INTERRUPTED and not _Options.interrupted:
+            sys.stderr.write("sched: interrupted\n")
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
