@@ -453,3 +453,17 @@ def test_unresolvable_interpolations_in_keys_sched_reads(changes, message):
     with pytest.raises(FoundryConfigError) as info:
         to_spec_mapping(with_keys(**changes), "t.yaml")
     assert message in str(info.value)
+
+
+def test_an_mcli_run_file_agrees_with_omegaconf():
+    """MCLI writes parameters: to /mnt/config/parameters.yaml, which Foundry loads with OmegaConf."""
+    omegaconf = pytest.importorskip("omegaconf")
+    run = load("mcli-llama2-finetune.yaml")
+    resolved = omegaconf.OmegaConf.to_container(omegaconf.OmegaConf.create(run["parameters"]), resolve=True)
+    mapping = to_spec_mapping(run, "run.yaml", {"dataloader_len": 1})
+    assert mapping["max_duration"] == resolved["max_duration"]
+    assert mapping["seq_len"] == resolved["max_seq_len"] == resolved["train_loader"]["dataset"]["max_seq_len"]
+    assert mapping["batch_size"] == resolved["global_train_batch_size"]
+    assert mapping["lr"] == resolved["optimizer"]["lr"]
+    assert mapping["schedulers"] == [resolved["scheduler"]]
+    assert mapping["devices"] == run["compute"]["gpus"]

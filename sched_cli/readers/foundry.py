@@ -20,6 +20,12 @@ LLM Foundry                        sched spec
 ``dataloader_len`` (sched's own)   ``dataloader_len``, winning over the above
 =================================  ============================================================
 
+An MCLI run file (``mcli/*.yaml``) holds such a config under ``parameters:``, beside ``name``,
+``image``, ``integrations``, ``compute`` and ``command``: it is read from there (its
+interpolations resolve within ``parameters``, the file the run trains from), and
+``compute.gpus`` gives ``devices``. A run counting epochs needs the epoch's length, which no
+Foundry file says: ``--dataset-size`` (with ``train_loader.drop_last``) or ``--dataloader-len``.
+
 Every other key (``model``, ``train_loader``, ``eval_interval``,
 ``device_train_microbatch_size``, ...) is ignored. ``seq_len`` is exact for packed pretraining
 data (``train_loader.name: text``); for padded finetuning batches Composer counts only the real
