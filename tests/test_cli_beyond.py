@@ -197,3 +197,15 @@ def test_describe_in_a_pipe_defines_x_for_multistep_with_warmup():
     flat = " ".join(result.stdout.split())
     assert "γ ^ x" in flat and "x is the number of milestones reached by t" in flat
     assert "\x1b[" not in result.stdout
+
+
+def test_a_zero_warmup_foundry_finetuning_config_warns_once_in_one_line(tmp_path):
+    text = (DATA / "mpt-7b_dolly_sft.yaml").read_text().replace("t_warmup: 50ba", "t_warmup: 0ba")
+    assert "t_warmup: 0ba" in text
+    config = tmp_path / "finetune.yaml"
+    config.write_text(text)
+    for command in ("plot", "export", "validate"):
+        result = sched(command, str(config), "--dataloader-len", "100")
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("warning: LinearWithWarmupScheduler: ")
+        assert sched("-q", command, str(config), "--dataloader-len", "100").stderr == ""
