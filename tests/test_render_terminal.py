@@ -289,3 +289,15 @@ def test_linear_y_axis_is_labelled_at_several_rows():
     assert ticks[0] == 0.1 and ticks[-1] == 0.0  # the top row is the highest value, the bottom 0
     assert ticks == [0.1, 0.08, 0.06, 0.04, 0.02, 0.0]
     assert labels[0] and labels[-1]  # on the first and last rows of the plot
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_breakpoints_stay_marked_on_a_rescaled_x_axis(width):
+    x = np.arange(0, 1_000_000, 100, dtype=np.float64)
+    c = Chart([Curve("a", x, np.minimum(1, x / 250_000), [(250_000.0, "warmup end")])], "batches (ba)", "m")
+    lines = render_terminal(c, width, 16, False).split("\n")
+    [row] = [line for line in lines if MARK in line]
+    assert "warmup end" in row and "batches (ba) ×1e3" in "\n".join(lines)
+    # A quarter of the way along the plot's columns (the frame's "┌" is column 0).
+    columns = len(next(line for line in lines if line.startswith("┌")).rstrip()) - 2
+    assert abs(row.index(MARK) - 1 - columns / 4) <= 1

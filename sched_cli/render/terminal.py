@@ -89,7 +89,7 @@ def render_terminal_plot(
     # Widen the range a little, as uniplot does, so that points at the very ends stay inside.
     pad = (x_max - x_min) * 1e-3 or 1.0
     x_min, x_max = x_min - pad, x_max + pad
-    marks = _marks(chart.curves, x_min, x_max)
+    marks = _marks([c for _, c in drawable], x_min, x_max)  # in the rescaled x units
 
     swatches = [m * 2 if by_marker else "██" for m in markers]
     legend = _legend([c.label for _, c in drawable], swatches, colors if color else None, width)
