@@ -56,6 +56,7 @@ __all__ = [
     "plan",
     "first_batch_at",
     "collect",
+    "to_dataframe",
     "COLUMNS",
     "DEFAULT_CHUNK",
 ]
@@ -716,3 +717,26 @@ def collect(chunks: Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndar
     if not chunks:
         return {}
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+
+
+def to_dataframe(
+    rows: dict[str, np.ndarray] | Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndarray]],
+) -> Any:
+    """The rows of :func:`simulate` (its chunks, or :func:`collect`'s arrays) as a pandas
+    ``DataFrame``, one row per batch, columns in :data:`COLUMNS` order (then ``lr``), each with
+    its array's dtype (counters ``int64``, ``multiplier`` and ``lr`` ``float64``).
+
+    pandas is optional: it is imported here, and only here.
+
+    Raises:
+        ImportError: pandas is not installed (the message says how to install it).
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "to_dataframe needs pandas, which sched does not install by itself: "
+            "pip install 'sched-cli[pandas]' (or pip install pandas)"
+        ) from None
+    columns = rows if isinstance(rows, dict) else collect(rows)
+    return pd.DataFrame({key: columns[key] for key in columns}, copy=False)
