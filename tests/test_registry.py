@@ -15,9 +15,9 @@ GREEK = set("βγδεζηθικλμνξρστυφχψω")
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_every_symbol_of_a_formula_is_defined(entry):
     text = " ".join(entry.doc_text.split())
-    assert re.search(r"where t is the time elapsed in the run|t is the count|s is the count|phase k starts", text), (
-        entry.name
-    )
+    assert re.search(
+        r"where t is the time elapsed in the run|t is the count|s is the count|k is the count|phase k starts", text
+    ), entry.name
     formula, _, rest = text.partition("where")
     for letter in sorted(GREEK & set(formula)):
         # Defined in the formula itself (τ = min(1, t / t_max)), in the "where" text or in an

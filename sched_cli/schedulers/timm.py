@@ -395,6 +395,10 @@ class TimmCosineScheduler(_CycleScheduler):
 
     .. math:: \eta(t) = \eta_{min} + \tfrac{1}{2}(\eta\,d^i - \eta_{min})(1 + \cos(\pi\,t_c^k / T_i^k))
 
+    where t is the count of epochs (or of updates, with ``sched_on_updates``) since the schedule
+    began, t_c the time into cycle i, T_i that cycle's length, d the cycle decay, η the base LR
+    (``lr``) and η_min ``min_lr``, k the k-decay exponent.
+
     after a linear warmup from ``warmup_lr``; cycles, k-decay, noise and stepping as in the
     module ``sched_cli.schedulers.timm`` documents. Times in epochs.
 
@@ -444,6 +448,10 @@ class TimmTanhScheduler(_CycleScheduler):
     .. math:: \eta(t) = \eta_{min} + \tfrac{1}{2}(\eta\,d^i - \eta_{min})
         (1 - \text{tanh}(-7 (1 - t_c/T_i) + 3\,t_c/T_i))
 
+    where t is the count of epochs (or of updates, with ``sched_on_updates``) since the schedule
+    began, t_c the time into cycle i, T_i that cycle's length, d the cycle decay, η the base LR
+    (``lr``) and η_min ``min_lr``.
+
     Without ``warmup_prefix`` the warmup climbs to this value at the warmup's end, not to ``lr``.
     Arguments as :class:`TimmCosineScheduler`, without k-decay.
     """
@@ -470,6 +478,10 @@ class TimmPolyScheduler(_CycleScheduler):
     r"""timm's ``poly`` (``PolyLRScheduler``): polynomial decay with restarts; power ``decay_rate``.
 
     .. math:: \eta(t) = \eta_{min} + (\eta\,d^i - \eta_{min})(1 - t_c^k / T_i^k)^p
+
+    where t is the count of epochs (or of updates, with ``sched_on_updates``) since the schedule
+    began, t_c the time into cycle i, T_i that cycle's length, d the cycle decay, η the base LR
+    (``lr``) and η_min ``min_lr``, k the k-decay exponent and p the power.
 
     Arguments as :class:`TimmCosineScheduler`, plus ``decay_rate`` (:math:`p`, timm overloads
     ``--decay-rate`` as the power). Default ``0.5`` here (``PolyLRScheduler``'s own default).
@@ -509,6 +521,9 @@ class TimmStepScheduler(TimmScheduler):
     r"""timm's ``step`` (``StepLRScheduler``): ``lr`` times ``decay_rate`` every ``decay_epochs``.
 
     .. math:: \eta(t) = \eta\,r^{\lfloor t / s \rfloor}
+
+    where t is the count of epochs (or updates) elapsed, s ``decay_epochs``, r ``decay_rate`` and
+    η the base LR (``lr``).
 
     (Python's float floor division; :math:`t` after a prefix warmup is :math:`t - t_w`).
     ``decay_epochs`` may be fractional (EfficientNet's 2.4). ``min_lr`` is not used; the run
@@ -567,6 +582,8 @@ class TimmConstantScheduler(TimmStepScheduler):
 
     .. math:: \eta(t) = \eta \times 1.0^{\lfloor t / 1 \rfloor} = \eta
 
+    where t is the count of epochs (or updates) elapsed and η the base LR (``lr``).
+
     Also what ``sched: none`` trains with (there without warmup or noise). Arguments as
     :class:`TimmStepScheduler`, without the decay.
     """
@@ -606,6 +623,9 @@ class TimmMultiStepScheduler(TimmScheduler):
     r"""timm's ``multistep`` (``MultiStepLRScheduler``): ``lr`` times ``decay_rate`` per milestone passed.
 
     .. math:: \eta(t) = \eta\,r^{n}, \quad n = \text{bisect\_right}(M, t + 1)
+
+    where t is the count of epochs (or updates) elapsed, M the milestones, r ``decay_rate`` and η
+    the base LR (``lr``).
 
     timm compares milestones with :math:`t + 1`, so a milestone at epoch 30 already applies to epoch
     29 (one epoch, or one update, earlier than PyTorch's ``MultiStepLR``). ``bisect`` assumes the
@@ -697,6 +717,9 @@ class TimmWSDScheduler(TimmScheduler):
 
     .. math:: s = \max(\eta\,f(t_s), \eta_{min}), \quad
         \eta(t) = \eta_{min} + (s - \eta_{min})\,g(\min(1, (t_s - L + D) / D))
+
+    where t_s is the count of epochs (or updates) since the warmup ended, η the base LR (``lr``) and
+    η_min ``min_lr``.
 
     (:math:`\eta = s` before the decay). :math:`f = 1` (``wsd``) or :math:`(1 + t_s/\tau)^{-1/2}`
     (``rsqrt``, :math:`\tau` = ``lr_stable_timescale``, default the warmup). :math:`g` is
@@ -818,6 +841,9 @@ class TimmRsqrtScheduler(TimmWSDScheduler):
 
     :class:`TimmWSDScheduler` with :math:`f(t_s) = (1 + t_s/\tau)^{-1/2}` and ``lr_decay_fn``
     ``linear`` by default (Big Vision's schedule).
+
+    where t_s is the count of epochs (or updates) since the warmup ended and τ
+    ``lr_stable_timescale``.
     """
 
     sched = "rsqrt"
