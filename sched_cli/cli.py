@@ -80,6 +80,7 @@ class StepEvery(str, enum.Enum):
 class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
+    mmengine = "mmengine"
 
 
 # -- shared options ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
+from sched_cli.schedulers import mmengine as _mmengine
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -65,7 +66,9 @@ def _params(cls: type) -> list[Param]:
     params = []
     for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         annotation = str(p.annotation)
-        if "PhaseArg" in annotation:
+        if annotation == "Raw":  # checked by the constructor itself (an MMEngine param_scheduler list)
+            kind = "raw"
+        elif "PhaseArg" in annotation:
             kind = "phases"
         elif "list[TimeArg]" in annotation:
             kind = "times"
@@ -108,6 +111,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.WarmupStableDecayScheduler, ("wsd", "warmup_stable_decay")),
     Entry(_extra.OneCycleScheduler, ("one_cycle",)),
     Entry(_extra.SequentialScheduler, ("sequential",)),
+    Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
 )
 
 

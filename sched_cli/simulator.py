@@ -67,7 +67,7 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
 #: step after each batch, one batch late; see the module docstring).
-TRAINERS = ("composer",)
+TRAINERS = ("composer", "mmengine")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -431,6 +431,8 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     """
     batch = rows.batch
     dl = run.dataloader_len
+    if run.trainer == "mmengine":  # its schedulers hold the LR of each iteration: the formula is the replay
+        return rows, np.zeros(len(batch), dtype=bool)
     if run.step_every == "batch":
         if mode == "formula":
             return rows, np.zeros(len(batch), dtype=bool)
