@@ -67,7 +67,7 @@ def _params(cls: type) -> list[Param]:
     for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         annotation = str(p.annotation)
         if annotation == "Raw":  # checked by the constructor itself (an MMEngine param_scheduler list)
-            kind = "raw"
+            kind = "mappings"
         elif "PhaseArg" in annotation:
             kind = "phases"
         elif "list[TimeArg]" in annotation:

@@ -461,7 +461,7 @@ def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any],
             kwargs[key] = value.strip()
         elif kind == "phases":
             kwargs[key] = _phases(where, key, value, base_dir)
-        elif kind == "raw":
+        elif kind == "mappings":
             kwargs[key] = value
         else:
             kwargs[key] = _number(where, key, value)

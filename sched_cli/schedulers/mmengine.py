@@ -23,30 +23,7 @@ iteration). A scheduler acts only at global steps ``begin <= g < end``; its own 
 (iteration-based) or after epoch step ``i // epoch_length`` (epoch-based). In an
 ``IterBasedTrainLoop`` an epoch-based scheduler steps only when built (and once after training).
 
-Per type, at ``last_step`` :math:`t` (``T`` its ``total_iters = end - begin - 1`` where used):
-
-- ``StepLR``: :math:`\\times\\gamma` when :math:`t > 0` and :math:`t \\bmod` ``step_size`` :math:`= 0`.
-- ``MultiStepLR``: :math:`\\times\\gamma^{m}` at a milestone listed :math:`m` times.
-- ``ConstantLR``: :math:`\\times f` at :math:`t = 0`, :math:`\\times 1/f` at :math:`t = T > 0`.
-- ``ExponentialLR``: :math:`\\times\\gamma` for :math:`t > 0`.
-- ``LinearLR``: :math:`\\times s` at :math:`t = 0`, then
-  :math:`\\times (1 + (e - s) / (T s + (t - 1)(e - s)))`: full LR at :math:`t = T`, one step
-  before ``end``.
-- ``CosineAnnealingLR``: for :math:`t > 0`,
-  :math:`lr \\leftarrow \\frac{1 + \\cos(\\pi t / T_{max})}{1 + \\cos(\\pi (t - 1) / T_{max})}
-  (lr - \\eta_{min}) + \\eta_{min}`, except :math:`lr \\leftarrow lr + (b - \\eta_{min})
-  (1 - \\cos(\\pi / T_{max})) / 2` when :math:`(t - 1 - T_{max}) \\bmod 2T_{max} = 0`
-  (:math:`b` the base LR, ``T_max`` defaulting to ``end - begin``).
-- ``PolyLR``: for :math:`t > 0`, :math:`lr \\leftarrow (lr - \\eta_{min})(1 - 1/(T - t + 1))^{p}
-  + \\eta_{min}`.
-- ``OneCycleLR``: sets :math:`lr` to PyTorch's one-cycle value at :math:`t` (from
-  ``eta_max / div_factor`` up to ``eta_max``, down to that over ``final_div_factor``).
-- ``CosineRestartLR``: at the start of period *k* sets :math:`lr = b w_k`, then anneals towards
-  :math:`\\eta_{min}` as ``CosineAnnealingLR`` does over that period; past the last period it
-  leaves the LR alone.
-
-``ReduceOnPlateauLR`` needs validation metrics, so it is refused; momentum (and other non-LR)
-schedulers do not touch the LR and are skipped.
+Each type's formula is in :class:`MMEngineParamSchedulers` (``sched describe mmengine``).
 """
 
 from __future__ import annotations
@@ -351,18 +328,43 @@ class MMEngineParamSchedulers(BuiltinScheduler):
     r"""An MMEngine ``param_scheduler`` list, replayed step by step as MMEngine's Runner runs it.
 
     The multiplier of iteration *i* is the optimizer's LR during iteration *i* divided by ``lr``.
-    See the module :mod:`sched_cli.schedulers.mmengine` for each type's formula; chained, each
-    step is :math:`lr \leftarrow r (lr - c) + e` (a factor: :math:`c = e = 0`; towards
-    :math:`\eta_{min}`: :math:`c = e = \eta_{min}`; set outright: :math:`r = 0`).
+    Chained, each step of each scheduler is :math:`lr \to r (lr - c) + e` on the LR the
+    previous one left (a factor: :math:`c = e = 0`; towards :math:`\eta_{min}`:
+    :math:`c = e = \eta_{min}`; set outright: :math:`r = 0`). Every scheduler steps once when
+    built, then after each iteration (iteration-based) or epoch (epoch-based, after the
+    iteration-based ones), acting only at global steps ``begin <= g < end``, with its own count
+    :math:`t` = ``g - begin``; :math:`T` = ``end - begin - 1``, :math:`b` the base LR:
 
-    Default ``end``: the run's epochs for an epoch-based scheduler, its iterations otherwise
-    (``max_duration``: ``ep`` for an ``EpochBasedTrainLoop``, ``ba`` for an
-    ``IterBasedTrainLoop``, whose only epoch is 1). ``convert_to_iter_based`` multiplies
-    ``begin``, ``end``, ``step_size``, ``milestones``, ``T_max``, ``total_steps`` and ``periods``
-    by the epoch length (``dataloader_len``) and steps every iteration.
+    - ``StepLR``: :math:`\times\gamma` when :math:`t > 0` and ``step_size`` divides :math:`t`.
+    - ``MultiStepLR``: :math:`\times\gamma^{m}` at a milestone listed :math:`m` times.
+    - ``ConstantLR``: :math:`\times f` at :math:`t = 0`, :math:`\times 1/f` at :math:`t = T > 0`.
+    - ``ExponentialLR``: :math:`\times\gamma` for :math:`t > 0`.
+    - ``LinearLR``: :math:`\times s` at :math:`t = 0`, then
+      :math:`\times (1 + (e - s) / (T s + (t - 1)(e - s)))`: the full factor at :math:`t = T`,
+      one step before ``end``.
+    - ``CosineAnnealingLR``: for :math:`t > 0`, :math:`r = (1 + \cos(\pi t / T_{max})) /
+      (1 + \cos(\pi (t - 1) / T_{max}))` towards :math:`\eta_{min}` (``eta_min``, or
+      ``eta_min_ratio`` :math:`\times b`), except :math:`lr \to lr + (b - \eta_{min})
+      (1 - \cos(\pi / T_{max})) / 2` when :math:`2 T_{max}` divides :math:`t - 1 - T_{max}`;
+      ``T_max`` defaults to ``end - begin``.
+    - ``PolyLR``: for :math:`t > 0`, :math:`r = (1 - 1/(T - t + 1))^{p}` towards ``eta_min``.
+    - ``OneCycleLR``: sets PyTorch's one-cycle value at :math:`t` (from ``eta_max / div_factor``
+      up to ``eta_max``, then down to that over ``final_div_factor``; ``total_steps`` defaults
+      to ``end - begin``); it ignores the optimizer's LR.
+    - ``CosineRestartLR``: sets :math:`b w_k` at the start of period :math:`k`, then anneals
+      towards :math:`\eta_{min}` like ``CosineAnnealingLR`` over that period; after the last
+      period it leaves the LR alone.
 
-    SSR :math:`\sigma`: the run is scaled as usual, and every count above (after conversion to
-    iterations, else in the scheduler's own unit) becomes :math:`\lfloor \sigma v \rfloor`;
+    ``ReduceOnPlateauLR`` is refused (it needs validation metrics); momentum and other non-LR
+    schedulers are skipped. Default ``end``: the run's epochs for an epoch-based scheduler, its
+    iterations otherwise (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba``
+    for an ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it
+    steps only when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``,
+    ``step_size``, ``milestones``, ``T_max``, ``total_steps`` and ``periods`` by the epoch
+    length (``dataloader_len``) and steps every iteration.
+
+    SSR :math:`\sigma`: the run is scaled as usual, and every count above (in iterations once
+    converted, else in the scheduler's own unit) becomes :math:`\lfloor \sigma v \rfloor`;
     an unset ``end`` follows the scaled run.
 
     Args:
@@ -543,14 +545,14 @@ class MMEngineParamSchedulers(BuiltinScheduler):
             per = r.epoch_length if b.by_epoch and self.train_loop == "epoch" else 1
             if b.by_epoch and self.train_loop == "iter":
                 continue
-            name = b.type.removesuffix("LR")
+            name = b.type
             if b.begin > 0:
                 points.append(Breakpoint(f"{name} begins", Time(b.begin * per, TimeUnit.BATCH)))
             if b.end * per < r.iterations:
                 points.append(Breakpoint(f"{name} ends", Time(b.end * per, TimeUnit.BATCH)))
             if b.type == "MultiStepLR":
                 for m in sorted(set(b.args["milestones"])):
-                    points.append(Breakpoint("milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
+                    points.append(Breakpoint(f"{name} milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
         return [p for p in points if 0 < p.time.value < r.iterations]
 
 
