@@ -109,7 +109,8 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry YAML or an MMEngine config (a .py one only with this, as it runs "
+    "it). Default: recognised from its keys.",
 )
 AsTrainerOpt = typer.Option(
     False,

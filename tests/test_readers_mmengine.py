@@ -49,13 +49,26 @@ def test_sample_mmdet_schedule():
     assert lr[8 * 7330 - 1] == pytest.approx(0.02) and lr[8 * 7330] == pytest.approx(0.002)
     assert lr[11 * 7330] == pytest.approx(0.0002) and lr[-1] == pytest.approx(0.0002)
     assert rows["epoch"][8 * 7330] == 8 and rows["sample"][1] == 16
+    # Each GPU's last batch of an epoch holds 14,659 - 7,329 x 2 = 1 image: 8 across the GPUs.
+    assert rows["sample"][7330] == 7329 * 16 + 8
 
 
 def test_command_line_geometry_wins_over_the_files():
     spec = load_file(SAMPLES / "mmdet_schedule.yaml", Overrides(dataloader_len=100))
     assert spec.run.dataloader_len == 100
-    data = yaml.safe_load((SAMPLES / "mmdet_schedule.yaml").read_text())
-    assert read(data, "s.yaml", {"dataset_size": 1000, "devices": 2})["dataloader_len"] == 250
+    spec = load_file(SAMPLES / "mmdet_schedule.yaml", Overrides(dataset_size=1000, devices=2))
+    assert spec.run.dataloader_len == 250 and spec.run.batch_size == 4
+
+
+def test_drop_last_counts_as_mmengine_pads_then_drops():
+    text = MINIMAL.replace("by_epoch: false, max_iters: 6", "by_epoch: true, max_epochs: 2")
+    text += "train_dataloader: {batch_size: 2, drop_last: true}\ndataset_size: 10\ndevices: 3\n"
+    # DefaultSampler pads 10 samples to 4 per device; two full batches. (PyTorch's
+    # DistributedSampler with drop_last would leave 3, one batch.)
+    spec = spec_of(text)
+    assert spec["dataloader_len"] == 2 and spec["batch_size"] == 6
+    with pytest.raises(MMEngineConfigError, match="give --dataloader-len 2 instead"):
+        read(yaml.safe_load(text), "t.yaml", {"dataset_size": 10})
 
 
 def test_minimal_iteration_loop():

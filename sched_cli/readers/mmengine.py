@@ -70,6 +70,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
         raise MMEngineConfigError(f"{source}: an MMEngine config is a mapping of keys, not {type(data).__name__}")
     config = _Config(data, source)
     # sched's own keys, for a file that should say its geometry itself; the command line wins.
+    given = options
     options = {**{k: data[k] for k in SCHED_KEYS if data.get(k) is not None}, **options}
     if "param_scheduler" not in data or data["param_scheduler"] is None:
         raise config.error("param_scheduler", "is required: the LR schedulers, e.g. [{type: LinearLR, end: 500}]")
@@ -98,18 +99,31 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
             }
         ],
     }
-    if batch is not None:
-        spec["batch_size"] = batch * devices
     length = _epoch_length(config, options, devices, batch)
-    if length is not None:
-        spec["dataloader_len"] = length
-    elif loop == "epoch" or any(s.convert_to_iter_based for s in schedulers):
-        why = "an EpochBasedTrainLoop" if loop == "epoch" else "convert_to_iter_based"
-        raise config.error(
-            "train_dataloader",
-            f"{why} needs the iterations per epoch, which the config does not say: give --dataset-size N "
-            "(samples in the training set) and --devices D, or --dataloader-len",
-        )
+    if length is None:
+        if loop == "epoch" or any(s.convert_to_iter_based for s in schedulers):
+            why = "an EpochBasedTrainLoop" if loop == "epoch" else "convert_to_iter_based"
+            raise config.error(
+                "train_dataloader",
+                f"{why} needs the iterations per epoch, which the config does not say: give --dataset-size N "
+                "(samples in the training set) and --devices D, or --dataloader-len",
+            )
+        if batch is not None:
+            spec["batch_size"] = batch * devices
+    elif options.get("dataloader_len") is not None or config.read("train_dataloader.drop_last"):
+        if "dataset_size" in given and "dataloader_len" not in given:
+            # sched's geometry would recount --dataset-size as PyTorch's DistributedSampler does,
+            # which drops samples where MMEngine's DefaultSampler pads them.
+            raise config.error(
+                "train_dataloader.drop_last",
+                f"is true: MMEngine pads each device's share before dropping the short batch, which "
+                f"--dataset-size cannot say; give --dataloader-len {length} instead",
+            )
+        spec.update(dataloader_len=length, batch_size=batch * devices if batch is not None else 1)
+    else:
+        # Without drop_last, MMEngine's DefaultSampler and PyTorch's DistributedSampler agree: let
+        # sched's geometry count it (and the short last batch of each epoch).
+        spec.update(dataset_size=options["dataset_size"], devices=devices, device_batch_size=batch)
     return spec
 
 
