@@ -12,8 +12,9 @@ there is no closed form for the chain, so the LR of every iteration is computed 
    type, written in MMEngine's order of operations);
 2. the steps of all schedulers put in the order the Runner takes them (below);
 3. the chain: a sequential ``np.cumprod`` when every step only multiplies (the product is formed
-   in the same order as MMEngine's, so the LRs are the same floats), else one pass of
-   ``lr = r * (lr - c) + e`` per step, MMEngine's own arithmetic.
+   in the same order as MMEngine's, so the LRs are the same floats), else
+   ``lr = r * (lr - c) + e`` stepped in blocks, vectorized across them (see :func:`_chain`;
+   within a few units in the last place of MMEngine's sequence).
 
 When they step (``ParamSchedulerHook`` and the train loops): every scheduler steps once when it is
 built (global step 0); then an iteration-based one after each training iteration, and an
@@ -572,20 +573,53 @@ def _check_finite(b: _Built, t: np.ndarray, r: Any, c: Any, e: Any, moment: np.n
 
 
 def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """The LR before any step and after each one: ``lr <- r * (lr - c) + e`` in order."""
-    out = np.empty(len(r) + 1, dtype=np.float64)
+    """The LR before any step and after each one: ``lr <- r * (lr - c) + e`` in order.
+
+    Factors only (``c = e = 0``, the usual warmup and step decays): a sequential ``np.cumprod``,
+    the same products in the same order as MMEngine's, so the same floats.
+
+    Otherwise (an ``eta_min``, a value set outright) there is no exact vectorized form: the steps
+    are cut into blocks of about ``sqrt(n)``; each block's steps compose into one affine map,
+    which chained block by block gives every block's starting LR; then all blocks are stepped at
+    once in MMEngine's arithmetic, twice (the second time from the ends the first reached). The
+    result differs from MMEngine's sequence only by rounding: measured within a few units in the
+    last place (docs/mmengine-parity.md).
+    """
+    n = len(r)
+    out = np.empty(n + 1, dtype=np.float64)
     out[0] = lr0
+    if n == 0:
+        return out
     if not np.any(c) and not np.any(e):
-        # Factors only: a sequential product, multiplied in MMEngine's order.
         out[1:] = r
         np.cumprod(out, out=out)
         return out
-    lr = lr0
-    values = out.tolist()
-    for k, (rk, ck, ek) in enumerate(zip(r.tolist(), c.tolist(), e.tolist(), strict=True), start=1):
-        lr = rk * (lr - ck) + ek
-        values[k] = lr
-    return np.asarray(values, dtype=np.float64)
+    size = max(16, math.isqrt(n))
+    blocks = -(-n // size)
+    pad = blocks * size - n  # identity steps: 1 * (lr - 0) + 0 is lr, exactly
+
+    def by_step(values: np.ndarray, fill: float) -> np.ndarray:
+        return np.concatenate([values, np.full(pad, fill)]).reshape(blocks, size).T.copy()
+
+    rs, cs, es = by_step(r, 1.0), by_step(c, 0.0), by_step(e, 0.0)
+    values = np.empty((size, blocks))
+    with np.errstate(all="ignore"):
+        a, b = np.ones(blocks), np.zeros(blocks)
+        for k in range(size):
+            a, b = rs[k] * a, rs[k] * (b - cs[k]) + es[k]
+        starts = np.empty(blocks)
+        lr = lr0
+        for j, (aj, bj) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+            starts[j] = lr
+            lr = aj * lr + bj
+        for _ in range(2):
+            x = starts
+            for k in range(size):
+                x = rs[k] * (x - cs[k]) + es[k]
+                values[k] = x
+            starts = np.concatenate([[lr0], values[-1, :-1]])
+    out[1:] = values.T.reshape(-1)[:n]
+    return out
 
 
 # -- each type's steps: (which of its steps change the LR, r, c, e) -------------------------------
