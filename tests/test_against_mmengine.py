@@ -175,6 +175,42 @@ def _special_cases() -> list[dict[str, Any]]:
     ]
 
 
+SSRS = (0.5, 0.75, 1.5, 2.0)
+_COUNTS = ("step_size", "milestones", "T_max", "total_steps", "periods")
+
+
+def _scaled_by_hand(case: dict[str, Any], ssr: float) -> dict[str, Any]:
+    """The config sched's SSR rule says a run at ``ssr`` is: the loop's length and every count
+    ``int(v * ssr)``, in iterations for a converted scheduler (converted here by hand first), else
+    in the scheduler's own unit; an unset ``end`` stays unset."""
+    case = json.loads(json.dumps(case))
+    key = "max_epochs" if case["train_loop"] == "epoch" else "max_iters"
+    case[key] = int(case[key] * ssr)
+    length = case["epoch_length"]
+    epochs = case["max_epochs"] if case["train_loop"] == "epoch" else 1  # an iteration loop has one epoch
+    for config in case["param_scheduler"]:
+        names = ("begin", "end", *_COUNTS)
+        if config.pop("convert_to_iter_based", False):
+            config["by_epoch"] = False
+            for name in ("begin", "end", *_COUNTS):
+                if config.get(name) is not None:
+                    value = config[name]
+                    config[name] = [v * length for v in value] if isinstance(value, list) else value * length
+            if config.get("end") is None:  # the Runner's default end, max_epochs (already scaled), converted
+                config["end"] = epochs * length
+                names = ("begin", *_COUNTS)
+        for name in names:
+            if config.get(name) is not None:
+                value = config[name]
+                config[name] = [int(v * ssr) for v in value] if isinstance(value, list) else int(value * ssr)
+    return case
+
+
+def _ssr_cases() -> list[tuple[dict[str, Any], float]]:
+    rng = random.Random(7)
+    return [(case, rng.choice(SSRS)) for case in _cases(seed=34)[:60]]
+
+
 def _config(case: dict[str, Any]) -> dict[str, Any]:
     """The case as the MMEngine config file a user would have."""
     loop = case["train_loop"]
@@ -191,13 +227,13 @@ def _config(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sched_lrs(case: dict[str, Any]) -> tuple[list[float], list[float]] | str:
+def _sched_lrs(case: dict[str, Any], ssr: float = 1.0) -> tuple[list[float], list[float]] | str:
     """The lr column of `sched export` for the case, and the LRs of the replay itself."""
     try:
         data = readers.read("mmengine", _config(case), "case.yaml", {"dataloader_len": case["epoch_length"]})
         spec = from_mapping(data, "case.yaml", Path.cwd())
-        column = collect(simulate(spec.run, 1.0, mode="trainer"))["lr"].tolist()
-        replay = spec.run.schedulers[0].resolve(plan(spec.run).shape, 1.0).lr[: len(column)].tolist()
+        column = collect(simulate(spec.run, ssr, mode="trainer"))["lr"].tolist()
+        replay = spec.run.schedulers[0].resolve(plan(spec.run, ssr).shape, ssr).lr[: len(column)].tolist()
         return column, replay
     except (SpecError, readers.ReaderError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
@@ -249,6 +285,25 @@ def test_every_iteration_matches_real_mmengine(compared):
     )
     assert not failures, f"{len(failures)} mismatches; first: " + "\n".join(failures[:3])
     assert len(errors) < len(compared) / 4  # most configs really ran
+
+
+def test_ssr_is_the_scaled_config_in_real_mmengine():
+    """sched at an SSR replays what MMEngine does with the config scaled by sched's rule."""
+    pairs = _ssr_cases()
+    real = _oracle([_scaled_by_hand(case, ssr) for case, ssr in pairs])
+    failures, ran = [], 0
+    for (case, ssr), want in zip(pairs, real, strict=True):
+        ours = _sched_lrs(case, ssr)
+        if "error" in want or isinstance(ours, str):
+            # MMEngine failing on the scaled config (an empty window, say) must be a sched error too;
+            # sched may also refuse a count that scaling makes 0, which MMEngine would take.
+            if "error" in want and not isinstance(ours, str):
+                failures.append(f"ssr {ssr}: MMEngine raised {want['error']!r}: {json.dumps(case)}")
+            continue
+        ran += 1
+        np.testing.assert_allclose(ours[0], want["lrs"], rtol=TOLERANCE, atol=0, err_msg=f"ssr {ssr}: {case}")
+    assert not failures, failures[:3]
+    assert ran >= 40
 
 
 def test_cli_export_matches_real_mmengine(compared, tmp_path):
