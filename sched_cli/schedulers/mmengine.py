@@ -553,7 +553,7 @@ class MMEngineParamSchedulers(BuiltinScheduler):
                 points.append(Breakpoint(f"{name} ends", Time(b.end * per, TimeUnit.BATCH)))
             if b.type == "MultiStepLR":
                 for m in sorted(set(b.args["milestones"])):
-                    points.append(Breakpoint(f"{name} milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
+                    points.append(Breakpoint("milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
         return [p for p in points if 0 < p.time.value < r.iterations]
 
 
