@@ -204,3 +204,24 @@ def test_pure_factor_chains_multiply_in_mmengine_order_bit_for_bit():
     # The lr column is lr x (replayed / lr): within two roundings of it.
     column = lrs([dict(type="LinearLR", start_factor=s, by_epoch=False, end=500)], lr=0.02, iters=500)
     assert np.max(np.abs(np.asarray(column) - want) / np.asarray(want)) <= 4.5e-16
+
+
+def test_breakpoints_mark_the_warmup_end_one_step_before_end_and_the_milestones():
+    from sched_cli.simulator import plan
+
+    scheduler = MMEngineParamSchedulers(
+        [
+            dict(type="LinearLR", start_factor=0.001, by_epoch=False, end=500),
+            dict(type="MultiStepLR", milestones=[8, 11], by_epoch=True, begin=1),
+        ],
+        lr=0.02,
+    )
+    run = Run(Time.from_input("12ep"), (scheduler,), dataloader_len=1000, lr=0.02, trainer="mmengine")
+    marks = [(bp.label, batch) for bp, batch in plan(run).breakpoints]
+    # Milestones count from begin (epoch 1): 9 and 12, the end of the run, which is not marked.
+    assert marks == [
+        ("warmup end", 499),
+        ("MultiStepLR begins", 1000),
+        ("milestone", 9000),
+        ("MultiStepLR ends", 11000),
+    ]

@@ -541,16 +541,20 @@ class MMEngineParamSchedulers(BuiltinScheduler):
         return r.multiplier[np.clip(batch, 0, r.iterations)]
 
     def breakpoints(self, r: Resolved) -> list[Breakpoint]:
+        """Where each scheduler begins, takes its last step (``end - 1``: a warmup's full LR, one
+        step before ``end``), and its milestones, in iterations."""
         points = []
         for b in r.built:
-            per = r.epoch_length if b.by_epoch and self.train_loop == "epoch" else 1
             if b.by_epoch and self.train_loop == "iter":
-                continue
-            name = b.type
+                continue  # it steps only when built
+            per = r.epoch_length if b.by_epoch else 1
             if b.begin > 0:
-                points.append(Breakpoint(f"{name} begins", Time(b.begin * per, TimeUnit.BATCH)))
-            if b.end * per < r.iterations:
-                points.append(Breakpoint(f"{name} ends", Time(b.end * per, TimeUnit.BATCH)))
+                points.append(Breakpoint(f"{b.type} begins", Time(b.begin * per, TimeUnit.BATCH)))
+            rising = (b.type == "LinearLR" and b.args["end_factor"] > b.args["start_factor"]) or (
+                b.type == "ConstantLR" and b.args["factor"] < 1
+            )
+            label = "warmup end" if rising and b.begin == 0 else f"{b.type} ends"
+            points.append(Breakpoint(label, Time((b.end - 1) * per, TimeUnit.BATCH)))
             if b.type == "MultiStepLR":
                 for m in sorted(set(b.args["milestones"])):
                     points.append(Breakpoint("milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
