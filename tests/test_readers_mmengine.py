@@ -197,3 +197,11 @@ def test_cli_error_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sched_cli", "export", str(path)], capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "did you mean 'LinearLR'" in done.stderr
+
+
+def test_python_config_that_fails_is_one_error(tmp_path):
+    pytest.importorskip("mmengine.config")
+    config = tmp_path / "broken.py"
+    config.write_text("param_scheduler = []\nraise RuntimeError('no dataset here')\n")
+    with pytest.raises(SpecError, match=r"broken.py: MMEngine could not read it: .*no dataset here"):
+        load_file(config, Overrides(source="mmengine"))

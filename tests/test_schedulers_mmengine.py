@@ -223,5 +223,4 @@ def test_breakpoints_mark_the_warmup_end_one_step_before_end_and_the_milestones(
         ("warmup end", 499),
         ("MultiStepLR begins", 1000),
         ("milestone", 9000),
-        ("MultiStepLR ends", 11000),
     ]

@@ -553,8 +553,11 @@ class MMEngineParamSchedulers(BuiltinScheduler):
             rising = (b.type == "LinearLR" and b.args["end_factor"] > b.args["start_factor"]) or (
                 b.type == "ConstantLR" and b.args["factor"] < 1
             )
-            label = "warmup end" if rising and b.begin == 0 else f"{b.type} ends"
-            points.append(Breakpoint(label, Time((b.end - 1) * per, TimeUnit.BATCH)))
+            # The last step of a window set on purpose (not the run's end; a step decay's last
+            # step is one of its milestones anyway).
+            if b.config.end is not None and b.type not in ("StepLR", "MultiStepLR"):
+                label = "warmup end" if rising and b.begin == 0 else f"{b.type} ends"
+                points.append(Breakpoint(label, Time((b.end - 1) * per, TimeUnit.BATCH)))
             if b.type == "MultiStepLR":
                 for m in sorted(set(b.args["milestones"])):
                     points.append(Breakpoint("milestone", Time((b.begin + m) * per, TimeUnit.BATCH)))
