@@ -130,10 +130,16 @@ def test_errors_name_the_file_and_key(change, message):
     assert str(info.value).startswith("t.yaml: ")
 
 
-def test_lr_from_the_command_line_when_the_file_has_none():
+def test_lr_from_the_command_line_is_where_the_schedulers_start():
     data = yaml.safe_load(MINIMAL)
     del data["optim_wrapper"]
     assert read(data, "t.yaml", {"lr": 0.5})["lr"] == 0.5
+    # With an eta_min (absolute) the curve depends on the LR: --lr must reach the replay.
+    data = yaml.safe_load(MINIMAL)
+    data["param_scheduler"] = {"type": "PolyLR", "eta_min": 0.1, "by_epoch": False}
+    spec = from_mapping(Overrides(lr=1.0).apply(read(data, "t.yaml", {"lr": 1.0})), "t.yaml", Path.cwd())
+    lr = collect(simulate(spec.run))["lr"]
+    assert lr[1] == pytest.approx((1.0 - 0.1) * (1 - 1 / 5) + 0.1)  # T = 6 - 0 - 1 = 5
 
 
 PYTHON_BASE = """

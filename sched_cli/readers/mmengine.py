@@ -14,7 +14,8 @@ MMEngine                                         sched spec
 ``train_cfg``: ``type: IterBasedTrainLoop`` or   ``max_duration: <max_iters>ba``
 ``by_epoch: false``, with ``max_iters``
 ``optim_wrapper.optimizer.lr``                   ``lr`` (times ``auto_scale_lr``'s ratio when it
-                                                 is enabled: devices x batch size / base)
+                                                 is enabled: devices x batch size / base);
+                                                 ``--lr`` replaces the result
 ``train_dataloader.batch_size`` (per device)     ``batch_size`` = it x ``--devices``
 ``--dataset-size``, ``--devices`` (or the       ``dataloader_len`` (iterations per epoch), as
 file's ``dataset_size``, ``devices``: sched's    MMEngine's ``DefaultSampler`` and PyTorch's
@@ -191,18 +192,24 @@ def _type(value: Any) -> str:
 
 
 def _lr(config: _Config, options: dict[str, Any], devices: int, batch: int | None) -> float:
+    """The optimizer's LR when the schedulers are built: ``--lr`` if given, else
+    ``optim_wrapper.optimizer.lr`` times ``auto_scale_lr``'s ratio when that is enabled."""
     optim = config.read("optim_wrapper")
-    if isinstance(optim, dict) and "optimizer" not in optim and all(isinstance(v, dict) for v in optim.values()):
+    if (
+        isinstance(optim, dict)
+        and optim
+        and "optimizer" not in optim
+        and all(isinstance(v, dict) for v in optim.values())
+    ):
         raise config.error(
             "optim_wrapper",
             "holds several optimizers (" + ", ".join(map(str, optim)) + "); sched previews one LR",
         )
+    if options.get("lr") is not None:
+        return config.positive("--lr", options["lr"])
     lr = config.read("optim_wrapper.optimizer.lr")
     if lr is None:
-        if "lr" in options:
-            lr = options["lr"]
-        else:
-            raise config.error("optim_wrapper.optimizer.lr", "is required (the optimizer's LR), or give --lr")
+        raise config.error("optim_wrapper.optimizer.lr", "is required (the optimizer's LR), or give --lr")
     lr = config.positive("optim_wrapper.optimizer.lr", lr)
     auto = config.read("auto_scale_lr")
     if isinstance(auto, dict) and auto.get("enable", False):
