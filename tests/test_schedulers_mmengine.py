@@ -224,3 +224,19 @@ def test_breakpoints_mark_the_warmup_end_one_step_before_end_and_the_milestones(
         ("MultiStepLR begins", 1000),
         ("milestone", 9000),
     ]
+
+
+def test_notes_for_configs_that_run_but_not_as_meant():
+    scheduler = MMEngineParamSchedulers(
+        [
+            dict(type="LinearLR", start_factor=0.1),  # by_epoch defaults to true
+            dict(type="CosineAnnealingLR", by_epoch=False, begin=2000, end=3000),
+        ],
+        lr=1.0,
+        train_loop="iter",
+    )
+    with pytest.warns(UserWarning) as caught:
+        scheduler.resolve(RunShape(Time.from_input("1000ba")), 1.0)
+    messages = [str(w.message) for w in caught]
+    assert any("param_scheduler[0] LinearLR is epoch-based" in m and "steps only when built" in m for m in messages)
+    assert any("param_scheduler[1] CosineAnnealingLR begins at 2000" in m for m in messages)

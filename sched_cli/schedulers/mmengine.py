@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -482,6 +483,8 @@ class MMEngineParamSchedulers(BuiltinScheduler):
             if len(self._cache) > 8:
                 self._cache.clear()
             cached = self._cache[key] = self._replay(shape, ssr)
+            for note in cached.notes:  # once per run, not at every chunk
+                warnings.warn(note, UserWarning, stacklevel=2)
         return cached
 
     def _replay(self, shape: RunShape, ssr: float) -> Resolved:
@@ -521,7 +524,27 @@ class MMEngineParamSchedulers(BuiltinScheduler):
         if not np.all(np.isfinite(lr)):
             bad = int(np.argmax(~np.isfinite(lr)))
             raise ScheduleError(f"{self.name}: the LR is {lr[bad]} at iteration {bad}; check the schedulers' arguments")
-        return Resolved(built=built, iterations=n, lr=lr, multiplier=lr / self.lr, epoch_length=length)
+        return Resolved(
+            built=built,
+            iterations=n,
+            lr=lr,
+            multiplier=lr / self.lr,
+            epoch_length=length,
+            notes=self._notes(built, n, length),
+        )
+
+    def _notes(self, built: list[_Built], n: int, length: int | None) -> list[str]:
+        """Configs that run, but hardly as meant."""
+        notes = []
+        for b in built:
+            if b.by_epoch and self.train_loop == "iter":
+                notes.append(
+                    f"{b.config.label} is epoch-based (by_epoch: true, MMEngine's default) in an IterBasedTrainLoop, "
+                    "whose one epoch ends with training: it steps only when built; set by_epoch: false"
+                )
+            elif b.begin * (length or 1 if b.by_epoch else 1) >= n:
+                notes.append(f"{b.config.label} begins at {b.begin}, after the run's last iteration: it never acts")
+        return notes
 
     def _steps(self, b: _Built, n: int, max_epochs: int, length: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The global steps ``g`` at which ``b`` acts (``begin <= g < end``) and their moments
