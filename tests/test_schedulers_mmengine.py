@@ -93,7 +93,8 @@ def test_epoch_schedulers_step_after_the_iteration_ones_whatever_the_list_order(
 
 def test_epoch_based_scheduler_in_an_iteration_loop_steps_only_when_built():
     # by_epoch defaults to true; in an IterBasedTrainLoop its end defaults to max_epochs = 1.
-    assert lrs([dict(type="LinearLR", start_factor=0.1)], iters=5) == [0.1] * 5
+    with pytest.warns(UserWarning, match="steps only when built"):
+        assert lrs([dict(type="LinearLR", start_factor=0.1)], iters=5) == [0.1] * 5
 
 
 def test_convert_to_iter_based_spreads_epochs_over_iterations():
