@@ -418,7 +418,9 @@ def _rows(
     # The Trainer still builds and steps every scheduler whose LR the last one overwrites, so
     # each of them can stop the run: evaluate them for their errors alone.
     shadowed = evaluators[:-1] if mode == "trainer" else []
-    initial = _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" else None
+    initial = (
+        _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" and run.trainer == "composer" else None
+    )
     md = p.max_duration
     for batches in _selected_batches(p, selection, chunk):
         rows = Timeline.at_batch_starts(run, batches)
@@ -441,7 +443,15 @@ def _rows(
         }
         if run.lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
-            out["lr"] = torch.torch_lr(rows) if torch is not None else run.lr * multiplier
+            # A scheduler that replays the optimizer's own LR (MMEngine's chains) gives it exactly.
+            own = getattr(in_force[-1].scheduler, "optimizer_lr", None) if len(in_force) == 1 else None
+            out["lr"] = (
+                torch.torch_lr(rows)
+                if torch is not None
+                else own(p.shape, p.ssr, at, run.lr)
+                if own
+                else run.lr * multiplier
+            )
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
         yield out

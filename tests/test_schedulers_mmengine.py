@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from sched_cli.schedulers.base import RunShape, ScheduleError
@@ -202,9 +201,17 @@ def test_pure_factor_chains_multiply_in_mmengine_order_bit_for_bit():
     )
     replayed = scheduler.resolve(RunShape(Time.from_input("500ba")), 1.0).lr
     assert replayed[:500].tolist() == want
-    # The lr column is lr x (replayed / lr): within two roundings of it.
+    # The lr column is the replayed LR itself.
     column = lrs([dict(type="LinearLR", start_factor=s, by_epoch=False, end=500)], lr=0.02, iters=500)
-    assert np.max(np.abs(np.asarray(column) - want) / np.asarray(want)) <= 4.5e-16
+    assert column == want
+
+
+def test_trainer_mode_at_an_ssr_replays_only_the_scaled_run():
+    # OneCycleLR's total_steps scales with the run: the unscaled run must not be replayed too.
+    config = [dict(type="OneCycleLR", eta_max=0.1, total_steps=1000, by_epoch=False)]
+    scaled = lrs(config, lr=0.01, iters=1000, ssr=0.5, mode="trainer")
+    assert len(scaled) == 500 and scaled == lrs(config, lr=0.01, iters=1000, ssr=0.5)
+    assert scaled[0] == 0.1 + (0.1 / 25 - 0.1) / 2.0 * 2  # MMEngine's arithmetic: 0.0040000000000000036
 
 
 def test_breakpoints_mark_the_warmup_end_one_step_before_end_and_the_milestones():

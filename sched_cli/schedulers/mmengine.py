@@ -560,8 +560,18 @@ class MMEngineParamSchedulers(BuiltinScheduler):
 
     # -- the BuiltinScheduler protocol -----------------------------------------------------------
     def formula(self, r: Resolved, counters: Counters) -> Any:
-        batch = np.asarray(counters.get(TimeUnit.BATCH))
-        return r.multiplier[np.clip(batch, 0, r.iterations)]
+        return r.multiplier[self._rows(r, counters)]
+
+    def optimizer_lr(self, shape: RunShape, ssr: float, counters: Counters, lr: float) -> np.ndarray:
+        """The optimizer's LR at each timestamp: the replayed value itself when the run's LR is
+        the one replayed (``lr x multiplier`` could be a unit in the last place off)."""
+        r = self.resolve(shape, ssr)
+        rows = self._rows(r, counters)
+        return r.lr[rows].copy() if lr == self.lr else lr * r.multiplier[rows]
+
+    @staticmethod
+    def _rows(r: Resolved, counters: Counters) -> np.ndarray:
+        return np.clip(np.asarray(counters.get(TimeUnit.BATCH)), 0, r.iterations)
 
     def breakpoints(self, r: Resolved) -> list[Breakpoint]:
         """Where each scheduler begins, takes its last step (``end - 1``: a warmup's full LR, one
