@@ -116,6 +116,8 @@ def test_recognised_by_param_scheduler_alone():
         (lambda d: d.update(param_scheduler=[{"type": "ReduceOnPlateauLR"}]), r"param_scheduler\[0\].type"),
         (lambda d: d.update(param_scheduler=[{"type": "CosineAnnealingMomentum"}]), "has no LR scheduler"),
         (lambda d: d.update(train_cfg={"by_epoch": True, "max_epochs": 2}), "--dataset-size"),
+        (lambda d: d.update(_base_=["../_base_/schedules/schedule_1x.py"]), "_base_: .*--from mmengine"),
+        (lambda d: d.pop("param_scheduler"), "param_scheduler: is required"),
         (
             lambda d: d.update(optim_wrapper={"generator": {"optimizer": {"lr": 1}}, "discriminator": {}}),
             "several optimizers",

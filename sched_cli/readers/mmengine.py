@@ -73,6 +73,13 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
     # sched's own keys, for a file that should say its geometry itself; the command line wins.
     given = options
     options = {**{k: data[k] for k in SCHED_KEYS if data.get(k) is not None}, **options}
+    if "_base_" in data:
+        raise config.error(
+            "_base_",
+            "this config inherits from other files, which sched does not merge for a YAML/JSON config: "
+            "give the Python config with --from mmengine (MMEngine merges it), or the merged config "
+            "(MMEngine's tools/misc/print_config.py --save-path merged.yaml)",
+        )
     if "param_scheduler" not in data or data["param_scheduler"] is None:
         raise config.error("param_scheduler", "is required: the LR schedulers, e.g. [{type: LinearLR, end: 500}]")
     try:
