@@ -13,7 +13,7 @@ PIP="$DIR/bin/pip"
 "$PIP" install -q torch==2.13.0
 # mmengine imports packaging without declaring it, and its hooks (ParamSchedulerHook's module,
 # which the Runner imports) import cv2: the headless OpenCV wheel, no GUI libraries needed.
-"$PIP" install -q mmengine-lite==0.10.7 packaging opencv-python-headless
+"$PIP" install -q mmengine-lite==0.10.7 packaging opencv-python-headless==5.0.0.93
 "$DIR/bin/python" - <<'PY'
 import torch, mmengine
 from mmengine.config import Config
