@@ -96,6 +96,7 @@ class SpecFormat(str, enum.Enum):
     foundry = "foundry"
     hf = "hf"
     timm = "timm"
+    mmengine = "mmengine"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -125,7 +126,8 @@ FromOpt = typer.Option(
     None,
     "--from",
     help="Read SPEC as a sched spec, an LLM Foundry YAML (training config or MCLI run), a Hugging Face "
-    "TrainingArguments file (JSON/YAML) or a timm args.yaml. Default: recognised from its keys.",
+    "TrainingArguments file (JSON/YAML), a timm args.yaml or an MMEngine config (a .py one only with this "
+    "option, as reading it runs it). Default: recognised from its keys.",
 )
 AllowImportOpt = typer.Option(
     None,

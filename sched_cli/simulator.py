@@ -70,9 +70,10 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
 #: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
-#: stepped after each optimizer update: update *k* trains with the factor at *k*) and timm's
-#: train.py (whose schedulers' formulas already give what each update trains with).
-TRAINERS = ("composer", "hf", "timm")
+#: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
+#: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
+#: Runner (whose parameter schedulers are replayed as its hook steps them).
+TRAINERS = ("composer", "hf", "timm", "mmengine")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -482,7 +483,9 @@ def _rows(
     # The Trainer still builds and steps every scheduler whose LR the last one overwrites, so
     # each of them can stop the run: evaluate them for their errors alone.
     shadowed = evaluators[:-1] if mode == "trainer" else []
-    initial = _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" else None
+    initial = (
+        _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" and run.trainer == "composer" else None
+    )
     md = p.max_duration
     for batches in _selected_batches(p, selection, chunk):
         rows = Timeline.at_batch_starts(run, batches)
@@ -530,6 +533,8 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     dl = run.dataloader_len
     if run.trainer == "timm":
         mode = "formula"  # timm's schedulers compute what train.py applies, built-in LR included
+    if run.trainer == "mmengine":  # its schedulers hold the LR of each iteration: the formula is the replay
+        return rows, np.zeros(len(batch), dtype=bool)
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
@@ -549,10 +554,16 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
 
 
 def _lr_column(p: Plan, in_force: list[_Evaluator], at: Timeline, multiplier: np.ndarray) -> np.ndarray:
-    """Base LR x multiplier; a scheduler that computes LRs itself (timm's) gives its own, to the bit."""
+    """Base LR x multiplier; a scheduler that computes the optimizer's LR itself gives its own, to
+    the bit: timm's (``learning_rates``, for the LR it was built with) and MMEngine's chains
+    (``optimizer_lr``)."""
     scheduler = in_force[-1].scheduler
-    if len(in_force) == 1 and getattr(scheduler, "base_lr", None) == p.run.lr:
-        return scheduler.learning_rates(at, p.shape, p.ssr)
+    if len(in_force) == 1:
+        replay = getattr(scheduler, "optimizer_lr", None)
+        if replay is not None:
+            return replay(p.shape, p.ssr, at, p.run.lr)
+        if getattr(scheduler, "base_lr", None) == p.run.lr:
+            return scheduler.learning_rates(at, p.shape, p.ssr)
     return p.run.lr * multiplier
 
 

@@ -190,6 +190,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
     """Read, parse and validate a spec file."""
     path = Path(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
+    if kind is None and path.suffix.lower() == ".py":
+        return _load_python_config(path, overrides or Overrides())
     if kind is None:
         raise SpecError(f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml")
     try:
@@ -212,6 +214,24 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
             raise SpecError(str(exc)) from None
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
+    trust = Trust.for_spec(path.parent, overrides.allow_import)
+    return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+
+
+def _load_python_config(path: Path, overrides: Overrides) -> Spec:
+    """A Python config file: code, so it is run only when asked for by name (``--from mmengine``)."""
+    if overrides.source != "mmengine":
+        raise SpecError(
+            f"{path}: a Python file is read only as an MMEngine config, which runs it: "
+            "add --from mmengine to do so (a spec is .yaml, .yml, .json or .toml)"
+        )
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    try:
+        data = readers.reader("mmengine").load_python(path)
+        data = readers.read("mmengine", data, str(path), overrides.options())
+    except readers.ReaderError as exc:
+        raise SpecError(str(exc)) from None
     trust = Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
@@ -571,6 +591,8 @@ def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any],
             kwargs[key] = value.strip()
         elif kind == "phases":
             kwargs[key] = _phases(where, key, value, base_dir)
+        elif kind == "mappings":
+            kwargs[key] = value
         else:
             kwargs[key] = _number(where, key, value)
     try:

@@ -26,6 +26,7 @@ _MODULES = {
     "foundry": "foundry",
     "hf": "hf",
     "timm": "timm",
+    "mmengine": "mmengine",
 }
 NAMES = tuple(_MODULES)
 
