@@ -334,8 +334,8 @@ class MMEngineParamSchedulers(BuiltinScheduler):
     previous one left (a factor: :math:`c = e = 0`; towards :math:`\eta_{min}`:
     :math:`c = e = \eta_{min}`; set outright: :math:`r = 0`). Every scheduler steps once when
     built, then after each iteration (iteration-based) or epoch (epoch-based, after the
-    iteration-based ones), acting only at global steps ``begin <= g < end``, with its own count
-    :math:`t` = ``g - begin``; :math:`T` = ``end - begin - 1``, :math:`b` the base LR:
+    iteration-based ones), acting only at global steps ``begin <= g < end``, where t is the count of
+    its own steps, ``g - begin``; :math:`T` = ``end - begin - 1``, :math:`b` the base LR:
 
     - ``StepLR``: :math:`\times\gamma` when :math:`t > 0` and ``step_size`` divides :math:`t`.
     - ``MultiStepLR``: :math:`\times\gamma^{m}` at a milestone listed :math:`m` times.
