@@ -833,7 +833,8 @@ def _warmup_past_the_end(run: Run, p: Any) -> str | None:
     from sched_cli.simulator import Selection, collect, simulate
 
     for i, scheduler in enumerate(run.schedulers):
-        if not isinstance(scheduler, BuiltinScheduler):
+        # Hugging Face's schedules say it in their own words (warmup_note), in updates.
+        if not isinstance(scheduler, BuiltinScheduler) or hasattr(scheduler, "warmup_note"):
             continue
         for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
             if bp.label != "warmup end":
