@@ -39,7 +39,7 @@ app = typer.Typer(
         "Preview and export Composer-style learning-rate schedules, exactly as Composer 0.32 computes them.\n\n"
         "Example:  sched plot sample_specs/gpt_llm_foundry.yaml --ssr 0.5 --ssr 1"
     ),
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -148,6 +148,35 @@ def _with_run_options(command):
     return wrapper
 
 
+# -q/-v/--debug work before the command (on the app) and after it (on each command): declared once.
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print no notes or warnings, only results and errors.")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also print what sched is doing.")
+DebugOpt = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
+_GLOBAL_OPTIONS = {"quiet": QuietOpt, "verbose": VerboseOpt, "debug": DebugOpt}
+
+
+def _with_global_options(command):
+    """Let ``-q``, ``-v`` and ``--debug`` follow the command too (``sched plot spec.yaml -q``):
+    each is added to the command's own options and switches on what the app-level one does."""
+    signature = inspect.signature(command)
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool)
+        for name, option in _GLOBAL_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        for name in _GLOBAL_OPTIONS:
+            if kwargs.pop(name):
+                setattr(_Options, name, True)
+        return command(**kwargs)
+
+    parameters = list(signature.parameters.values()) + added
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**getattr(command, "__annotations__", {}), **{p.name: bool for p in added}}
+    return wrapper
+
+
 def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, load, with_ssrs
 
@@ -177,6 +206,14 @@ def _stdout_console():
 def _note(message: str) -> None:
     if not _Options.quiet:
         _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+
+
+def _wrote(message: str) -> None:
+    """Say what a command wrote to a file (on stderr, so stdout stays for results); not with -q."""
+    if not _Options.quiet:
+        from rich.markup import escape
+
+        _stderr_console().print(escape(message), soft_wrap=True)
 
 
 def _info(message: str) -> None:
@@ -266,9 +303,9 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no notes or warnings, only results and errors."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print what sched is doing."),
-    debug: bool = typer.Option(False, "--debug", help="Show a Python traceback on errors."),
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
+    debug: bool = DebugOpt,
 ) -> None:
     """Preview and export Composer-style learning-rate schedules."""
     _Options.quiet, _Options.verbose, _Options.debug = quiet, verbose, debug
@@ -276,6 +313,7 @@ def _main(
 
 # -- plot -----------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def plot(
     spec: str = SpecArg,
@@ -312,7 +350,7 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
             raise UserError(f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg or .pdf")
         _check_output_dir(output)
         save_figure(chart, output)
-        _info(f"wrote {output}")
+        _wrote(f"wrote {output}")
         return
     from sched_cli.render.terminal import render_terminal
 
@@ -338,6 +376,7 @@ def _chart(specs, x, y, log, as_trainer, points, by_fraction):
 
 # -- export ---------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def export(
     spec: str = SpecArg,
@@ -429,7 +468,7 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
             _check_output_dir(output)
             with atomic_output(output) as stream:
                 rows = write_rows(chunks, fmt, stream, columns, meta)
-            _info(f"wrote {rows:,} rows to {output}")
+            _wrote(f"wrote {rows:,} rows to {output}")
 
 
 def _describe_scheduler(scheduler: Any) -> str:
@@ -454,6 +493,7 @@ def _check_output_dir(output: Path) -> None:
 
 # -- compare --------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def compare(
     specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
@@ -517,6 +557,7 @@ def _summary_table(specs, as_trainer: bool) -> None:
 
 # -- table ----------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def table(
     spec: str = SpecArg,
@@ -570,6 +611,7 @@ def table(
 
 # -- list / describe ------------------------------------------------------------------------------
 @app.command("list")
+@_with_global_options
 def list_() -> None:
     """List every built-in scheduler with its aliases.
 
@@ -596,6 +638,7 @@ def list_() -> None:
 
 
 @app.command()
+@_with_global_options
 def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.g. cosine_with_warmup.")) -> None:
     """Show a scheduler's formula, parameters and defaults.
 
@@ -622,6 +665,7 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
 
 # -- validate -------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def validate(
     spec: str = SpecArg,
