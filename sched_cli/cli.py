@@ -102,6 +102,10 @@ FromOpt = typer.Option(
     "--from",
     help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
 )
+LabelOpt = typer.Option(
+    None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."
+)
+TitleOpt = typer.Option(None, "--title", help="Title of the plot. Default: the specs' titles.")
 AsTrainerOpt = typer.Option(
     False,
     "--as-trainer",
@@ -330,6 +334,8 @@ def plot(
     points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width (default: the terminal's)."),
     height: int = typer.Option(24, "--height", min=10, help="Terminal plot height in lines."),
+    label: list[str] | None = LabelOpt,
+    title: str | None = TitleOpt,
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Plot a schedule, one curve per SSR, in the terminal or to an image file.
@@ -337,8 +343,8 @@ def plot(
     Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
     """
     with _user_errors():
-        loaded = _load(spec, overrides, ssr)
-        chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
+        loaded = _labelled([_load(spec, overrides, ssr)], label)
+        chart = _chart(loaded, x, y, log, as_trainer, points, by_fraction=False, title=title)
         _draw(chart, output, width, height)
 
 
@@ -359,7 +365,21 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _chart(specs, x, y, log, as_trainer, points, by_fraction):
+def _labelled(specs: list[Spec], labels: list[str] | None) -> list[Spec]:
+    """The specs named by ``--label`` (one per spec, in order), as their titles."""
+    from dataclasses import replace
+
+    if not labels:
+        return specs
+    if len(labels) != len(specs):
+        raise UserError(
+            f"--label was given {len(labels)} time{'s' if len(labels) != 1 else ''} for {len(specs)} "
+            f"spec{'s' if len(specs) != 1 else ''}; give one --label per spec, in the same order"
+        )
+    return [replace(s, title=label) for s, label in zip(specs, labels, strict=True)]
+
+
+def _chart(specs, x, y, log, as_trainer, points, by_fraction, title=None):
     from sched_cli.views import chart
 
     return chart(
@@ -371,6 +391,7 @@ def _chart(specs, x, y, log, as_trainer, points, by_fraction):
         points=points,
         by_fraction=by_fraction,
         progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
+        title=title,
     )
 
 
@@ -506,6 +527,8 @@ def compare(
     no_plot: bool = typer.Option(False, "--no-plot", help="Print only the summary table."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
     height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
+    label: list[str] | None = LabelOpt,
+    title: str | None = TitleOpt,
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
@@ -513,10 +536,12 @@ def compare(
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
     with _user_errors():
-        loaded = [_load(s, overrides, ssr) for s in specs]
+        if label and len(label) != len(specs):
+            _labelled(specs, label)  # type: ignore[arg-type] - raises the count error before loading
+        loaded = _labelled([_load(s, overrides, ssr) for s in specs], label)
         _summary_table(loaded, as_trainer)
         if not no_plot or output is not None:
-            chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
+            chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True, title=title)
             _draw(chart, output, width, height)
 
 
@@ -525,6 +550,7 @@ def _summary_table(specs, as_trainer: bool) -> None:
 
     from sched_cli.simulator import plan
     from sched_cli.summary import summarize
+    from sched_cli.views import spec_labels
 
     table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
     for name, justify in [
@@ -538,12 +564,12 @@ def _summary_table(specs, as_trainer: bool) -> None:
         ("below half peak at", "right"),
     ]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for s in specs:
+    for s, name in zip(specs, spec_labels(specs), strict=True):
         for ssr in s.ssrs:
-            with _progress(plan(s.run, ssr).batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
+            with _progress(plan(s.run, ssr).batches, f"{name} ssr={ssr:g}", _custom(s)) as progress:
                 sm = summarize(s.run, ssr, "trainer" if as_trainer else "formula", progress)
             table.add_row(
-                s.label,
+                name,
                 f"{ssr:g}",
                 str(sm.max_duration),
                 f"{sm.batches:,}",

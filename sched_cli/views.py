@@ -17,7 +17,17 @@ from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_b
 from sched_cli.specs import Spec
 from sched_cli.time import Time, TimeStringError
 
-__all__ = ["ViewError", "AXIS_NAMES", "chart", "x_values", "batches_at", "default_batches"]
+__all__ = [
+    "ViewError",
+    "AXIS_NAMES",
+    "chart",
+    "spec_labels",
+    "curve_labels",
+    "chart_title",
+    "x_values",
+    "batches_at",
+    "default_batches",
+]
 
 #: Axis titles for each unit a chart's x axis may use.
 AXIS_NAMES = {
@@ -46,12 +56,14 @@ def chart(
     points: int = 2000,
     by_fraction: bool = False,
     progress: ProgressFactory | None = None,
+    title: str | None = None,
 ) -> Chart:
     """One curve per spec and SSR, sampled at ``points`` batches plus every breakpoint.
 
     ``x`` is a unit (default: the first spec's ``max_duration`` unit, or ``dur`` when comparing by
     fraction of the run); ``y`` is ``multiplier`` or ``lr`` (default: ``lr`` when every spec has
-    a base LR).
+    a base LR). Curves are named by :func:`curve_labels`; the title is ``title``, else
+    :func:`chart_title`.
     """
     if y == "lr" and any(s.run.lr is None for s in specs):
         raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
@@ -60,10 +72,11 @@ def chart(
     if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
         raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
     curves = []
+    names = iter(curve_labels(specs))
     for s in specs:
         for ssr in s.ssrs:
             p = plan(s.run, ssr)
-            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
+            label = next(names)
             with progress(s, p.batches, label) if progress else nullcontext(None) as report:
                 rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=report))
             marks = [(float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label) for bp, batch in p.breakpoints]
@@ -75,7 +88,7 @@ def chart(
                     marks=marks,
                 )
             )
-    title = specs[0].label if len(specs) == 1 else "comparison"
+    title = chart_title(specs) if title is None else title
     if mode == "trainer":
         title += " (as the Trainer applies it)"
     return Chart(
@@ -85,6 +98,64 @@ def chart(
         title=title,
         log_y=log,
     )
+
+
+def spec_labels(specs: list[Spec]) -> list[str]:
+    """Each spec's label (its title, inline expression or file stem), made distinct: specs whose
+    short labels collide are shown at full length, and any still equal get ``#2``, ``#3``..."""
+    short = [s.label for s in specs]
+    labels = [s.long_label if short.count(s.label) > 1 else s.label for s in specs]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if labels.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                labels[i] = f"{label} #{seen[label]}"
+    return labels
+
+
+def several_ssrs(specs: list[Spec]) -> bool:
+    """Whether the SSR tells curves (or rows) apart: more than one SSR among the specs."""
+    return len({ssr for s in specs for ssr in s.ssrs}) > 1
+
+
+def curve_labels(specs: list[Spec]) -> list[str]:
+    """One label per spec and SSR, in order: ``ssr=0.5`` for one spec at several SSRs, the
+    spec's label for several specs at one SSR, both when both vary; with a single curve, the
+    spec's label (its SSR goes in the title)."""
+    labels = spec_labels(specs)
+    by_ssr = several_ssrs(specs)
+    out = []
+    for label, s in zip(labels, specs, strict=True):
+        for ssr in s.ssrs:
+            if by_ssr and len(specs) == 1:
+                out.append(f"ssr={ssr:g}")
+            elif by_ssr:
+                out.append(f"{label} ssr={ssr:g}")
+            else:
+                out.append(label)
+    return out
+
+
+#: Titles longer than this list the first specs and say how many more.
+TITLE_LIMIT = 72
+
+
+def chart_title(specs: list[Spec]) -> str:
+    """The spec labels joined with ``vs`` (shortened to about :data:`TITLE_LIMIT` characters by
+    naming the first ones and counting the rest), with the SSR when all curves share one that
+    is not 1."""
+    labels = spec_labels(specs)
+    title = " vs ".join(labels)
+    if len(title) > TITLE_LIMIT:
+        for keep in range(len(labels) - 1, 0, -1):
+            title = " vs ".join(labels[:keep]) + f" and {len(labels) - keep} more"
+            if len(title) <= TITLE_LIMIT or keep == 1:
+                break
+    ssrs = {ssr for s in specs for ssr in s.ssrs}
+    if len(ssrs) == 1 and ssrs != {1.0}:
+        title += f" (ssr {next(iter(ssrs)):g})"
+    return title
 
 
 def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:

@@ -79,3 +79,47 @@ def test_shell_completion_is_offered():
         env=dict(os.environ, SHELL="/bin/bash"),
     )
     assert script.returncode == 0 and "complete" in script.stdout and "_SCHED_COMPLETE" in script.stdout
+
+
+# -- names of curves ---------------------------------------------------------------------------
+def test_compare_names_inline_specs_by_their_expressions():
+    result = ok(
+        "compare", "cosine", "linear(alpha_f=0.5)", "--max-duration", "100ba", "--width", "80", "--height", "12"
+    )
+    assert "inline" not in result.stdout
+    assert "cosine vs linear(alpha_f=0.5)" in result.stdout  # the plot's title
+    assert "ssr=1" not in result.stdout
+    assert result.stdout.count("linear(alpha_f=0.5)") == 3  # the summary table, title and legend
+
+
+def test_labels_and_title_given_on_the_command_line(tmp_path):
+    result = ok(
+        "compare",
+        "cosine",
+        "linear",
+        "--max-duration",
+        "100ba",
+        "--label",
+        "cos",
+        "--label",
+        "lin",
+        "--title",
+        "two decays",
+        "--width",
+        "80",
+        "--height",
+        "12",
+    )
+    assert "two decays" in result.stdout and "cos" in result.stdout and "lin" in result.stdout
+    assert "linear" not in result.stdout
+    one = ok("plot", "cosine", "--max-duration", "100ba", "--label", "mine", "--width", "80", "--height", "12")
+    assert "mine" in one.stdout
+
+
+@pytest.mark.parametrize("labels", [["a"], ["a", "b", "c"]])
+def test_label_count_must_match_the_specs(labels):
+    args = [a for label in labels for a in ("--label", label)]
+    result = run("compare", "cosine", "linear", "--max-duration", "100ba", "--no-plot", *args)
+    assert result.exit_code == 2 and "one --label per spec" in result.stderr
+    result = run("plot", "cosine", "--max-duration", "100ba", "--label", "a", "--label", "b")
+    assert result.exit_code == 2 and "2 times for 1 spec" in result.stderr

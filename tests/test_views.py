@@ -7,7 +7,7 @@ import pytest
 
 from sched_cli.simulator import plan
 from sched_cli.specs import Overrides, load
-from sched_cli.views import ViewError, batches_at, chart, default_batches
+from sched_cli.views import ViewError, batches_at, chart, chart_title, curve_labels, default_batches, spec_labels
 
 
 def spec(expr: str = "cosine_with_warmup(t_warmup=10ba)", **overrides):
@@ -30,7 +30,11 @@ def test_chart_has_a_curve_per_ssr_with_breakpoints_in_the_axis_unit():
 def test_chart_by_fraction_and_multiplier_axis():
     a, b = spec(), spec("linear", max_duration="40ba")
     c = chart([a, b], by_fraction=True, points=50)
-    assert c.x_label == "fraction of run (dur)" and c.y_label == "LR multiplier" and c.title == "comparison"
+    assert (
+        c.x_label == "fraction of run (dur)"
+        and c.y_label == "LR multiplier"
+        and c.title == "cosine_with_warmup(t_warmup=10ba) vs linear"
+    )
     for curve in c.curves:
         assert curve.x[0] == 0 and curve.x[-1] < 1 and np.all(np.diff(curve.x) > 0)
 
@@ -50,3 +54,36 @@ def test_batches_at_times_and_the_default_table_rows():
     rows = default_batches(p)
     assert rows[0] == (0, "0% of run") and rows[5] == (50, "50% of run") and rows[-1] == (99, "last batch")
     assert (10, "warmup end (10ba)") in rows
+
+
+# -- names of curves and charts ------------------------------------------------------------------
+def test_inline_specs_are_named_by_their_expression_and_one_ssr_is_not_named():
+    a, b = spec("cosine"), spec("linear(alpha_f=0.5)")
+    c = chart([a, b], points=10)
+    assert [curve.label for curve in c.curves] == ["cosine", "linear(alpha_f=0.5)"]
+    assert c.title == "cosine vs linear(alpha_f=0.5)"
+    assert [curve.label for curve in chart([a], points=10).curves] == ["cosine"]
+
+
+def test_ssrs_are_named_only_when_they_differ():
+    a, b = spec("cosine"), spec("linear")
+    a.ssrs = b.ssrs = (0.5, 1.0)
+    assert curve_labels([a, b]) == ["cosine ssr=0.5", "cosine ssr=1", "linear ssr=0.5", "linear ssr=1"]
+    a.ssrs = b.ssrs = (0.5,)
+    assert curve_labels([a, b]) == ["cosine", "linear"]
+    assert chart_title([a, b]) == "cosine vs linear (ssr 0.5)"
+
+
+def test_labels_that_collide_are_told_apart():
+    long = "cosine_with_warmup(t_warmup=10ba, alpha_f=0.{}, scale_warmup=true)"
+    a, b, c = spec(long.format(1)), spec(long.format(2)), spec("cosine")
+    assert a.label == b.label  # the short forms elide the alpha_f that differs
+    assert spec_labels([a, b, c]) == [long.format(1), long.format(2), "cosine"]
+    assert spec_labels([c, spec("cosine")]) == ["cosine", "cosine #2"]
+
+
+def test_a_long_comparison_title_names_the_first_specs_and_counts_the_rest():
+    specs = [spec(f"cosine_with_warmup(t_warmup={n}ba, alpha_f=0.1)") for n in (10, 20, 30, 40)]
+    title = chart_title(specs)
+    assert title == "cosine_with_warmup(t_warmup=10ba, alpha_f=0.1) and 3 more"
+    assert chart([specs[0], specs[1]], points=5, title="mine").title == "mine"
