@@ -72,6 +72,13 @@ class Format(str, enum.Enum):
     jsonl = "jsonl"
 
 
+class TableFormat(str, enum.Enum):
+    text = "text"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
 class StepEvery(str, enum.Enum):
     batch = "batch"
     epoch = "epoch"
@@ -106,6 +113,13 @@ LabelOpt = typer.Option(
     None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."
 )
 TitleOpt = typer.Option(None, "--title", help="Title of the plot. Default: the specs' titles.")
+TableFormatOpt = typer.Option(
+    None,
+    "--format",
+    "-f",
+    help="For scripts: text (aligned), csv, tsv or json, every column, exact values. "
+    "Default: a table fitted to the terminal; tsv in a pipe.",
+)
 AsTrainerOpt = typer.Option(
     False,
     "--as-trainer",
@@ -529,6 +543,12 @@ def compare(
     height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
     label: list[str] | None = LabelOpt,
     title: str | None = TitleOpt,
+    fmt: TableFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Print only the summary, for scripts: text, csv, tsv or json (every column, exact values).",
+    ),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
@@ -539,46 +559,17 @@ def compare(
         if label and len(label) != len(specs):
             _labelled(specs, label)  # type: ignore[arg-type] - raises the count error before loading
         loaded = _labelled([_load(s, overrides, ssr) for s in specs], label)
-        _summary_table(loaded, as_trainer)
-        if not no_plot or output is not None:
+        _summary_table(loaded, as_trainer, fmt)
+        if (not no_plot and fmt is None) or output is not None:
             chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True, title=title)
             _draw(chart, output, width, height)
 
 
-def _summary_table(specs, as_trainer: bool) -> None:
-    from rich.table import Table
+def _summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None) -> None:
+    from sched_cli.views import summary_view
 
-    from sched_cli.simulator import plan
-    from sched_cli.summary import summarize
-    from sched_cli.views import spec_labels
-
-    table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
-    for name, justify in [
-        ("spec", "left"),
-        ("ssr", "right"),
-        ("max_duration", "right"),
-        ("batches", "right"),
-        ("warmup end", "right"),
-        ("final", "right"),
-        ("mean", "right"),
-        ("below half peak at", "right"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for s, name in zip(specs, spec_labels(specs), strict=True):
-        for ssr in s.ssrs:
-            with _progress(plan(s.run, ssr).batches, f"{name} ssr={ssr:g}", _custom(s)) as progress:
-                sm = summarize(s.run, ssr, "trainer" if as_trainer else "formula", progress)
-            table.add_row(
-                name,
-                f"{ssr:g}",
-                str(sm.max_duration),
-                f"{sm.batches:,}",
-                "-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba",
-                f"{sm.final:.6g}",
-                ("" if sm.exact else "≈") + f"{sm.mean:.6g}",
-                "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
-            )
-    _stdout_console().print(table)
+    mode = "trainer" if as_trainer else "formula"
+    _print_table(summary_view(specs, mode, lambda spec, total, label: _progress(total, label, _custom(spec))), fmt)
 
 
 # -- table ----------------------------------------------------------------------------------------
@@ -588,10 +579,14 @@ def _summary_table(specs, as_trainer: bool) -> None:
 def table(
     spec: str = SpecArg,
     at: list[str] | None = typer.Option(
-        None, "--at", help="A time to show, e.g. 500ba, 0.5dur, 3ep; repeat. Default: breakpoints and 10 even points."
+        None,
+        "--at",
+        help="A time to show, e.g. 500ba, 0.5dur, 3ep, 1dur (the end of the run); repeat. "
+        "Default: breakpoints, 10 even points and the end of the run.",
     ),
     ssr: list[float] | None = SsrOpt,
     as_trainer: bool = AsTrainerOpt,
+    fmt: TableFormat | None = TableFormatOpt,
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Print the multiplier (and LR) at chosen times of the run.
@@ -599,63 +594,48 @@ def table(
     Example:  sched table sample_specs/bert_base.yaml --at 0ba --at 10000ba --at 0.5dur
     """
     with _user_errors():
-        from rich.table import Table
-
-        from sched_cli.simulator import Selection, collect, plan, simulate
-        from sched_cli.views import batches_at, default_batches
+        from sched_cli.views import table_view
 
         loaded = _load(spec, overrides, ssr)
-        out = Table(title=loaded.label, title_justify="left")
-        columns = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"]
-        if loaded.run.lr is not None:
-            columns.append("lr")
-        for c in columns:
-            out.add_column(c, justify="left" if c == "time" else "right")
-        for value in loaded.ssrs:
-            p = plan(loaded.run, value)
-            wanted = batches_at(p, at) if at else default_batches(p)
-            batches = sorted({b for b, _ in wanted})
-            mode = "trainer" if as_trainer else "formula"
-            rows = collect(simulate(loaded.run, value, mode=mode, selection=Selection(batches=tuple(batches))))
-            index = {int(b): i for i, b in enumerate(rows["batch"])}
-            for batch, label in wanted:
-                i = index[batch]
-                cells = [
-                    f"{value:g}",
-                    label,
-                    f"{batch:,}",
-                    f"{int(rows['epoch'][i]):,}",
-                    f"{int(rows['sample'][i]):,}",
-                    f"{int(rows['token'][i]):,}",
-                    f"{rows['multiplier'][i]:.6g}",
-                ]
-                if loaded.run.lr is not None:
-                    cells.append(f"{rows['lr'][i]:.6g}")
-                out.add_row(*cells)
-        _stdout_console().print(out)
+        view, errors = table_view(loaded, at, "trainer" if as_trainer else "formula")
+        if view.rows:
+            _print_table(view, fmt)
+        if errors:
+            # The times that could be placed are shown above; each other one gets its line, and
+            # the command fails.
+            for message in errors[:-1]:
+                _error("error", message)
+            raise UserError(errors[-1])
+
+
+def _print_table(view, fmt: TableFormat | None) -> None:
+    """A table on standard output: boxed and fitted to the width on a terminal; with --format,
+    or in a pipe (as tsv), plain text for scripts with every column and exact values."""
+    from sched_cli.render.tables import render_text, rich_table
+
+    console = _stdout_console()
+    if fmt is None and console.is_terminal:
+        console.print(rich_table(view, console.width))
+        return
+    sys.stdout.write(render_text(view, fmt.value if fmt else "tsv"))
+    sys.stdout.flush()
 
 
 # -- list / describe ------------------------------------------------------------------------------
 @app.command("list")
 @_with_global_options
-def list_() -> None:
+def list_(fmt: TableFormat | None = TableFormatOpt) -> None:
     """List every built-in scheduler with its aliases.
 
     Example:  sched list
     """
-    from rich.table import Table
+    from sched_cli.views import scheduler_table
 
-    from sched_cli.registry import ENTRIES
-
-    out = Table(title="built-in schedulers (use any name in a spec's `name:`)", title_justify="left")
-    out.add_column("scheduler")
-    out.add_column("aliases")
-    out.add_column("parameters (default)")
-    for entry in ENTRIES:
-        params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in entry.params)
-        out.add_row(entry.name, ", ".join(entry.aliases), params)
     console = _stdout_console()
-    console.print(out)
+    # Three columns of whole names need about 110 columns; narrower, aliases go under each name.
+    _print_table(scheduler_table(stacked=console.is_terminal and console.width < 110), fmt)
+    if fmt is not None or not console.is_terminal:
+        return
     console.print(
         "Also: any PyTorch scheduler by its class name (torch.optim.lr_scheduler.OneCycleLR, StepLR, ...; "
         "needs the torch extra), and your own as path/to/file.py:name or package.module:name.",

@@ -3,7 +3,11 @@ without cutting a number, the final LR, options after the command, and validate 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,3 +127,138 @@ def test_label_count_must_match_the_specs(labels):
     assert result.exit_code == 2 and "one --label per spec" in result.stderr
     result = run("plot", "cosine", "--max-duration", "100ba", "--label", "a", "--label", "b")
     assert result.exit_code == 2 and "2 times for 1 spec" in result.stderr
+
+
+# -- tables that never cut a number ------------------------------------------------------------
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def in_terminal(args: list[str], columns: int) -> tuple[str, str]:
+    """Run sched with its standard output on a real pseudo-terminal ``columns`` wide; return what
+    it showed (colour codes removed) and its standard error."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, COLUMNS=str(columns), LINES="50", TERM="xterm")
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(_sched() + args, stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    proc.wait()
+    assert proc.returncode == 0, stderr
+    return ANSI.sub("", b"".join(chunks).decode()).replace("\r\n", "\n"), stderr
+
+
+def _cells(text: str) -> list[str]:
+    return [cell.strip() for line in text.splitlines() for cell in re.split(r"[│┃]", line) if cell.strip()]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_table_fits_the_terminal_and_every_number_is_whole(columns):
+    text, _ = in_terminal(["table", str(SAMPLES / "gpt_llm_foundry.yaml"), "--ssr", "0.5", "--ssr", "1"], columns)
+    lines = text.splitlines()
+    assert lines and max(len(line) for line in lines) <= columns
+    assert "…" not in text
+    cells = _cells(text)
+    # Tokens equal samples x 2048 here, so both columns show; epochs do not (no dataloader_len).
+    assert "epoch" not in cells and "multiplier" in cells and "token" in cells
+    # The end of the run at ssr 1: 4,800 batches, 2,516,582,400 tokens (compact only if it must).
+    assert ("2,516,582,400" in cells) or ("2.52e9" in cells)
+    assert "end of run" in text and "0.000591337" in cells or "5.91e-4" in cells
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_compare_and_list_fit_the_terminal_without_cutting_names(columns):
+    text, _ = in_terminal(
+        ["compare", str(SAMPLES / "gpt_llm_foundry.yaml"), "--ssr", "0.5", "--ssr", "1", "--no-plot"], columns
+    )
+    assert max(len(line) for line in text.splitlines()) <= columns and "…" not in text
+    listed, _ = in_terminal(["list"], columns)
+    assert max(len(line) for line in listed.splitlines()) <= columns and "…" not in listed
+    words = set(re.findall(r"[A-Za-z_]+", listed))
+    from sched_cli.registry import ENTRIES
+
+    for entry in ENTRIES:
+        assert entry.name in words and set(entry.aliases) <= words, entry.name
+
+
+def test_in_a_pipe_a_table_is_tab_separated_with_exact_values():
+    proc = subprocess.run(
+        _sched()
+        + ["table", "linear(alpha_f=0.2)", "--max-duration", "10ba", "--lr", "3e-4", "--at", "0ba", "--at", "1dur"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, COLUMNS="80"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not set("┏┃│━─") & set(proc.stdout)
+    lines = proc.stdout.splitlines()
+    assert lines[0].split("\t") == ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier", "lr"]
+    assert lines[1].split("\t") == ["1.0", "0ba", "0", "0", "0", "0", "1.0", "0.0003"]
+    end = lines[2].split("\t")
+    assert end[:3] == ["1.0", "1dur (end of run)", "10"]
+    # Composer's linear at the end: alpha_i + (alpha_f - alpha_i) * 1, which is not quite 0.2 in
+    # floats; shortest round-trip text gives that value back exactly.
+    alpha = 1.0 + (0.2 - 1.0) * 1.0
+    assert end[6] == repr(alpha) and float(end[7]) == 3e-4 * alpha
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "tsv", "json"])
+def test_table_formats_for_scripts(fmt):
+    args = ["table", "sample_specs/gpt_llm_foundry.yaml", "--at", "0.1dur", "--at", "1dur", "--format", fmt]
+    out = ok(*[a if not a.startswith("sample_specs") else str(SAMPLES / Path(a).name) for a in args]).stdout
+    if fmt == "json":
+        rows = json.loads(out)["rows"]
+    elif fmt == "text":
+        header, *body = out.splitlines()
+        names = header.split()
+        rows = [dict(zip(names, re.split(r"\s{2,}", line.strip()), strict=True)) for line in body]
+    else:
+        rows = list(csv.DictReader(io.StringIO(out), delimiter="," if fmt == "csv" else "\t"))
+    assert [str(r["batch"]) for r in rows] == ["480", "4800"]
+    assert [str(r["token"]) for r in rows] == ["251658240", "2516582400"]  # every column, whole
+    assert float(rows[0]["lr"]) == 0.0006 * float(rows[0]["multiplier"])
+    assert float(rows[1]["multiplier"]) == 0.1
+
+
+def test_a_bad_at_is_named_after_the_good_rows_are_shown():
+    result = run(
+        "table", "cosine", "--max-duration", "10ba", "--at", "2ba", "--at", "5iter", "--at", "5sec", "--at", "1dur"
+    )
+    assert result.exit_code == 2
+    rows = list(csv.DictReader(io.StringIO(result.stdout), delimiter="\t"))
+    assert [r["time"] for r in rows] == ["2ba", "1dur (end of run)"]
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert "'5iter'" in errors[0] and "no iterations" in errors[0] and "dataloader_len" not in errors[0]
+    assert "'5sec'" in errors[1] and "wall-clock" in errors[1]
+
+
+def test_the_end_of_a_run_in_epochs_and_in_trainer_mode():
+    spec = str(SAMPLES / "resnet50_imagenet.yaml")
+    for at in ("1dur", "90ep", "450450ba"):
+        rows = list(csv.DictReader(io.StringIO(ok("table", spec, "--at", at).stdout), delimiter="\t"))
+        assert [(r["batch"], r["epoch"]) for r in rows] == [("450450", "90")]
+        assert float(rows[0]["multiplier"]) == pytest.approx(0.001)
+    # linear 1 -> 0: formula 0 at the end; the Trainer's last step (after batch 9) leaves alpha(9) = 0.1.
+    formula = ok("table", "linear", "--max-duration", "10ba", "--at", "1dur", "-f", "csv").stdout
+    trainer = ok("table", "linear", "--max-duration", "10ba", "--at", "1dur", "-f", "csv", "--as-trainer").stdout
+    assert float(next(csv.DictReader(io.StringIO(formula)))["multiplier"]) == 0.0
+    assert float(next(csv.DictReader(io.StringIO(trainer)))["multiplier"]) == pytest.approx(0.1)
+
+
+def test_compare_format_gives_only_the_summary():
+    out = ok("compare", str(SAMPLES / "bert_base.yaml"), "--ssr", "0.5", "--ssr", "1", "-f", "json").stdout
+    rows = json.loads(out)["rows"]
+    assert [(r["ssr"], r["batches"]) for r in rows] == [(0.5, 500000), (1.0, 1000000)]
+    assert all(r["final"] == 0.0 for r in rows)
