@@ -27,6 +27,8 @@ __all__ = ["app", "main"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+#: ``validate --strict``: every spec is valid, but some have warnings.
+EXIT_WARNINGS = 1
 EXIT_INTERRUPTED = 130
 #: Above this many rows, export asks for --every or --points instead of listing every batch.
 MAX_EXPORT_ROWS = 50_000_000
@@ -222,8 +224,11 @@ def _stdout_console():
 
 
 def _note(message: str) -> None:
+    """A warning about the spec (it is valid, but probably not what was meant); not with -q."""
     if not _Options.quiet:
-        _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+        from rich.markup import escape
+
+        _stderr_console().print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def _wrote(message: str) -> None:
@@ -674,27 +679,48 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
 @_with_global_options
 @_with_run_options
 def validate(
-    spec: str = SpecArg,
+    specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
     ssr: list[float] | None = SsrOpt,
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) when a spec has warnings, as CI wants."),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
-    """Check a spec without producing output: errors exit 2, warnings are printed.
+    """Check specs without producing output: one line per spec; exit 2 if any is invalid (after
+    checking them all), 1 with --strict if any has warnings, else 0.
 
-    Example:  sched validate sample_specs/stacked_schedulers.yaml
+    Example:  sched validate sample_specs/*.yaml --strict
     """
-    with _user_errors():
-        from sched_cli.specs import check, load, with_ssrs
+    from sched_cli.schedulers.base import ScheduleError
+    from sched_cli.specs import SpecError, check, load, with_ssrs
+    from sched_cli.time import TimeStringError
 
-        loaded = with_ssrs(load(spec, overrides), ssr or [])
-        notes = check(loaded)
-        for note in notes:
-            _note(note)
-        run = loaded.run
-        typer.echo(
-            f"{loaded.source}: ok: {len(run.schedulers)} scheduler(s), max_duration {run.max_duration}, "
-            f"ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
-            + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
-        )
+    invalid = warned = 0
+    with _user_errors():
+        for spec in specs:
+            try:
+                loaded = with_ssrs(load(spec, overrides), ssr or [])
+                notes = check(loaded)
+            except (SpecError, ScheduleError, TimeStringError) as exc:
+                if _Options.debug:
+                    raise
+                # One line per invalid spec, and on to the next: CI wants every problem at once.
+                message = str(exc)
+                _error("error", message if spec in message else f"{spec}: {message}")
+                invalid += 1
+                continue
+            for note in notes:
+                _note(note if len(specs) == 1 else f"{spec}: {note}")
+            warned += bool(notes)
+            run = loaded.run
+            typer.echo(
+                f"{loaded.source if loaded.source != '<inline>' else spec}: ok: {len(run.schedulers)} scheduler(s), "
+                f"max_duration {run.max_duration}, ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
+                + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
+            )
+    if invalid:
+        raise typer.Exit(EXIT_USAGE)
+    if strict and warned:
+        _error("error", f"--strict: {warned} spec{'s' if warned != 1 else ''} with warnings")
+        raise typer.Exit(EXIT_WARNINGS)
 
 
 def main() -> None:

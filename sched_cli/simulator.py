@@ -54,6 +54,7 @@ __all__ = [
     "plan",
     "first_batch_at",
     "end_of_run",
+    "breakpoints_in_force",
     "collect",
     "COLUMNS",
     "DEFAULT_CHUNK",
@@ -295,14 +296,29 @@ def plan(run: Run, ssr: float = 1.0) -> Plan:
     max_duration = run.scaled_max_duration(ssr)
     n = run.batches(ssr)
     p = Plan(run=run, ssr=ssr, max_duration=max_duration, batches=n)
-    for scheduler in run.schedulers:
-        if isinstance(scheduler, BuiltinScheduler):
-            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, ssr)):
-                batch = _first_batch_reaching(run, bp.time)
-                if batch is not None and 0 <= batch < n:
-                    p.breakpoints.append((bp, batch))
-    p.breakpoints.sort(key=lambda item: item[1])
+    p.breakpoints = _breakpoints(p, run.schedulers)
     return p
+
+
+def _breakpoints(p: Plan, schedulers: Sequence[Callable[..., Any]]) -> list[tuple[Breakpoint, int]]:
+    """The breakpoints of these (built-in) schedulers inside the run, with their first batch."""
+    found = []
+    for scheduler in schedulers:
+        if isinstance(scheduler, BuiltinScheduler):
+            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
+                batch = _first_batch_reaching(p.run, bp.time)
+                if batch is not None and 0 <= batch < p.batches:
+                    found.append((bp, batch))
+    return sorted(found, key=lambda item: item[1])
+
+
+def breakpoints_in_force(p: Plan, mode: Mode = "formula") -> list[tuple[Breakpoint, int]]:
+    """The breakpoints that shape what ``mode`` shows: every scheduler's in ``formula`` mode;
+    in ``trainer`` mode only the last scheduler's, the one whose LR the Trainer applies (a
+    warmup in an earlier scheduler never happens there)."""
+    if mode == "formula" or len(p.run.schedulers) < 2:
+        return p.breakpoints
+    return _breakpoints(p, p.run.schedulers[-1:])
 
 
 def first_batch_at(p: Plan, time: Time) -> int | None:

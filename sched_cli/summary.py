@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sched_cli.simulator import Plan, Selection, end_of_run, plan, simulate
+from sched_cli.simulator import Plan, Selection, breakpoints_in_force, end_of_run, plan, simulate
 from sched_cli.time import Time
 
 __all__ = ["Summary", "summarize", "EXACT_LIMIT"]
@@ -24,7 +24,7 @@ class Summary:
     ssr: float
     max_duration: Time
     batches: int
-    warmup_end: int | None  # batch where the first warmup ends
+    warmup_end: int | None  # batch where the first warmup ends (of a scheduler in force)
     peak: float
     final: float  # at the end of the run, after the last batch (simulator.end_of_run)
     mean: float
@@ -63,7 +63,7 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
         ssr=ssr,
         max_duration=p.max_duration,
         batches=p.batches,
-        warmup_end=_warmup_end(p),
+        warmup_end=_warmup_end(p, mode),
         peak=peak,
         final=float(end_of_run(run, ssr, mode=mode)["multiplier"][0]),  # type: ignore[arg-type]
         mean=total / count if count else float("nan"),
@@ -72,8 +72,8 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
     )
 
 
-def _warmup_end(p: Plan) -> int | None:
-    for bp, batch in p.breakpoints:
+def _warmup_end(p: Plan, mode: str) -> int | None:
+    for bp, batch in breakpoints_in_force(p, mode):  # type: ignore[arg-type]
         if bp.label == "warmup end":
             return batch
     return None

@@ -14,7 +14,18 @@ import numpy as np
 
 from sched_cli.render import Chart, Curve
 from sched_cli.render.tables import Column, Table, compact_text, compact_time
-from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, end_of_run, first_batch_at, plan, simulate
+from sched_cli.simulator import (
+    Plan,
+    Run,
+    Selection,
+    Timeline,
+    breakpoints_in_force,
+    collect,
+    end_of_run,
+    first_batch_at,
+    plan,
+    simulate,
+)
 from sched_cli.specs import Spec
 from sched_cli.time import Time, TimeStringError
 
@@ -85,7 +96,10 @@ def chart(
             label = next(names)
             with progress(s, p.batches, label) if progress else nullcontext(None) as report:
                 rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=report))
-            marks = [(float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label) for bp, batch in p.breakpoints]
+            marks = [
+                (float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label)
+                for bp, batch in breakpoints_in_force(p, mode)  # type: ignore[arg-type]
+            ]
             curves.append(
                 Curve(
                     label=label,
@@ -235,13 +249,13 @@ def batches_at(p: Plan, times: list[str]) -> list[tuple[int, str]]:
     return placed
 
 
-def default_batches(p: Plan) -> list[tuple[int, str]]:
-    """Eleven evenly spaced batches (0% to 100% of the run), the breakpoints, and the end of the
-    run (batch ``p.batches``), in order."""
+def default_batches(p: Plan, mode: str = "formula") -> list[tuple[int, str]]:
+    """Eleven evenly spaced batches (0% to 100% of the run), the breakpoints in force in
+    ``mode``, and the end of the run (batch ``p.batches``), in order."""
     chosen: dict[int, str] = {}
     for j, b in enumerate(np.round(np.linspace(0, p.batches - 1, 11)).astype(int)):
         chosen.setdefault(int(b), "last batch" if j == 10 else f"{b / p.batches:.0%} of run")
-    for bp, batch in p.breakpoints[:40]:
+    for bp, batch in breakpoints_in_force(p, mode)[:40]:  # type: ignore[arg-type]
         chosen[batch] = f"{bp.label} ({bp.time})"
     chosen[p.batches] = END_OF_RUN
     return sorted(chosen.items())
@@ -261,7 +275,7 @@ def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -
     errors: list[str] = []
     for ssr in spec.ssrs:
         p = plan(run, ssr)
-        wanted, bad = place_times(p, at) if at else (default_batches(p), [])
+        wanted, bad = place_times(p, at) if at else (default_batches(p, mode), [])
         errors.extend(e for e in bad if e not in errors)
         inside = sorted({b for b, _ in wanted if b < p.batches})
         rows = collect(simulate(run, ssr, mode=mode, selection=Selection(batches=tuple(inside)))) if inside else {}

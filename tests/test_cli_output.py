@@ -262,3 +262,43 @@ def test_compare_format_gives_only_the_summary():
     rows = json.loads(out)["rows"]
     assert [(r["ssr"], r["batches"]) for r in rows] == [(0.5, 500000), (1.0, 1000000)]
     assert all(r["final"] == 0.0 for r in rows)
+
+
+# -- validate for CI ---------------------------------------------------------------------------
+def test_validate_checks_every_spec_and_fails_after_all(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("max_duration: 10ba\nschedulers: [{name: cosine, alpha_f: .inf}]\n")
+    specs = [str(p) for p in sorted(SAMPLES.glob("*.yaml"))]
+    result = run("validate", specs[0], str(bad), *specs[1:], str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2
+    ok_lines = result.stdout.splitlines()
+    assert [line.split(": ok: ")[0] for line in ok_lines] == specs  # one line each, in order, all checked
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sched: error:")]
+    assert len(errors) == 2 and str(bad) in errors[0] and "alpha_f" in errors[0] and "missing.yaml" in errors[1]
+
+
+def test_validate_labels_warnings_and_strict_fails_on_them():
+    stacked, clean = str(SAMPLES / "stacked_schedulers.yaml"), str(SAMPLES / "bert_base.yaml")
+    result = ok("validate", stacked, clean)
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {stacked}: 2 schedulers")
+    assert "note:" not in result.stderr and "(1 warning)" in result.stdout
+    strict = run("validate", stacked, clean, "--strict")
+    assert strict.exit_code == 1 and "--strict: 1 spec with warnings" in strict.stderr
+    assert len(strict.stdout.splitlines()) == 2
+    assert run("validate", stacked, "--strict", "-q").exit_code == 1  # -q hides warnings, not their verdict
+    assert ok("validate", clean, "--strict").stderr == ""
+
+
+def test_trainer_plots_mark_only_breakpoints_of_the_scheduler_in_force(tmp_path):
+    # Only the last scheduler (cosine) is in force under the Trainer: the first one's warmup never
+    # happens, so neither the plot nor the table nor the summary shows it.
+    stacked = str(SAMPLES / "stacked_schedulers.yaml")
+    formula = ok("plot", stacked, "--width", "80", "--height", "12", "-q").stdout
+    trainer = ok("plot", stacked, "--width", "80", "--height", "12", "-q", "--as-trainer").stdout
+    assert "warmup end" in formula and "warmup end" not in trainer
+    assert "warmup end" not in ok("table", stacked, "--as-trainer", "-q").stdout
+    assert "warmup end" in ok("table", stacked, "-q").stdout
+    summary = json.loads(ok("compare", stacked, "--as-trainer", "-q", "-f", "json").stdout)["rows"][0]
+    assert summary["warmup end"] is None
+    assert json.loads(ok("compare", stacked, "-q", "-f", "json").stdout)["rows"][0]["warmup end"] == 1000
