@@ -131,12 +131,18 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
             )
 
     generator = torch.Generator().manual_seed(0)
-    n = dataloader_len * batch_size
+    # With dataset_size, the loader is what a real run builds: Composer's DistributedSampler (world
+    # size 1 here) and a DataLoader, both with drop_last; the last batch may be short.
+    n = int(config.get("dataset_size", dataloader_len * batch_size))
+    drop_last = bool(config.get("drop_last", False))
     dataset = torch.utils.data.TensorDataset(
         torch.randn(n, 4, generator=generator), torch.randn(n, 1, generator=generator)
     )
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False)
-    data = DataSpec(loader, get_num_tokens_in_batch=lambda batch: batch_size * seq_len)
+    from composer.utils import dist
+
+    sampler = dist.get_sampler(dataset, drop_last=drop_last, shuffle=False)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last)
+    data = DataSpec(loader, get_num_tokens_in_batch=lambda batch: len(batch[0]) * seq_len)
     model = TinyModel()
     recorder = RecordLR()
     trainer = Trainer(
