@@ -26,7 +26,7 @@ from sched_cli.simulator import (
     plan,
     simulate,
 )
-from sched_cli.specs import Spec
+from sched_cli.specs import Spec, short_expression
 from sched_cli.time import Time, TimeStringError, TimeUnit
 
 __all__ = [
@@ -163,11 +163,17 @@ TITLE_LIMIT = 72
 
 
 def chart_title(specs: list[Spec]) -> str:
-    """The spec labels joined with ``vs`` (shortened to about :data:`TITLE_LIMIT` characters by
-    naming the first ones and counting the rest), with the SSR when all curves share one that
-    is not 1."""
+    """The spec labels joined with ``vs``; when that is longer than :data:`TITLE_LIMIT`, inline
+    specs by their scheduler names alone (the legend has their arguments), and if still too
+    long the first specs and how many more. With the SSR when all curves share one that is not 1.
+    """
     labels = spec_labels(specs)
     title = " vs ".join(labels)
+    if len(title) > TITLE_LIMIT:
+        labels = [
+            _names_only(s) if s.expression and not s.title else label for s, label in zip(specs, labels, strict=True)
+        ]
+        title = " vs ".join(labels)
     if len(title) > TITLE_LIMIT:
         for keep in range(len(labels) - 1, 0, -1):
             title = " vs ".join(labels[:keep]) + f" and {len(labels) - keep} more"
@@ -177,6 +183,11 @@ def chart_title(specs: list[Spec]) -> str:
     if len(ssrs) == 1 and ssrs != {1.0}:
         title += f" (ssr {next(iter(ssrs)):g})"
     return title
+
+
+def _names_only(spec: Spec) -> str:
+    """An inline spec's scheduler names, without their arguments: ``linear; cosine``."""
+    return "; ".join(short_expression(part, limit=None).split("(")[0] for part in spec.expression.split(";"))
 
 
 def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:

@@ -140,8 +140,12 @@ def test_labels_that_collide_are_told_apart():
     assert spec_labels([c, spec("cosine")]) == ["cosine", "cosine #2"]
 
 
-def test_a_long_comparison_title_names_the_first_specs_and_counts_the_rest():
+def test_a_long_comparison_title_names_schedulers_then_counts_the_rest():
     specs = [spec(f"cosine_with_warmup(t_warmup={n}ba, alpha_f=0.1)") for n in (10, 20, 30, 40)]
-    title = chart_title(specs)
-    assert title == "cosine_with_warmup(t_warmup=10ba, alpha_f=0.1) and 3 more"
+    assert chart_title(specs[:2]) == "cosine_with_warmup vs cosine_with_warmup"
+    two = [spec("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)"), spec("wsd(t_warmup=100ba, t_decay=0.2dur); linear")]
+    assert chart_title(two) == "cosine_with_warmup vs wsd; linear"
+    many = [spec(f"cosine_with_warmup(t_warmup={n}ba, alpha_f=0.1)") for n in range(10, 90, 10)]
+    # three names and " and 5 more" make 73 characters, one past the limit
+    assert chart_title(many) == "cosine_with_warmup vs cosine_with_warmup and 6 more"
     assert chart([specs[0], specs[1]], points=5, title="mine").title == "mine"
