@@ -74,16 +74,25 @@ def _render(table: Table, width: int) -> str:
     return console.file.getvalue()
 
 
-@pytest.mark.parametrize("width", [50, 60, 80, 120])
+@pytest.mark.parametrize("width", [30, 40, 50, 60, 80, 120])
 def test_a_terminal_table_fits_and_never_cuts_a_number(width):
     text = _render(_table(), width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "…" not in text and "epoch" not in text
-    cells = {c.strip() for line in text.splitlines() for c in line.split("│")}
+    # Cells of a table, or values of records ("  token: 2,516,582,400") when it is too narrow.
+    cells = {c.strip().split(": ")[-1].strip() for line in text.splitlines() for c in line.split("│")}
     assert {"2,516,582,400", "2.52e9"} & cells
     assert {"0.000591337", "5.91e-4"} & cells
     if width >= 80:
         assert "2,516,582,400" in cells and "0.000591337" in cells  # room enough: full forms
+
+
+def test_too_narrow_for_a_table_the_rows_become_records():
+    text = _render(_table(2), 40)
+    assert "┃" not in text and "│" not in text
+    lines = text.splitlines()
+    assert lines[:3] == ["a title", "warmup end (00000000tok)", "  batch:      0"]
+    assert "  token:      2,516,582,400" in lines and "  lr:         0.000591337" in lines
 
 
 def test_copyable_names_are_never_folded():

@@ -163,9 +163,10 @@ def _cells(column: Column, compact: bool) -> list[str]:
     return [form(v, column.kind) for v in column.values]
 
 
-def _fitted_cells(columns: list[Column], width: int) -> list[list[str]]:
+def _fitted_cells(columns: list[Column], width: int) -> tuple[list[list[str]], int]:
     """Each column's cells in full form, numeric columns turned compact (the one saving the
-    most first) until the table fits ``width`` columns of text, if it can."""
+    most first) until a boxed table fits ``width`` columns of text, if it can; and the width
+    it needs then."""
     cells = [_cells(c, compact=False) for c in columns]
     compact = [
         list(c.compact)
@@ -186,7 +187,7 @@ def _fitted_cells(columns: list[Column], width: int) -> list[list[str]]:
             if c.kind == "text" and not c.copyable:
                 # Text folds: count its longest word, or up to a dozen characters.
                 words = [len(w) for t in cells[i] for w in t.split()] or [0]
-                total += min(natural(i, cells[i]), max(max(words), 12))
+                total += min(natural(i, cells[i]), max(max(words), _FOLDED))
             else:
                 total += natural(i, cells[i])
         return total
@@ -202,7 +203,11 @@ def _fitted_cells(columns: list[Column], width: int) -> list[list[str]]:
             break
         _, i = max(savings)
         cells[i], compact[i] = compact[i], None  # type: ignore[assignment]
-    return cells
+    return cells, needed()
+
+
+#: Folded text keeps at least this many columns (or its longest word, if shorter).
+_FOLDED = 12
 
 
 def rich_table(table: Table, width: int):
@@ -213,11 +218,15 @@ def rich_table(table: Table, width: int):
     from rich.table import Table as RichTable
 
     columns = [c for c in table.columns if not c.hide]
-    cells = _fitted_cells(columns, width)
+    cells, needed = _fitted_cells(columns, width)
+    if needed > width:
+        return _records(table.title, columns)
     headers = [c.name for c in columns]
     fixed = [c.kind != "text" or c.copyable for c in columns]
     cell_widths = [max(_width(t) for t in texts) if texts else 0 for texts in cells]
-    free = [0 if fixed[i] else min(max(_width(t) for t in [headers[i], *cells[i]]), 12) for i in range(len(columns))]
+    free = [
+        0 if fixed[i] else min(max(_width(t) for t in [headers[i], *cells[i]]), _FOLDED) for i in range(len(columns))
+    ]
 
     def total() -> int:
         return (
@@ -236,10 +245,30 @@ def rich_table(table: Table, width: int):
             # Numbers and names stay whole on one line each: never wrapped, never cut.
             out.add_column(header, justify="left" if c.kind == "text" else "right", no_wrap=True)
         else:
-            out.add_column(header, justify="left", overflow="fold")
+            out.add_column(header, justify="left", overflow="fold", min_width=free[len(out.columns)])
     for row in zip(*cells, strict=True) if cells else []:
         out.add_row(*row)
     return out
+
+
+def _records(title: str, columns: list[Column]):
+    """A table too wide for the terminal even in compact form, as records: each row's first
+    cell as a heading, then one ``name: value`` line per other column, every value whole."""
+    from rich.console import Group
+    from rich.text import Text
+
+    # The heading of each record: its label (the first free-text column), else the first column.
+    first = next((i for i, c in enumerate(columns) if c.kind == "text" and not c.copyable), 0)
+    columns = [columns[first], *columns[:first], *columns[first + 1 :]]
+    cells = [_cells(c, compact=False) for c in columns]
+    lines = [Text(title, style="italic")] if title else []
+    pad = max(len(c.name) for c in columns[1:]) if len(columns) > 1 else 0
+    for r in range(len(cells[0]) if cells else 0):
+        heading = " ".join(cells[0][r].split())
+        lines.append(Text(heading if columns[0].kind == "text" else f"{columns[0].name} {heading}", style="bold"))
+        for c, texts in zip(columns[1:], cells[1:], strict=True):
+            lines.append(Text(f"  {c.name + ':':<{pad + 1}} {' '.join(texts[r].split())}"))
+    return Group(*lines)
 
 
 def _longest_word(text: str) -> int:
