@@ -302,3 +302,18 @@ def test_trainer_plots_mark_only_breakpoints_of_the_scheduler_in_force(tmp_path)
     summary = json.loads(ok("compare", stacked, "--as-trainer", "-q", "-f", "json").stdout)["rows"][0]
     assert summary["warmup end"] is None
     assert json.loads(ok("compare", stacked, "-q", "-f", "json").stdout)["rows"][0]["warmup end"] == 1000
+
+
+def test_help_with_completion_stays_light():
+    # --help runs the whole command line (completion included) and still loads nothing heavy.
+    code = (
+        "import sys\n"
+        "sys.argv = ['sched', '--help']\n"
+        "from sched_cli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = {'numpy', 'matplotlib', 'torch', 'yaml'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "--install-completion" in result.stdout and "validate" in result.stdout
