@@ -155,6 +155,12 @@ def _short_exponent(text: str) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def display_rows(table: Table) -> list[list[str]]:
+    """Every row as a person reads it, every column included (hidden ones too), full forms."""
+    cells = [_cells(c, compact=False) for c in table.columns]
+    return [list(row) for row in zip(*cells, strict=True)] if cells else []
+
+
 # -- for a terminal ----------------------------------------------------------------------------
 def _cells(column: Column, compact: bool) -> list[str]:
     if column.shown is not None:
