@@ -102,6 +102,7 @@ class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
     hf = "hf"
+    timm = "timm"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -130,8 +131,8 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
-    "file (JSON/YAML). Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry training YAML, a Hugging Face TrainingArguments "
+    "file (JSON/YAML) or a timm args.yaml. Default: recognised from its keys.",
 )
 LabelOpt = typer.Option(
     None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."

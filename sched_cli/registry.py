@@ -16,6 +16,7 @@ from typing import Any
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
+from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -112,6 +113,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.SequentialScheduler, ("sequential",)),
     # Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py).
     *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
+    # timm's sched values, on the epoch or update counter (schedulers/timm.py).
+    *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
 )
 
 

@@ -70,9 +70,10 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
-#: step after each batch, one batch late; see the module docstring) and Hugging Face's
-#: (``LambdaLR`` stepped after each optimizer update: update *k* trains with the factor at *k*).
-TRAINERS = ("composer", "hf")
+#: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
+#: stepped after each optimizer update: update *k* trains with the factor at *k*) and timm's
+#: train.py (whose schedulers' formulas already give what each update trains with).
+TRAINERS = ("composer", "hf", "timm")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -552,7 +553,7 @@ def _rows(
         if run.lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
             with np.errstate(over="ignore"):  # an overflow is reported just below, in words
-                out["lr"] = torch.torch_lr(rows) if torch is not None else run.lr * multiplier
+                out["lr"] = torch.torch_lr(rows) if torch is not None else _lr_column(p, in_force, at, multiplier)
             _check_lr(out["lr"], run.lr, multiplier, rows.batch)
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
@@ -567,6 +568,8 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     """
     batch = rows.batch
     dl = run.dataloader_len
+    if run.trainer == "timm":
+        mode = "formula"  # timm's schedulers compute what train.py applies, built-in LR included
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
@@ -583,6 +586,14 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     after = Timeline.at_batch_starts(run, start)
     after.epoch = np.maximum(epoch - 1, 0)
     return after, epoch == 0
+
+
+def _lr_column(p: Plan, in_force: list[_Evaluator], at: Timeline, multiplier: np.ndarray) -> np.ndarray:
+    """Base LR x multiplier; a scheduler that computes LRs itself (timm's) gives its own, to the bit."""
+    scheduler = in_force[-1].scheduler
+    if len(in_force) == 1 and getattr(scheduler, "base_lr", None) == p.run.lr:
+        return scheduler.learning_rates(at, p.shape, p.ssr)
+    return p.run.lr * multiplier
 
 
 def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator], shadowed: Sequence[_Evaluator] = ()) -> float:

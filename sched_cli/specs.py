@@ -65,6 +65,7 @@ TOP_LEVEL_KEYS = (
     "device_batch_size",
     "batch_size",
     "drop_last",
+    "last_batch_size",
     "seq_len",
     "lr",
     "ssr",

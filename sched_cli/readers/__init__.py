@@ -25,6 +25,7 @@ __all__ = ["ReaderError", "NAMES", "reader", "recognise", "read"]
 _MODULES = {
     "foundry": "foundry",
     "hf": "hf",
+    "timm": "timm",
 }
 NAMES = tuple(_MODULES)
 
