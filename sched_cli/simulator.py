@@ -55,6 +55,8 @@ __all__ = [
     "simulate",
     "plan",
     "first_batch_at",
+    "end_of_run",
+    "breakpoints_in_force",
     "collect",
     "to_dataframe",
     "COLUMNS",
@@ -367,14 +369,29 @@ def plan(run: Run, ssr: float = 1.0) -> Plan:
     max_duration = run.scaled_max_duration(ssr)
     n = run.batches(ssr)
     p = Plan(run=run, ssr=ssr, max_duration=max_duration, batches=n)
-    for scheduler in run.schedulers:
-        if isinstance(scheduler, BuiltinScheduler):
-            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, ssr)):
-                batch = _first_batch_reaching(run, bp.time)
-                if batch is not None and 0 <= batch < n:
-                    p.breakpoints.append((bp, batch))
-    p.breakpoints.sort(key=lambda item: item[1])
+    p.breakpoints = _breakpoints(p, run.schedulers)
     return p
+
+
+def _breakpoints(p: Plan, schedulers: Sequence[Callable[..., Any]]) -> list[tuple[Breakpoint, int]]:
+    """The breakpoints of these (built-in) schedulers inside the run, with their first batch."""
+    found = []
+    for scheduler in schedulers:
+        if isinstance(scheduler, BuiltinScheduler):
+            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
+                batch = _first_batch_reaching(p.run, bp.time)
+                if batch is not None and 0 <= batch < p.batches:
+                    found.append((bp, batch))
+    return sorted(found, key=lambda item: item[1])
+
+
+def breakpoints_in_force(p: Plan, mode: Mode = "formula") -> list[tuple[Breakpoint, int]]:
+    """The breakpoints that shape what ``mode`` shows: every scheduler's in ``formula`` mode;
+    in ``trainer`` mode only the last scheduler's, the one whose LR the Trainer applies (a
+    warmup in an earlier scheduler never happens there)."""
+    if mode == "formula" or len(p.run.schedulers) < 2:
+        return p.breakpoints
+    return _breakpoints(p, p.run.schedulers[-1:])
 
 
 def first_batch_at(p: Plan, time: Time) -> int | None:
@@ -394,7 +411,7 @@ def _first_batch_reaching(run: Run, time: Time) -> int | None:
     return run.unscaled_shape().first_batch_reaching(time)
 
 
-def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.ndarray]:
+def _selected_batches(p: Plan, selection: Selection, chunk: int, through_end: bool = False) -> Iterator[np.ndarray]:
     n = p.batches
     if selection.is_all:
         for start in range(0, n, chunk):
@@ -402,8 +419,9 @@ def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.
         return
     if selection.batches is not None:
         chosen = np.unique(np.asarray(selection.batches, dtype=np.int64))
-        if len(chosen) and (chosen[0] < 0 or chosen[-1] >= n):
-            raise SimulationError(f"batches must lie in 0..{n - 1}")
+        last = n if through_end else n - 1  # batch n stands for the end of the run
+        if len(chosen) and (chosen[0] < 0 or chosen[-1] > last):
+            raise SimulationError(f"batches must lie in 0..{last}")
         for start in range(0, len(chosen), chunk):
             yield chosen[start : start + chunk]
         return
@@ -474,8 +492,31 @@ def simulate(
     return _rows(p, mode, selection or Selection(), chunk, progress)
 
 
+def end_of_run(run: Run, ssr: float = 1.0, *, mode: Mode = "formula") -> dict[str, np.ndarray]:
+    """The row of the end of the run: what the LR is once the last batch has trained.
+
+    Its counters are the timestamp after the last batch (``batch`` = the batches trained,
+    ``epoch`` = the epochs completed, ``sample``/``token`` at ``max_duration``, or just past it
+    when the last batch overshoots). In ``formula`` mode the multiplier is the schedulers' value
+    at that timestamp, as for any batch (``alpha(max_duration)``: ``alpha_f`` for a decay to
+    ``alpha_f``); in ``trainer`` mode it is what the optimizer holds after the Trainer's last
+    step, the one taken after the last batch (alpha at the start of the last batch, or at the
+    end of the last epoch when stepping every epoch). One-element arrays, keys as
+    :func:`simulate`'s.
+    """
+    if mode not in ("formula", "trainer"):
+        raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
+    p = plan(run, ssr)
+    return next(_rows(p, mode, Selection(batches=(p.batches,)), 1, None, through_end=True))
+
+
 def _rows(
-    p: Plan, mode: Mode, selection: Selection, chunk: int, progress: Callable[[int], None] | None
+    p: Plan,
+    mode: Mode,
+    selection: Selection,
+    chunk: int,
+    progress: Callable[[int], None] | None,
+    through_end: bool = False,
 ) -> Iterator[dict[str, np.ndarray]]:
     run = p.run
     evaluators = [_Evaluator(s, p) for s in run.schedulers]
@@ -487,7 +528,7 @@ def _rows(
         _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" and run.trainer == "composer" else None
     )
     md = p.max_duration
-    for batches in _selected_batches(p, selection, chunk):
+    for batches in _selected_batches(p, selection, chunk, through_end):
         rows = Timeline.at_batch_starts(run, batches)
         at, fresh = _evaluation_times(run, rows, mode)
         multiplier = np.ones(len(batches), dtype=np.float64)

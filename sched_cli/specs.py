@@ -45,7 +45,17 @@ from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
 from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
 from sched_cli.trust import Trust, UntrustedCode
 
-__all__ = ["SpecError", "Spec", "Overrides", "load", "load_file", "from_mapping", "parse_expression", "check"]
+__all__ = [
+    "SpecError",
+    "Spec",
+    "Overrides",
+    "load",
+    "load_file",
+    "from_mapping",
+    "parse_expression",
+    "short_expression",
+    "check",
+]
 
 SPEC_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 TOP_LEVEL_KEYS = (
@@ -135,13 +145,27 @@ class Spec:
     ssrs: tuple[float, ...] = (1.0,)
     title: str = ""
     configs: list[dict[str, Any]] = field(default_factory=list)
+    #: The scheduler expression an inline spec was read from (empty for a file).
+    expression: str = ""
 
     @property
     def label(self) -> str:
-        """A short name for legends and tables: the title, else the file's stem."""
+        """A short name for legends and tables: the title, else the inline expression (shortened
+        by :func:`short_expression`), else the file's stem."""
         if self.title:
             return self.title
+        if self.expression:
+            return short_expression(self.expression)
         return "inline" if self.source == "<inline>" else Path(self.source).stem
+
+    @property
+    def long_label(self) -> str:
+        """The label at full length, to tell apart specs whose short labels are the same."""
+        if self.title:
+            return f"{self.title} ({self.source})" if self.source != "<inline>" else self.title
+        if self.expression:
+            return short_expression(self.expression, limit=None)
+        return self.source
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -163,7 +187,8 @@ def load(arg: str, overrides: Overrides | None = None) -> Spec:
     data = overrides.apply({"schedulers": parse_expression(arg)})
     if "max_duration" not in data:
         raise SpecError(f"inline scheduler {arg!r} needs --max-duration (e.g. --max-duration 1000ba)")
-    return from_mapping(data, "<inline>", Path.cwd(), trust=Trust.for_inline(overrides.allow_import))
+    spec = from_mapping(data, "<inline>", Path.cwd(), trust=Trust.for_inline(overrides.allow_import))
+    return replace(spec, expression=arg)
 
 
 def is_spec_file_argument(arg: str) -> bool:
@@ -746,6 +771,53 @@ def parse_expression(text: str) -> list[dict[str, Any]]:
     if not configs:
         raise SpecError("the scheduler expression is empty")
     return configs
+
+
+#: Labels longer than this are shortened by eliding arguments in the middle; the first and last
+#: argument stay, so a label may reach LABEL_HARD_LIMIT before its text is cut.
+LABEL_LIMIT = 40
+LABEL_HARD_LIMIT = 60
+
+
+def short_expression(text: str, limit: int | None = LABEL_LIMIT) -> str:
+    """A scheduler expression as a label: spaces normalised (``name(a=1, b=2)``, parts joined
+    by ``"; "``); when longer than ``limit`` characters, arguments in the middle are elided
+    (``name(a=1, …, z=9)``), keeping the first and the last; what is still longer than
+    :data:`LABEL_HARD_LIMIT` is cut in its middle."""
+    parts: list[tuple[str, list[str] | None]] = []
+    for part in _split(text, ";"):
+        match = _EXPRESSION.match(part)
+        if match is None:
+            parts.append((" ".join(part.split()), None))
+            continue
+        args = [" ".join(a.split()) for a in _split(match.group("args") or "", ",") if a.strip()]
+        parts.append((match.group("name"), args if match.group("args") is not None else None))
+
+    def show(head: int, tail: int) -> str:
+        shown = []
+        for name, args in parts:
+            if args is None:
+                shown.append(name)
+                continue
+            if head + tail < len(args):
+                args = args[:head] + ["…"] + args[len(args) - tail :]
+            shown.append(f"{name}({', '.join(args)})")
+        return "; ".join(shown)
+
+    full = show(10**9, 0)
+    if limit is None or len(full) <= limit:
+        return full
+    most = max((len(a) for _, a in parts if a), default=0)
+    # The most arguments that fit, split between the first ones and the last ones.
+    for keep in range(most - 1, 1, -1):
+        candidate = show(keep - keep // 2, keep // 2)
+        if len(candidate) <= limit:
+            return candidate
+    candidate = show(1, 1)
+    if len(candidate) <= LABEL_HARD_LIMIT:
+        return candidate
+    half = (limit - 1) // 2
+    return candidate[: limit - 1 - half] + "…" + candidate[len(candidate) - half :]
 
 
 def _split(text: str, sep: str) -> list[str]:

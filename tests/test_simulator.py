@@ -32,7 +32,7 @@ from sched_cli.schedulers import (
     StepScheduler,
     call_scheduler,
 )
-from sched_cli.simulator import COLUMNS, Run, Selection, SimulationError, collect, simulate
+from sched_cli.simulator import COLUMNS, Run, Selection, SimulationError, collect, end_of_run, simulate
 from sched_cli.state import State
 from sched_cli.time import Time, Timestamp
 
@@ -219,6 +219,39 @@ def test_trainer_mode_lags_one_batch(run_factory, rows):
     expected = [1.0] + [1 - (k - 1) / 100 for k in range(1, 100)]
     np.testing.assert_allclose(out["multiplier"], expected, rtol=1e-15)
     assert out["multiplier"][0] == out["multiplier"][1] == 1.0
+
+
+def test_end_of_run_is_the_timestamp_after_the_last_batch(run_factory):
+    # linear 1 -> 0 over 100ba: the formula gives alpha(100ba) = 0; the Trainer's last step comes
+    # after batch 99, before the timestamp advances, so the optimizer is left with alpha(99) = 0.01.
+    run = run_factory("100ba", LinearScheduler(), dataloader_len=30, batch_size=4, seq_len=3, lr=2.0)
+    end = end_of_run(run)
+    assert {k: v.tolist() for k, v in end.items()} == {
+        "ssr": [1.0],
+        "batch": [100],
+        "epoch": [3],
+        "sample": [400],
+        "token": [1200],
+        "duration": [1.0],
+        "multiplier": [0.0],
+        "lr": [0.0],
+    }
+    assert end_of_run(run, mode="trainer")["multiplier"].tolist() == [pytest.approx(0.01)]
+    # At ssr 0.5 the run is 50 batches and ends at alpha(50ba of 50ba) = 0.
+    half = end_of_run(run, 0.5)
+    assert half["batch"].tolist() == [50] and half["multiplier"].tolist() == [0.0]
+
+
+def test_end_of_run_stepping_every_epoch(run_factory):
+    # 3 epochs of 10 batches, stepping each epoch, halving every epoch (Composer converts 1ep to
+    # 10ba and counts batches). The last step comes after epoch 2 ends, the batch counter at 30:
+    # 0.5 ** 3 in both modes, while the last epoch trained at 0.5 ** 2 (stepped after epoch 1).
+    run = run_factory("3ep", StepScheduler(step_size="1ep", gamma=0.5), dataloader_len=10, step_every="epoch")
+    assert end_of_run(run)["multiplier"].tolist() == [0.125]
+    assert end_of_run(run, mode="trainer")["multiplier"].tolist() == [0.125]
+    assert end_of_run(run, mode="trainer")["epoch"].tolist() == [3]
+    last = collect(simulate(run, mode="trainer", selection=Selection(batches=(29,))))
+    assert last["multiplier"].tolist() == [0.25]
 
 
 def test_trainer_mode_first_batch_sees_the_unscaled_max_duration(run_factory, rows):
