@@ -269,10 +269,7 @@ def _stdout_console():
 
 def _note(message: str) -> None:
     """A warning about the spec (it is valid, but probably not what was meant); not with -q."""
-    if not _Options.quiet:
-        from rich.markup import escape
-
-        _stderr_console().print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+    _warning(message)
 
 
 def _wrote(message: str) -> None:
