@@ -82,6 +82,7 @@ def test_the_lowest_environment_pins_the_declared_lower_bounds():
 #: (simulator), orjson (writers), matplotlib (figures), uniplot (terminal plots), PyYAML (parsing).
 LOWEST_SUITE = [
     "tests/test_cli.py",
+    "tests/test_cli_errors.py",
     "tests/test_cli_process.py",
     "tests/test_parsing.py",
     "tests/test_specs.py",
