@@ -67,6 +67,7 @@ class _Options:
     debug = False
     #: Warnings already printed by this command, so that each is printed once.
     warned: set[str] = set()
+    interrupted = False  # "sched: interrupted" was printed
 
 
 class XUnit(str, enum.Enum):
@@ -328,7 +329,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        _stderr_console().print("[red]sched: interrupted[/]")
+        _report_interrupted()
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
         if _Options.debug:
@@ -342,6 +343,13 @@ def _user_errors() -> Iterator[None]:
             raise
         _internal_error(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _report_interrupted() -> None:
+    """``sched: interrupted``, once, wherever Ctrl-C arrived."""
+    if not _Options.interrupted:
+        _Options.interrupted = True
+        _stderr_console().print("[red]sched: interrupted[/]")
 
 
 def _internal_error(exc: BaseException) -> None:
@@ -1033,7 +1041,7 @@ def _guarded(command):
         except BrokenPipeError:
             raise typer.Exit(_pipe_closed()) from None
         except KeyboardInterrupt:  # outside _user_errors (typer would exit 130 silently)
-            _stderr_console().print("[red]sched: interrupted[/]")
+            _report_interrupted()
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Terminated as exc:
             raise typer.Exit(_stopped(exc.signum)) from None
@@ -1094,8 +1102,10 @@ def main() -> None:
         code: Any = 0  # pragma: no cover - typer always ends with SystemExit
     except SystemExit as exc:
         code = exc.code
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C while parsing options into a silent exit 130
+            _report_interrupted()
     except KeyboardInterrupt:  # Ctrl-C outside a command body: no traceback
-        _stderr_console().print("[red]sched: interrupted[/]")
+        _report_interrupted()
         code = EXIT_INTERRUPTED
     except Terminated as exc:
         code = _stopped(exc.signum)

@@ -229,24 +229,33 @@ def test_any_time_string_parses_or_fails_cleanly(text):
         pass
 
 
-VALUES = st.one_of(
+SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(10**20), 10**20),
+    # Numbers at and past every edge: 2**53, int64, floats' range, Python's 4300-digit limit.
+    st.sampled_from([2**53 + 1, 2**63, 10**400, -(10**400), 1e308, 5e-324, 10**4000]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
     st.sampled_from(["10ba", "2ep", "0.5dur", "1e4tok", "-1ba", "1.5ba", "sec", "cosine", "mine.py:f", "a:b"]),
-    st.lists(st.sampled_from(["10ba", "3ep", "x", 1, None]), max_size=3),
+    st.sampled_from(["1e30ba", "1e400ba", "9" * 30 + "ba", "os:system", "../x.py:f", "subprocess:Popen"]),
+)
+# Nested lists and mappings, a few levels deep, where any value may go.
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
 )
 KEYS = st.sampled_from(
     ["max_duration", "dataloader_len", "batch_size", "seq_len", "lr", "ssr", "step_every", "schedulers", "bogus"]
 )
 SCHEDULER_KEYS = st.sampled_from(
     ["name", "t_warmup", "t_max", "alpha_f", "gamma", "milestones", "step_size", "t_0", "t_mult", "power"]
-    + ["scale_warmup"]
+    + ["scale_warmup", "phases"]
 )
 NAMES = st.sampled_from(
     ["cosine_with_warmup", "multistep_with_warmup", "step", "sgdr", "linear", "polynomial", "constant", "nope"]
+    + ["sequential", "os:system", "builtins:eval", "../x.py:f", "/tmp/x.py:f", "torch.optim.lr_scheduler.StepLR"]
 )
 
 

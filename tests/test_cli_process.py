@@ -248,6 +248,21 @@ def test_ctrl_c_while_importing_prints_no_traceback(module):
     assert one_error_line(err) == "sched: interrupted"
 
 
+def test_ctrl_c_while_parsing_options_prints_one_line():
+    """Ctrl-C in the global options' callback, before any command body (typer exits 130 silently
+    there; sched still says why it stopped)."""
+    prelude = (
+        "import functools, sched_cli.cli as cli\n"
+        "original = cli.app.registered_callback.callback\n"
+        "def interrupt(*args, **kwargs):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.app.registered_callback.callback = functools.wraps(original)(interrupt)"
+    )
+    code, _, err = run_sched("validate", RESNET, prelude=prelude)
+    assert code == 130
+    assert one_error_line(err) == "sched: interrupted"
+
+
 # -- our own bugs -------------------------------------------------------------------------------
 BUG = (
     "import sched_cli.specs\n"

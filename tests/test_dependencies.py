@@ -10,6 +10,7 @@ the ``import click`` that broke when typer stopped installing click.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -75,3 +76,32 @@ def test_the_lowest_environment_pins_the_declared_lower_bounds():
         if name == "torch":
             continue  # the CPU build the whole project pins (2.13.0) stands in for torch's lower bound
         assert pins.get(name) == version, f"{name}: pyproject says >={version}, lowest.sh installs {pins.get(name)}"
+
+
+#: The tests that exercise each runtime dependency: typer and rich (CLI, pipes, errors), numpy
+#: (simulator), orjson (writers), matplotlib (figures), uniplot (terminal plots), PyYAML (parsing).
+LOWEST_SUITE = [
+    "tests/test_cli.py",
+    "tests/test_cli_errors.py",
+    "tests/test_cli_process.py",
+    "tests/test_parsing.py",
+    "tests/test_specs.py",
+    "tests/test_simulator.py",
+    "tests/test_render_writers.py",
+    "tests/test_render_figure.py",
+    "tests/test_render_terminal.py",
+]
+
+
+@pytest.mark.skipif(not os.environ.get("SCHED_LOWEST_PYTHON"), reason="SCHED_LOWEST_PYTHON is not set (CI builds it)")
+def test_the_oldest_declared_releases_pass_the_core_tests():
+    """The lower bounds in pyproject.toml are true: the suite's core passes with exactly them."""
+    python = os.environ["SCHED_LOWEST_PYTHON"]
+    result = subprocess.run(
+        [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *LOWEST_SUITE],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
