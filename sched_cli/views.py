@@ -345,12 +345,30 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
     compact: dict[str, list[str]] = {"max_duration": [], "mean": [], "below half peak at": []}
     for s, label in zip(specs, labels, strict=True):
         for ssr in s.ssrs:
-            total = plan(s.run, ssr).batches
-            with progress(s, total, f"{label} ssr={ssr:g}") if progress else nullcontext(None) as report:
+            p = plan(s.run, ssr)
+            with progress(s, p.batches, f"{label} ssr={ssr:g}") if progress else nullcontext(None) as report:
                 sm = summarize(s.run, ssr, mode, report)
+            # The run's geometry: batches per epoch, samples in an epoch's last batch, and what
+            # the whole run counts (a short last batch or several devices change the samples).
+            geometry = [
+                s.run.dataloader_len,
+                s.run.last_batch_size or s.run.batch_size,
+                p.shape.counter_at(TimeUnit.SAMPLE, p.batches),
+                p.shape.counter_at(TimeUnit.TOKEN, p.batches),
+            ]
             for name, value in zip(
                 names,
-                [label, float(ssr), str(sm.max_duration), sm.batches, sm.warmup_end, sm.final, sm.mean, sm.below_half],
+                [
+                    label,
+                    float(ssr),
+                    str(sm.max_duration),
+                    sm.batches,
+                    *geometry,
+                    sm.warmup_end,
+                    sm.final,
+                    sm.mean,
+                    sm.below_half,
+                ],
                 strict=True,
             ):
                 values[name].append(value)
@@ -367,6 +385,10 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
         "spec": len(specs) == 1,
         "ssr": not several_ssrs(specs),
         "warmup end": all(v is None for v in values["warmup end"]),
+        "per epoch": all(v is None for v in values["per epoch"]),
+        "last batch": all(s.run.last_batch_size is None for s in specs),
+        "samples": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
+        "tokens": all(s.run.seq_len == 1 for s in specs),
     }
     title = chart_title(specs) if len(specs) == 1 or hidden["ssr"] else ""
     if mode == "trainer":
@@ -420,7 +442,20 @@ def scheduler_table(stacked: bool = False) -> Table:
 
 
 #: Columns of the summary table ``compare`` prints and the report shows.
-SUMMARY_COLUMNS = ("spec", "ssr", "max_duration", "batches", "warmup end", "final", "mean", "below half peak at")
+SUMMARY_COLUMNS = (
+    "spec",
+    "ssr",
+    "max_duration",
+    "batches",
+    "per epoch",
+    "last batch",
+    "samples",
+    "tokens",
+    "warmup end",
+    "final",
+    "mean",
+    "below half peak at",
+)
 #: Points (sampled batches over all curves) a report may hold: a page of ~250 MB at most.
 MAX_REPORT_POINTS = 2_000_000
 # Spec text shown in a report is cut at this many characters (a spec is a few hundred).
