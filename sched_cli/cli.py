@@ -29,6 +29,8 @@ __all__ = ["app", "main"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+#: ``validate --strict``: every spec is valid, but some have warnings.
+EXIT_WARNINGS = 1
 EXIT_INTERRUPTED = 130
 #: A closed pipe ends sched as SIGPIPE ends other Unix tools: 128 + 13, quietly.
 EXIT_PIPE_CLOSED = 141
@@ -49,7 +51,7 @@ app = typer.Typer(
         "Preview and export Composer-style learning-rate schedules, exactly as Composer 0.32 computes them.\n\n"
         "Example:  sched plot sample_specs/gpt_llm_foundry.yaml --ssr 0.5 --ssr 1"
     ),
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -63,6 +65,8 @@ class _Options:
     quiet = False
     verbose = False
     debug = False
+    #: Warnings already printed by this command, so that each is printed once.
+    warned: set[str] = set()
     interrupted = False  # "sched: interrupted" was printed
 
 
@@ -85,6 +89,13 @@ class Format(str, enum.Enum):
     jsonl = "jsonl"
 
 
+class TableFormat(str, enum.Enum):
+    text = "text"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
 class StepEvery(str, enum.Enum):
     batch = "batch"
     epoch = "epoch"
@@ -94,6 +105,8 @@ class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
     hf = "hf"
+    timm = "timm"
+    mmengine = "mmengine"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -122,8 +135,20 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
-    "file (JSON/YAML). Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry YAML (training config or MCLI run), a Hugging Face "
+    "TrainingArguments file (JSON/YAML), a timm args.yaml or an MMEngine config (a .py one only with this "
+    "option, as reading it runs it). Default: recognised from its keys.",
+)
+LabelOpt = typer.Option(
+    None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."
+)
+TitleOpt = typer.Option(None, "--title", help="Title of the plot. Default: the specs' titles.")
+TableFormatOpt = typer.Option(
+    None,
+    "--format",
+    "-f",
+    help="For scripts: text (aligned), csv, tsv or json, every column, exact values. "
+    "Default: a table fitted to the terminal; tsv in a pipe.",
 )
 AllowImportOpt = typer.Option(
     None,
@@ -183,12 +208,41 @@ def _with_run_options(command):
     return wrapper
 
 
+# -q/-v/--debug work before the command (on the app) and after it (on each command): declared once.
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print no notes or warnings, only results and errors.")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also print what sched is doing.")
+DebugOpt = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
+_GLOBAL_OPTIONS = {"quiet": QuietOpt, "verbose": VerboseOpt, "debug": DebugOpt}
+
+
+def _with_global_options(command):
+    """Let ``-q``, ``-v`` and ``--debug`` follow the command too (``sched plot spec.yaml -q``):
+    each is added to the command's own options and switches on what the app-level one does."""
+    signature = inspect.signature(command)
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool)
+        for name, option in _GLOBAL_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        for name in _GLOBAL_OPTIONS:
+            if kwargs.pop(name):
+                setattr(_Options, name, True)
+        return command(**kwargs)
+
+    parameters = list(signature.parameters.values()) + added
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**getattr(command, "__annotations__", {}), **{p.name: bool for p in added}}
+    return wrapper
+
+
 def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, load, with_ssrs
 
     spec = with_ssrs(load(arg, overrides), ssrs or [])
-    for note in check(spec):
-        _note(note)
+    for warning in check(spec):
+        _warning(warning)
     return spec
 
 
@@ -215,8 +269,40 @@ def _stdout_console():
 
 
 def _note(message: str) -> None:
+    """A warning about the spec (it is valid, but probably not what was meant); not with -q."""
+    _warning(message)
+
+
+def _wrote(message: str) -> None:
+    """Say what a command wrote to a file (on stderr, so stdout stays for results); not with -q."""
     if not _Options.quiet:
-        _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+        from rich.markup import escape
+
+        _stderr_console().print(escape(message), soft_wrap=True)
+
+
+def _warning(message: str) -> None:
+    """``warning: MESSAGE`` on one line of stderr, once per message per command, unless -q."""
+    text = " ".join(message.split())
+    if _Options.quiet or text in _Options.warned:
+        return
+    _Options.warned.add(text)
+    from rich.markup import escape
+
+    _stderr_console().print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Python warnings raised while a command runs (Composer's zero-warmup warning, a library's
+    deprecation) printed by :func:`_warning`: one line each, once, hidden by -q; never the
+    warnings module's own report with its source line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kwargs: _warning(str(message))
+        yield
 
 
 def _info(message: str) -> None:
@@ -326,19 +412,23 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no notes or warnings, only results and errors."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print what sched is doing."),
-    debug: bool = typer.Option(False, "--debug", help="Show a Python traceback on errors."),
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
+    debug: bool = DebugOpt,
 ) -> None:
     """Preview and export Composer-style learning-rate schedules."""
     _Options.quiet, _Options.verbose, _Options.debug = quiet, verbose, debug
+    _Options.warned = set()
+    ctx.with_resource(_warnings_as_lines())
 
 
 # -- plot -----------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def plot(
     spec: str = SpecArg,
@@ -358,6 +448,8 @@ def plot(
     points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width (default: the terminal's)."),
     height: int = typer.Option(24, "--height", min=10, help="Terminal plot height in lines."),
+    label: list[str] | None = LabelOpt,
+    title: str | None = TitleOpt,
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Plot a schedule, one curve per SSR, in the terminal or to an image file.
@@ -367,11 +459,11 @@ def plot(
     with _user_errors():
         if output is not None:
             _check_output_dir(output, [spec])
-        loaded = _load(spec, overrides, ssr)
+        loaded = _labelled([_load(spec, overrides, ssr)], label)
         if _is_html(output):
-            _write_report("plot", [loaded], [spec], output, x, y, log, as_trainer, points, by_fraction=False)
+            _write_report("plot", loaded, [spec], output, x, y, log, as_trainer, points, by_fraction=False)
             return
-        chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
+        chart = _chart(loaded, x, y, log, as_trainer, points, by_fraction=False, title=title)
         _draw(chart, output, width, height)
 
 
@@ -386,16 +478,35 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
             )
         _check_output_dir(output)
         save_figure(chart, output)
-        _info(f"wrote {output}")
+        _wrote(f"wrote {output}")
         return
-    from sched_cli.render.terminal import render_terminal
+    from sched_cli.render.terminal import render_terminal_plot
 
     console = _stdout_console()
-    text = render_terminal(chart, width=width or min(console.width, 140), height=height, color=console.is_terminal)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    drawn = render_terminal_plot(
+        chart, width=width or min(console.width, 140), height=height, color=console.is_terminal
+    )
+    sys.stdout.write(drawn.text if drawn.text.endswith("\n") else drawn.text + "\n")
+    sys.stdout.flush()
+    for note in drawn.notes:
+        _note(note)
 
 
-def _chart(specs, x, y, log, as_trainer, points, by_fraction):
+def _labelled(specs: list[Spec], labels: list[str] | None) -> list[Spec]:
+    """The specs named by ``--label`` (one per spec, in order), as their titles."""
+    from dataclasses import replace
+
+    if not labels:
+        return specs
+    if len(labels) != len(specs):
+        raise UserError(
+            f"--label was given {len(labels)} time{'s' if len(labels) != 1 else ''} for {len(specs)} "
+            f"spec{'s' if len(specs) != 1 else ''}; give one --label per spec, in the same order"
+        )
+    return [replace(s, title=label) for s, label in zip(specs, labels, strict=True)]
+
+
+def _chart(specs, x, y, log, as_trainer, points, by_fraction, title=None):
     from sched_cli.views import chart
 
     _check_plot_size(points=points)
@@ -408,11 +519,13 @@ def _chart(specs, x, y, log, as_trainer, points, by_fraction):
         points=points,
         by_fraction=by_fraction,
         progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
+        title=title,
     )
 
 
 # -- report ---------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def report(
     specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
@@ -477,11 +590,12 @@ def _write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_t
         sys.stdout.flush()
         return
     save_html(page, output)
-    _info(f"wrote {output} ({page.points:,} points)")
+    _wrote(f"wrote {output} ({page.points:,} points)")
 
 
 # -- export ---------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def export(
     spec: str = SpecArg,
@@ -574,7 +688,7 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
             _check_output_dir(output)
             with atomic_output(output) as stream:
                 rows = write_rows(chunks, fmt, stream, columns, meta)
-            _info(f"wrote {rows:,} rows to {output}")
+            _wrote(f"wrote {rows:,} rows to {output}")
 
 
 def _check_rows(plans, selection, max_rows: int) -> None:
@@ -634,6 +748,7 @@ def _is_file_argument(arg: str) -> bool:
 
 # -- compare --------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def compare(
     specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
@@ -648,6 +763,14 @@ def compare(
     no_plot: bool = typer.Option(False, "--no-plot", help="Print only the summary table."),
     width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
     height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
+    label: list[str] | None = LabelOpt,
+    title: str | None = TitleOpt,
+    fmt: TableFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Print only the summary, for scripts: text, csv, tsv or json (every column, exact values).",
+    ),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
@@ -655,45 +778,41 @@ def compare(
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
     with _user_errors():
+        if label and len(label) != len(specs):
+            _labelled(specs, label)  # type: ignore[arg-type] - raises the count error before loading
         if output is not None:
             _check_output_dir(output, specs)
-        loaded = [_load(s, overrides, ssr) for s in specs]
-        _summary_table(loaded, as_trainer)
+        loaded = _labelled([_load(s, overrides, ssr) for s in specs], label)
+        _summary_table(loaded, as_trainer, fmt)
         if _is_html(output):
             _write_report("compare", loaded, specs, output, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
-        elif not no_plot or output is not None:
-            chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
+        elif (not no_plot and fmt is None) or output is not None:
+            chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True, title=title)
             _draw(chart, output, width, height)
 
 
-def _summary_table(specs, as_trainer: bool) -> None:
-    from rich.table import Table
+def _summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None) -> None:
+    from sched_cli.views import summary_view
 
-    from sched_cli.views import summary_table
-
-    summary = summary_table(
-        specs,
-        "trainer" if as_trainer else "formula",
-        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
-    )
-    table = Table(title=summary.title or None, title_justify="left")
-    for name in summary.columns:
-        table.add_column(name, justify="left" if name == "spec" else "right")
-    for row in summary.rows:
-        table.add_row(*row)
-    _stdout_console().print(table)
+    mode = "trainer" if as_trainer else "formula"
+    _print_table(summary_view(specs, mode, lambda spec, total, label: _progress(total, label, _custom(spec))), fmt)
 
 
 # -- table ----------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def table(
     spec: str = SpecArg,
     at: list[str] | None = typer.Option(
-        None, "--at", help="A time to show, e.g. 500ba, 0.5dur, 3ep; repeat. Default: breakpoints and 10 even points."
+        None,
+        "--at",
+        help="A time to show, e.g. 500ba, 0.5dur, 3ep, 1dur (the end of the run); repeat. "
+        "Default: breakpoints, 10 even points and the end of the run.",
     ),
     ssr: list[float] | None = SsrOpt,
     as_trainer: bool = AsTrainerOpt,
+    fmt: TableFormat | None = TableFormatOpt,
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Print the multiplier (and LR) at chosen times of the run.
@@ -701,62 +820,48 @@ def table(
     Example:  sched table sample_specs/bert_base.yaml --at 0ba --at 10000ba --at 0.5dur
     """
     with _user_errors():
-        from rich.table import Table
-
-        from sched_cli.simulator import Selection, collect, plan, simulate
-        from sched_cli.views import batches_at, default_batches
+        from sched_cli.views import table_view
 
         loaded = _load(spec, overrides, ssr)
-        out = Table(title=loaded.label, title_justify="left")
-        columns = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"]
-        if loaded.run.lr is not None:
-            columns.append("lr")
-        for c in columns:
-            out.add_column(c, justify="left" if c == "time" else "right")
-        for value in loaded.ssrs:
-            p = plan(loaded.run, value)
-            wanted = batches_at(p, at) if at else default_batches(p)
-            batches = sorted({b for b, _ in wanted})
-            mode = "trainer" if as_trainer else "formula"
-            rows = collect(simulate(loaded.run, value, mode=mode, selection=Selection(batches=tuple(batches))))
-            index = {int(b): i for i, b in enumerate(rows["batch"])}
-            for batch, label in wanted:
-                i = index[batch]
-                cells = [
-                    f"{value:g}",
-                    label,
-                    f"{batch:,}",
-                    f"{int(rows['epoch'][i]):,}",
-                    f"{int(rows['sample'][i]):,}",
-                    f"{int(rows['token'][i]):,}",
-                    f"{rows['multiplier'][i]:.6g}",
-                ]
-                if loaded.run.lr is not None:
-                    cells.append(f"{rows['lr'][i]:.6g}")
-                out.add_row(*cells)
-        _stdout_console().print(out)
+        view, errors = table_view(loaded, at, "trainer" if as_trainer else "formula")
+        if view.rows:
+            _print_table(view, fmt)
+        if errors:
+            # The times that could be placed are shown above; each other one gets its line, and
+            # the command fails.
+            for message in errors[:-1]:
+                _error("error", message)
+            raise UserError(errors[-1])
+
+
+def _print_table(view, fmt: TableFormat | None) -> None:
+    """A table on standard output: boxed and fitted to the width on a terminal; with --format,
+    or in a pipe (as tsv), plain text for scripts with every column and exact values."""
+    from sched_cli.render.tables import render_text, rich_table
+
+    console = _stdout_console()
+    if fmt is None and console.is_terminal:
+        console.print(rich_table(view, console.width))
+        return
+    sys.stdout.write(render_text(view, fmt.value if fmt else "tsv"))
+    sys.stdout.flush()
 
 
 # -- list / describe ------------------------------------------------------------------------------
 @app.command("list")
-def list_() -> None:
+@_with_global_options
+def list_(fmt: TableFormat | None = TableFormatOpt) -> None:
     """List every built-in scheduler with its aliases.
 
     Example:  sched list
     """
-    from rich.table import Table
+    from sched_cli.views import scheduler_table
 
-    from sched_cli.registry import ENTRIES
-
-    out = Table(title="built-in schedulers (use any name in a spec's `name:`)", title_justify="left")
-    out.add_column("scheduler")
-    out.add_column("aliases")
-    out.add_column("parameters (default)")
-    for entry in ENTRIES:
-        params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in entry.params)
-        out.add_row(entry.name, ", ".join(entry.aliases), params)
     console = _stdout_console()
-    console.print(out)
+    # Three columns of whole names need about 110 columns; narrower, aliases go under each name.
+    _print_table(scheduler_table(stacked=console.is_terminal and console.width < 110), fmt)
+    if fmt is not None or not console.is_terminal:
+        return
     console.print(
         "Also: any PyTorch scheduler by its class name (torch.optim.lr_scheduler.OneCycleLR, StepLR, ...; "
         "needs the torch extra), and your own as path/to/file.py:name or package.module:name.",
@@ -765,18 +870,24 @@ def list_() -> None:
 
 
 @app.command()
+@_with_global_options
 def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.g. cosine_with_warmup.")) -> None:
     """Show a scheduler's formula, parameters and defaults.
 
     Example:  sched describe cosine_with_warmup
     """
     with _user_errors():
+        from rich.table import Table
+
         from sched_cli.registry import all_names, lookup, suggest
+        from sched_cli.schedulers.torch_native import is_torch_scheduler_name
 
         entry = lookup(name)
+        if entry is None and is_torch_scheduler_name(name):
+            _describe_torch(name)
+            return
         if entry is None:
             raise UserError(f"unknown scheduler {name!r}{suggest(name, all_names())}; run `sched list` for every name")
-        from rich.table import Table
 
         console = _stdout_console()
         console.print(f"[bold]{entry.name}[/]  (aliases: {', '.join(entry.aliases)})")
@@ -789,35 +900,80 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
         console.print(params)
 
 
+def _describe_torch(name: str) -> None:
+    from rich.table import Table
+
+    from sched_cli.schedulers.torch_native import PREFIX, describe_torch_scheduler
+
+    described = describe_torch_scheduler(name)
+    console = _stdout_console()
+    console.print(f"[bold]{PREFIX}{described.name}[/]  (PyTorch)")
+    if described.summary:
+        console.print(described.summary, markup=False, highlight=False)
+    for note in described.notes:
+        console.print(note, markup=False, highlight=False)
+    if described.params:
+        params = Table(title="parameters", title_justify="left")
+        for column in ("name", "default"):
+            params.add_column(column)
+        for param, default in described.params:
+            params.add_row(param, "(required)" if default is None else default)
+        console.print(params)
+
+
 # -- validate -------------------------------------------------------------------------------------
 @app.command()
+@_with_global_options
 @_with_run_options
 def validate(
-    spec: str = SpecArg,
+    specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
     ssr: list[float] | None = SsrOpt,
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) when a spec has warnings, as CI wants."),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
-    """Check a spec without producing output: errors exit 2, warnings are printed.
+    """Check specs without producing output: one line per spec; exit 2 if any is invalid (after
+    checking them all), 1 with --strict if any has warnings, else 0.
 
-    Example:  sched validate sample_specs/stacked_schedulers.yaml
+    Example:  sched validate sample_specs/bert_base.yaml sample_specs/stacked_schedulers.yaml --strict
     """
+    from sched_cli.schedulers.base import ScheduleError
+    from sched_cli.specs import SpecError, check, load, with_ssrs
+    from sched_cli.time import TimeStringError
+
+    invalid = warned = 0
     with _user_errors():
-        from sched_cli.specs import check, load, with_ssrs
+        for spec in specs:
+            try:
+                loaded = with_ssrs(load(spec, overrides), ssr or [])
+                notes = check(loaded)
+            except (SpecError, ScheduleError, TimeStringError) as exc:
+                if _Options.debug:
+                    raise
+                # One line per invalid spec, and on to the next: CI wants every problem at once.
+                message = str(exc)
+                _error("error", message if spec in message else f"{spec}: {message}")
+                invalid += 1
+                continue
+            for note in notes:
+                _note(note if len(specs) == 1 else f"{spec}: {note}")
+            warned += bool(notes)
+            run = loaded.run
+            typer.echo(
+                f"{loaded.source if loaded.source != '<inline>' else spec}: ok: {len(run.schedulers)} scheduler(s), "
+                f"max_duration {run.max_duration}, ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
+                + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
+            )
+            if len(specs) == 1 or _Options.verbose:
+                # What the run is; with several specs only under -v, so that each gets one line.
+                from sched_cli.views import run_facts
 
-        loaded = with_ssrs(load(spec, overrides), ssr or [])
-        notes = check(loaded)
-        for note in notes:
-            _note(note)
-        run = loaded.run
-        typer.echo(
-            f"{loaded.source}: ok: {len(run.schedulers)} scheduler(s), max_duration {run.max_duration}, "
-            f"ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
-            + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
-        )
-        from sched_cli.views import run_facts
-
-        for line in run_facts(loaded):
-            typer.echo(f"  {line}")
+                for line in run_facts(loaded):
+                    typer.echo(f"  {line}")
+    if invalid:
+        raise typer.Exit(EXIT_USAGE)
+    if strict and warned:
+        _error("error", f"--strict: {warned} spec{'s' if warned != 1 else ''} with warnings")
+        raise typer.Exit(EXIT_WARNINGS)
 
 
 # -- the process: pipes, signals, standard streams -----------------------------------------------
@@ -934,8 +1090,9 @@ def _prepare_process() -> None:
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one note line."""
-    _note(str(message).splitlines()[0] if str(message).strip() else category.__name__)
+    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one
+    ``warning:`` line, as :func:`_warnings_as_lines` prints those raised inside a command."""
+    _warning(str(message) if str(message).strip() else category.__name__)
 
 
 def main() -> None:

@@ -55,7 +55,10 @@ __all__ = [
     "simulate",
     "plan",
     "first_batch_at",
+    "end_of_run",
+    "breakpoints_in_force",
     "collect",
+    "to_dataframe",
     "COLUMNS",
     "DEFAULT_CHUNK",
 ]
@@ -68,9 +71,11 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
-#: step after each batch, one batch late; see the module docstring) and Hugging Face's
-#: (``LambdaLR`` stepped after each optimizer update: update *k* trains with the factor at *k*).
-TRAINERS = ("composer", "hf")
+#: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
+#: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
+#: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
+#: Runner (whose parameter schedulers are replayed as its hook steps them).
+TRAINERS = ("composer", "hf", "timm", "mmengine")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -364,14 +369,29 @@ def plan(run: Run, ssr: float = 1.0) -> Plan:
     max_duration = run.scaled_max_duration(ssr)
     n = run.batches(ssr)
     p = Plan(run=run, ssr=ssr, max_duration=max_duration, batches=n)
-    for scheduler in run.schedulers:
-        if isinstance(scheduler, BuiltinScheduler):
-            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, ssr)):
-                batch = _first_batch_reaching(run, bp.time)
-                if batch is not None and 0 <= batch < n:
-                    p.breakpoints.append((bp, batch))
-    p.breakpoints.sort(key=lambda item: item[1])
+    p.breakpoints = _breakpoints(p, run.schedulers)
     return p
+
+
+def _breakpoints(p: Plan, schedulers: Sequence[Callable[..., Any]]) -> list[tuple[Breakpoint, int]]:
+    """The breakpoints of these (built-in) schedulers inside the run, with their first batch."""
+    found = []
+    for scheduler in schedulers:
+        if isinstance(scheduler, BuiltinScheduler):
+            for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
+                batch = _first_batch_reaching(p.run, bp.time)
+                if batch is not None and 0 <= batch < p.batches:
+                    found.append((bp, batch))
+    return sorted(found, key=lambda item: item[1])
+
+
+def breakpoints_in_force(p: Plan, mode: Mode = "formula") -> list[tuple[Breakpoint, int]]:
+    """The breakpoints that shape what ``mode`` shows: every scheduler's in ``formula`` mode;
+    in ``trainer`` mode only the last scheduler's, the one whose LR the Trainer applies (a
+    warmup in an earlier scheduler never happens there)."""
+    if mode == "formula" or len(p.run.schedulers) < 2:
+        return p.breakpoints
+    return _breakpoints(p, p.run.schedulers[-1:])
 
 
 def first_batch_at(p: Plan, time: Time) -> int | None:
@@ -391,7 +411,7 @@ def _first_batch_reaching(run: Run, time: Time) -> int | None:
     return run.unscaled_shape().first_batch_reaching(time)
 
 
-def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.ndarray]:
+def _selected_batches(p: Plan, selection: Selection, chunk: int, through_end: bool = False) -> Iterator[np.ndarray]:
     n = p.batches
     if selection.is_all:
         for start in range(0, n, chunk):
@@ -399,8 +419,9 @@ def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.
         return
     if selection.batches is not None:
         chosen = np.unique(np.asarray(selection.batches, dtype=np.int64))
-        if len(chosen) and (chosen[0] < 0 or chosen[-1] >= n):
-            raise SimulationError(f"batches must lie in 0..{n - 1}")
+        last = n if through_end else n - 1  # batch n stands for the end of the run
+        if len(chosen) and (chosen[0] < 0 or chosen[-1] > last):
+            raise SimulationError(f"batches must lie in 0..{last}")
         for start in range(0, len(chosen), chunk):
             yield chosen[start : start + chunk]
         return
@@ -471,8 +492,31 @@ def simulate(
     return _rows(p, mode, selection or Selection(), chunk, progress)
 
 
+def end_of_run(run: Run, ssr: float = 1.0, *, mode: Mode = "formula") -> dict[str, np.ndarray]:
+    """The row of the end of the run: what the LR is once the last batch has trained.
+
+    Its counters are the timestamp after the last batch (``batch`` = the batches trained,
+    ``epoch`` = the epochs completed, ``sample``/``token`` at ``max_duration``, or just past it
+    when the last batch overshoots). In ``formula`` mode the multiplier is the schedulers' value
+    at that timestamp, as for any batch (``alpha(max_duration)``: ``alpha_f`` for a decay to
+    ``alpha_f``); in ``trainer`` mode it is what the optimizer holds after the Trainer's last
+    step, the one taken after the last batch (alpha at the start of the last batch, or at the
+    end of the last epoch when stepping every epoch). One-element arrays, keys as
+    :func:`simulate`'s.
+    """
+    if mode not in ("formula", "trainer"):
+        raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
+    p = plan(run, ssr)
+    return next(_rows(p, mode, Selection(batches=(p.batches,)), 1, None, through_end=True))
+
+
 def _rows(
-    p: Plan, mode: Mode, selection: Selection, chunk: int, progress: Callable[[int], None] | None
+    p: Plan,
+    mode: Mode,
+    selection: Selection,
+    chunk: int,
+    progress: Callable[[int], None] | None,
+    through_end: bool = False,
 ) -> Iterator[dict[str, np.ndarray]]:
     run = p.run
     evaluators = [_Evaluator(s, p) for s in run.schedulers]
@@ -480,9 +524,11 @@ def _rows(
     # The Trainer still builds and steps every scheduler whose LR the last one overwrites, so
     # each of them can stop the run: evaluate them for their errors alone.
     shadowed = evaluators[:-1] if mode == "trainer" else []
-    initial = _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" else None
+    initial = (
+        _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" and run.trainer == "composer" else None
+    )
     md = p.max_duration
-    for batches in _selected_batches(p, selection, chunk):
+    for batches in _selected_batches(p, selection, chunk, through_end):
         rows = Timeline.at_batch_starts(run, batches)
         at, fresh = _evaluation_times(run, rows, mode)
         multiplier = np.ones(len(batches), dtype=np.float64)
@@ -511,7 +557,7 @@ def _rows(
         if run.lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
             with np.errstate(over="ignore"):  # an overflow is reported just below, in words
-                out["lr"] = torch.torch_lr(rows) if torch is not None else run.lr * multiplier
+                out["lr"] = torch.torch_lr(rows) if torch is not None else _lr_column(p, in_force, at, multiplier)
             _check_lr(out["lr"], run.lr, multiplier, rows.batch)
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
@@ -526,6 +572,10 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     """
     batch = rows.batch
     dl = run.dataloader_len
+    if run.trainer == "timm":
+        mode = "formula"  # timm's schedulers compute what train.py applies, built-in LR included
+    if run.trainer == "mmengine":  # its schedulers hold the LR of each iteration: the formula is the replay
+        return rows, np.zeros(len(batch), dtype=bool)
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
@@ -542,6 +592,20 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
     after = Timeline.at_batch_starts(run, start)
     after.epoch = np.maximum(epoch - 1, 0)
     return after, epoch == 0
+
+
+def _lr_column(p: Plan, in_force: list[_Evaluator], at: Timeline, multiplier: np.ndarray) -> np.ndarray:
+    """Base LR x multiplier; a scheduler that computes the optimizer's LR itself gives its own, to
+    the bit: timm's (``learning_rates``, for the LR it was built with) and MMEngine's chains
+    (``optimizer_lr``)."""
+    scheduler = in_force[-1].scheduler
+    if len(in_force) == 1:
+        replay = getattr(scheduler, "optimizer_lr", None)
+        if replay is not None:
+            return replay(p.shape, p.ssr, at, p.run.lr)
+        if getattr(scheduler, "base_lr", None) == p.run.lr:
+            return scheduler.learning_rates(at, p.shape, p.ssr)
+    return p.run.lr * multiplier
 
 
 def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator], shadowed: Sequence[_Evaluator] = ()) -> float:
@@ -705,3 +769,26 @@ def collect(chunks: Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndar
     if not chunks:
         return {}
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+
+
+def to_dataframe(
+    rows: dict[str, np.ndarray] | Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndarray]],
+) -> Any:
+    """The rows of :func:`simulate` (its chunks, or :func:`collect`'s arrays) as a pandas
+    ``DataFrame``, one row per batch, columns in :data:`COLUMNS` order (then ``lr``), each with
+    its array's dtype (counters ``int64``, ``multiplier`` and ``lr`` ``float64``).
+
+    pandas is optional: it is imported here, and only here.
+
+    Raises:
+        ImportError: pandas is not installed (the message says how to install it).
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "to_dataframe needs pandas, which sched does not install by itself: "
+            "pip install 'sched-cli[pandas]' (or pip install pandas)"
+        ) from None
+    columns = rows if isinstance(rows, dict) else collect(rows)
+    return pd.DataFrame({key: columns[key] for key in columns}, copy=False)

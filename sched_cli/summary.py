@@ -1,6 +1,6 @@
-"""Figures that sum up a simulated run: where warmup ends, the final and mean multiplier, and
-where the multiplier first falls below half its peak. Computed by streaming the rows, so a run
-of any length costs flat memory."""
+"""Figures that sum up a simulated run: where warmup ends, the multiplier at the end of the run
+and its mean over the batches, and where it first falls below half its peak. Computed by
+streaming the rows, so a run of any length costs flat memory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sched_cli.simulator import Plan, Selection, plan, simulate
+from sched_cli.simulator import Plan, Selection, breakpoints_in_force, end_of_run, plan, simulate
 from sched_cli.time import Time
 
 __all__ = ["Summary", "summarize", "EXACT_LIMIT"]
@@ -24,9 +24,9 @@ class Summary:
     ssr: float
     max_duration: Time
     batches: int
-    warmup_end: int | None  # batch where the first warmup ends
+    warmup_end: int | None  # batch where the first warmup ends (of a scheduler in force)
     peak: float
-    final: float
+    final: float  # at the end of the run, after the last batch (simulator.end_of_run)
     mean: float
     exact: bool  # False when the mean and half-peak come from a sample of the batches
     below_half: int | None  # first batch after the peak whose multiplier is below half of it
@@ -41,7 +41,7 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
         return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
 
     # First pass: peak, where it is, final value and mean.
-    peak, peak_at, total, count, final = -np.inf, 0, 0.0, 0, 0.0
+    peak, peak_at, total, count = -np.inf, 0, 0.0, 0
     for chunk in rows(progress):
         m = chunk["multiplier"]
         if not len(m):
@@ -51,7 +51,6 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
             peak, peak_at = float(m[i]), int(chunk["batch"][i])
         total += float(m.sum())
         count += len(m)
-        final = float(m[-1])
     # Second pass: the first batch after the peak below half of it.
     below = None
     for chunk in rows():
@@ -64,17 +63,17 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
         ssr=ssr,
         max_duration=p.max_duration,
         batches=p.batches,
-        warmup_end=_warmup_end(p),
+        warmup_end=_warmup_end(p, mode),
         peak=peak,
-        final=final,
+        final=float(end_of_run(run, ssr, mode=mode)["multiplier"][0]),  # type: ignore[arg-type]
         mean=total / count if count else float("nan"),
         exact=exact,
         below_half=below,
     )
 
 
-def _warmup_end(p: Plan) -> int | None:
-    for bp, batch in p.breakpoints:
+def _warmup_end(p: Plan, mode: str) -> int | None:
+    for bp, batch in breakpoints_in_force(p, mode):  # type: ignore[arg-type]
         if bp.label == "warmup end":
             return batch
     return None

@@ -14,20 +14,41 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sched_cli.render import Chart, Curve
-from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_batch_at, plan, simulate
-from sched_cli.specs import Spec
+from sched_cli.render.tables import Column, Table, compact_text, compact_time
+from sched_cli.simulator import (
+    Plan,
+    Run,
+    Selection,
+    Timeline,
+    breakpoints_in_force,
+    collect,
+    end_of_run,
+    first_batch_at,
+    plan,
+    simulate,
+)
+from sched_cli.specs import Spec, short_expression
 from sched_cli.time import Time, TimeStringError, TimeUnit
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sched_cli.render.html import Report, SpecText, Table
+    from sched_cli.render.html import Report, SpecText
+    from sched_cli.render.html import Table as HtmlTable
 
 __all__ = [
     "ViewError",
     "AXIS_NAMES",
     "chart",
+    "spec_labels",
+    "curve_labels",
+    "chart_title",
     "x_values",
     "batches_at",
+    "place_times",
     "default_batches",
+    "table_view",
+    "summary_view",
+    "scheduler_table",
+    "END_OF_RUN",
     "summary_table",
     "report",
     "run_facts",
@@ -60,22 +81,28 @@ def chart(
     points: int = 2000,
     by_fraction: bool = False,
     progress: ProgressFactory | None = None,
+    title: str | None = None,
 ) -> Chart:
     """One curve per spec and SSR, sampled at ``points`` batches plus every breakpoint.
 
     ``x`` is a unit (default: the first spec's ``max_duration`` unit, or ``dur`` when comparing by
     fraction of the run); ``y`` is ``multiplier`` or ``lr`` (default: ``lr`` when every spec has
-    a base LR).
+    a base LR). Curves are named by :func:`curve_labels`; the title is ``title``, else
+    :func:`chart_title`.
     """
     unit, y_axis = _axes(specs, x, y, by_fraction)
     curves = []
+    names = iter(curve_labels(specs))
     for s in specs:
         for ssr in s.ssrs:
             p = plan(s.run, ssr)
-            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
+            label = next(names)
             with progress(s, p.batches, label) if progress else nullcontext(None) as report:
                 rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=report))
-            marks = [(float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label) for bp, batch in p.breakpoints]
+            marks = [
+                (float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label)
+                for bp, batch in breakpoints_in_force(p, mode)  # type: ignore[arg-type]
+            ]
             curves.append(
                 Curve(
                     label=label,
@@ -84,7 +111,7 @@ def chart(
                     marks=marks,
                 )
             )
-    title = specs[0].label if len(specs) == 1 else "comparison"
+    title = chart_title(specs) if title is None else title
     if mode == "trainer":
         title += " (as the Trainer applies it)"
     return Chart(
@@ -94,6 +121,75 @@ def chart(
         title=title,
         log_y=log,
     )
+
+
+def spec_labels(specs: list[Spec]) -> list[str]:
+    """Each spec's label (its title, inline expression or file stem), made distinct: specs whose
+    short labels collide are shown at full length, and any still equal get ``#2``, ``#3``..."""
+    short = [s.label for s in specs]
+    labels = [s.long_label if short.count(s.label) > 1 else s.label for s in specs]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        if labels.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                labels[i] = f"{label} #{seen[label]}"
+    return labels
+
+
+def several_ssrs(specs: list[Spec]) -> bool:
+    """Whether the SSR tells curves (or rows) apart: more than one SSR among the specs."""
+    return len({ssr for s in specs for ssr in s.ssrs}) > 1
+
+
+def curve_labels(specs: list[Spec]) -> list[str]:
+    """One label per spec and SSR, in order: ``ssr=0.5`` for one spec at several SSRs, the
+    spec's label for several specs at one SSR, both when both vary; with a single curve, the
+    spec's label (its SSR goes in the title)."""
+    labels = spec_labels(specs)
+    by_ssr = several_ssrs(specs)
+    out = []
+    for label, s in zip(labels, specs, strict=True):
+        for ssr in s.ssrs:
+            if by_ssr and len(specs) == 1:
+                out.append(f"ssr={ssr:g}")
+            elif by_ssr:
+                out.append(f"{label} ssr={ssr:g}")
+            else:
+                out.append(label)
+    return out
+
+
+#: Titles longer than this list the first specs and say how many more.
+TITLE_LIMIT = 72
+
+
+def chart_title(specs: list[Spec]) -> str:
+    """The spec labels joined with ``vs``; when that is longer than :data:`TITLE_LIMIT`, inline
+    specs by their scheduler names alone (the legend has their arguments), and if still too
+    long the first specs and how many more. With the SSR when all curves share one that is not 1.
+    """
+    labels = spec_labels(specs)
+    title = " vs ".join(labels)
+    if len(title) > TITLE_LIMIT:
+        labels = [
+            _names_only(s) if s.expression and not s.title else label for s, label in zip(specs, labels, strict=True)
+        ]
+        title = " vs ".join(labels)
+    if len(title) > TITLE_LIMIT:
+        for keep in range(len(labels) - 1, 0, -1):
+            title = " vs ".join(labels[:keep]) + f" and {len(labels) - keep} more"
+            if len(title) <= TITLE_LIMIT or keep == 1:
+                break
+    ssrs = {ssr for s in specs for ssr in s.ssrs}
+    if len(ssrs) == 1 and ssrs != {1.0}:
+        title += f" (ssr {next(iter(ssrs)):g})"
+    return title
+
+
+def _names_only(spec: Spec) -> str:
+    """An inline spec's scheduler names, without their arguments: ``linear; cosine``."""
+    return "; ".join(short_expression(part, limit=None).split("(")[0] for part in spec.expression.split(";"))
 
 
 def _axes(specs: list[Spec], x: str | None, y: str | None, by_fraction: bool) -> tuple[str, str]:
@@ -126,31 +222,201 @@ def _row_at(run: Run, batch: int) -> dict[str, np.ndarray]:
     return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
 
 
-def batches_at(p: Plan, times: list[str]) -> list[tuple[int, str]]:
-    """The first batch at or after each time (``500ba``, ``0.5dur``, ``3ep``), with its text."""
-    out = []
+#: The label of the row after the last batch, and its ``--at`` spellings' suffix.
+END_OF_RUN = "end of run"
+_PLACES = "ep, ba, sp, tok or dur"
+
+
+def place_times(p: Plan, times: list[str]) -> tuple[list[tuple[int, str]], list[str]]:
+    """Each time (``500ba``, ``0.5dur``, ``3ep``) as the first batch whose start has reached
+    it, with its text, and a message for each time that cannot be placed.
+
+    Batch ``p.batches`` is the end of the run (``1dur``, ``max_duration`` itself): the moment
+    after the last batch, shown by :func:`~sched_cli.simulator.end_of_run`; its text gets
+    ``(end of run)``. Times beyond it, in iterations or seconds (a synthetic run has one
+    iteration and takes no time), or in epochs without ``dataloader_len`` are messages.
+    """
+    placed, errors = [], []
     for text in times:
+        shown = text.strip()
         try:
-            time = Time.from_timestring(text.strip())
+            time = Time.from_timestring(shown)
         except TimeStringError as exc:
-            raise ViewError(f"--at {text!r}: {exc}") from None
+            errors.append(f"--at {text!r}: {exc}")
+            continue
+        unit = time.unit.value
+        if unit in ("iter", "sec"):
+            what = "iterations (it is one iteration)" if unit == "iter" else "wall-clock time (it takes no time)"
+            errors.append(f"--at {text!r}: a previewed run has no {what}; give the time in {_PLACES}")
+            continue
         batch = first_batch_at(p, time)
         if batch is None:
-            raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
-        if not 0 <= batch < p.batches:
-            raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {p.batches - 1:,})")
-        out.append((batch, text.strip()))
-    return out
+            errors.append(
+                f"--at {text!r}: cannot place {time} in this run: epochs need dataloader_len "
+                "(set it in the spec or pass --dataloader-len)"
+            )
+        elif not 0 <= batch <= p.batches:
+            errors.append(
+                f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {p.batches - 1:,}, "
+                f"then the end of the run, {p.max_duration}, at 1dur)"
+            )
+        else:
+            placed.append((batch, shown if batch < p.batches else f"{shown} ({END_OF_RUN})"))
+    return placed, errors
 
 
-def default_batches(p: Plan) -> list[tuple[int, str]]:
-    """Eleven evenly spaced batches (0% to 100% of the run) and the breakpoints, in order."""
+def batches_at(p: Plan, times: list[str]) -> list[tuple[int, str]]:
+    """The first batch at or after each time, with its text; the first bad one raises
+    :class:`ViewError` (see :func:`place_times`)."""
+    placed, errors = place_times(p, times)
+    if errors:
+        raise ViewError(errors[0])
+    return placed
+
+
+def default_batches(p: Plan, mode: str = "formula") -> list[tuple[int, str]]:
+    """Eleven evenly spaced batches (0% to 100% of the run), the breakpoints in force in
+    ``mode``, and the end of the run (batch ``p.batches``), in order."""
     chosen: dict[int, str] = {}
     for j, b in enumerate(np.round(np.linspace(0, p.batches - 1, 11)).astype(int)):
         chosen.setdefault(int(b), "last batch" if j == 10 else f"{b / p.batches:.0%} of run")
-    for bp, batch in p.breakpoints[:40]:
+    for bp, batch in breakpoints_in_force(p, mode)[:40]:  # type: ignore[arg-type]
         chosen[batch] = f"{bp.label} ({bp.time})"
+    chosen[p.batches] = END_OF_RUN
     return sorted(chosen.items())
+
+
+def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -> tuple[Table, list[str]]:
+    """The rows ``sched table`` shows, and a message for each ``--at`` that cannot be placed.
+
+    One row per SSR and time (``at``, else :func:`default_batches`): ssr, time, batch, epoch,
+    sample, token, multiplier and lr (with a base LR). Columns that say nothing here are marked
+    hidden for people: ssr with one SSR (then in the title when not 1), epoch without
+    ``dataloader_len``, sample when a batch is one sample, token when a sample is one token.
+    """
+    run = spec.run
+    names = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"] + (["lr"] if run.lr is not None else [])
+    values: dict[str, list[Any]] = {name: [] for name in names}
+    errors: list[str] = []
+    for ssr in spec.ssrs:
+        p = plan(run, ssr)
+        wanted, bad = place_times(p, at) if at else (default_batches(p, mode), [])
+        errors.extend(e for e in bad if e not in errors)
+        inside = sorted({b for b, _ in wanted if b < p.batches})
+        rows = collect(simulate(run, ssr, mode=mode, selection=Selection(batches=tuple(inside)))) if inside else {}
+        end = end_of_run(run, ssr, mode=mode) if any(b == p.batches for b, _ in wanted) else {}
+        index = {int(b): i for i, b in enumerate(rows.get("batch", []))}
+        for batch, label in wanted:
+            source, i = (end, 0) if batch == p.batches else (rows, index[batch])
+            values["ssr"].append(float(ssr))
+            values["time"].append(label)
+            for name in names[2:]:
+                value = source[name][i]
+                values[name].append(int(value) if name in ("batch", "epoch", "sample", "token") else float(value))
+    one_ssr = len(spec.ssrs) == 1
+    hidden = {
+        "ssr": one_ssr,
+        "epoch": run.dataloader_len is None,
+        "sample": run.batch_size == 1,
+        "token": run.seq_len == 1,
+    }
+    kinds = {"ssr": "float", "time": "text", "multiplier": "float", "lr": "float"}
+    title = spec_labels([spec])[0]
+    if one_ssr and spec.ssrs[0] != 1.0:
+        title += f" (ssr {spec.ssrs[0]:g})"
+    if mode == "trainer":
+        title += " (as the Trainer applies it)"
+    columns = [Column(n, kinds.get(n, "int"), values[n], hide=hidden.get(n, False)) for n in names]  # type: ignore[arg-type]
+    return Table(columns, title=title), errors
+
+
+def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFactory | None = None) -> Table:
+    """``sched compare``'s summary: per spec and SSR, the scaled ``max_duration``, batches, where
+    warmup ends, the final LR multiplier (at the end of the run), the mean, and the first batch
+    below half the peak. Times are batches (shown as ``100ba``); the spec column is hidden for
+    one spec (its name is the title), the ssr column for one SSR, warmup end when none has one.
+    """
+    from sched_cli.summary import summarize
+
+    labels = spec_labels(specs)
+    names = list(SUMMARY_COLUMNS)
+    values: dict[str, list[Any]] = {name: [] for name in names}
+    shown: dict[str, list[str]] = {"warmup end": [], "mean": [], "below half peak at": []}
+    compact: dict[str, list[str]] = {"max_duration": [], "mean": [], "below half peak at": []}
+    for s, label in zip(specs, labels, strict=True):
+        for ssr in s.ssrs:
+            total = plan(s.run, ssr).batches
+            with progress(s, total, f"{label} ssr={ssr:g}") if progress else nullcontext(None) as report:
+                sm = summarize(s.run, ssr, mode, report)
+            for name, value in zip(
+                names,
+                [label, float(ssr), str(sm.max_duration), sm.batches, sm.warmup_end, sm.final, sm.mean, sm.below_half],
+                strict=True,
+            ):
+                values[name].append(value)
+            shown["warmup end"].append("-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba")
+            shown["mean"].append(("" if sm.exact else "≈") + f"{sm.mean:.6g}")
+            shown["below half peak at"].append(
+                "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})"
+            )
+            compact["max_duration"].append(compact_time(str(sm.max_duration)))
+            compact["mean"].append(("" if sm.exact else "≈") + compact_text(sm.mean, "float"))
+            compact["below half peak at"].append("never" if sm.below_half is None else f"{sm.below_half:,}ba")
+    kinds = {"spec": "text", "ssr": "float", "max_duration": "text", "final": "float", "mean": "float"}
+    hidden = {
+        "spec": len(specs) == 1,
+        "ssr": not several_ssrs(specs),
+        "warmup end": all(v is None for v in values["warmup end"]),
+    }
+    title = chart_title(specs) if len(specs) == 1 or hidden["ssr"] else ""
+    if mode == "trainer":
+        title = f"{title} (as the Trainer applies it)".strip()
+    columns = [
+        Column(
+            n,
+            kinds.get(n, "int"),  # type: ignore[arg-type]
+            values[n],
+            shown=shown.get(n),
+            compact=compact.get(n),
+            hide=hidden.get(n, False),
+            copyable=n != "spec",
+        )
+        for n in names
+    ]
+    return Table(columns, title=title)
+
+
+def scheduler_table(stacked: bool = False) -> Table:
+    """``sched list``: every built-in scheduler, its aliases and its parameters with defaults.
+
+    ``stacked`` puts the aliases under each name (one per line) instead of in a column of
+    their own, for terminals too narrow for three columns of names that must stay whole.
+    """
+    from sched_cli.registry import ENTRIES
+
+    names = [e.name for e in ENTRIES]
+    aliases = [", ".join(e.aliases) for e in ENTRIES]
+    params = [", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in e.params) for e in ENTRIES]
+    if stacked:
+        first = Column(
+            "scheduler (aliases)",
+            "text",
+            names,
+            shown=["\n".join([e.name, *(f"  {a}" for a in e.aliases)]) for e in ENTRIES],
+            copyable=True,
+        )
+    else:
+        first = Column("scheduler", "text", names, copyable=True)
+    return Table(
+        [
+            first,
+            Column(
+                "aliases", "text", aliases, shown=["\n".join(e.aliases) for e in ENTRIES], hide=stacked, copyable=True
+            ),
+            Column("parameters (default)", "text", params),
+        ],
+        title="built-in schedulers (use any name in a spec's `name:`)",
+    )
 
 
 #: Columns of the summary table ``compare`` prints and the report shows.
@@ -161,32 +427,15 @@ MAX_REPORT_POINTS = 2_000_000
 _SPEC_TEXT_LIMIT = 100_000
 
 
-def summary_table(specs: list[Spec], mode: str = "formula", progress: ProgressFactory | None = None) -> Table:
-    """One row per spec and SSR: length, warmup end, final and mean multiplier, and the first
-    batch below half the peak (a mean marked ``≈`` comes from a sample of the batches)."""
-    from sched_cli.render.html import Table
-    from sched_cli.summary import summarize
+def summary_table(specs: list[Spec], mode: str = "formula", progress: ProgressFactory | None = None) -> HtmlTable:
+    """:func:`summary_view` as the HTML report shows it: every column, as a person reads it
+    (a mean marked ``≈`` comes from a sample of the batches)."""
+    from sched_cli.render.html import Table as HtmlTable
+    from sched_cli.render.tables import display_rows
 
-    rows = []
-    for s in specs:
-        for ssr in s.ssrs:
-            label = f"{s.label} ssr={ssr:g}"
-            with progress(s, plan(s.run, ssr).batches, label) if progress else nullcontext(None) as report:
-                sm = summarize(s.run, ssr, mode, report)
-            rows.append(
-                [
-                    s.label,
-                    f"{ssr:g}",
-                    str(sm.max_duration),
-                    f"{sm.batches:,}",
-                    "-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba",
-                    f"{sm.final:.6g}",
-                    ("" if sm.exact else "≈") + f"{sm.mean:.6g}",
-                    "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
-                ]
-            )
+    view = summary_view(specs, mode, progress)
     title = "as the Trainer applies it" if mode == "trainer" else ""
-    return Table(title=title, columns=list(SUMMARY_COLUMNS), rows=rows)
+    return HtmlTable(title=title, columns=[c.name for c in view.columns], rows=display_rows(view))
 
 
 def report(
@@ -228,10 +477,11 @@ def report(
     other = "trainer" if mode == "formula" else "formula"
     value_names = ("multiplier", "lr")
     curves = []
-    for s in specs:
+    names = iter(curve_labels(specs))
+    for s, spec_label in zip(specs, spec_labels(specs), strict=True):
         for ssr in s.ssrs:
             p = plan(s.run, ssr)
-            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
+            label = next(names)
             selection = Selection(points=points)
             values = {}
             for m in (mode, other):
@@ -249,7 +499,7 @@ def report(
             curves.append(
                 ReportCurve(
                     label=label,
-                    spec=s.label,
+                    spec=spec_label,
                     ssr=ssr,
                     batches=p.batches,
                     dataloader_len=s.run.dataloader_len,
@@ -265,7 +515,7 @@ def report(
     for s in specs:
         for note in check(s):
             notes.append(note if len(specs) == 1 else f"{s.label}: {note}")
-    title = specs[0].label if len(specs) == 1 else "comparison"
+    title = chart_title(specs)
     return Report(
         title=title,
         curves=curves,

@@ -32,7 +32,7 @@ from sched_cli.schedulers import (
     StepScheduler,
     call_scheduler,
 )
-from sched_cli.simulator import COLUMNS, Run, Selection, SimulationError, collect, simulate
+from sched_cli.simulator import COLUMNS, Run, Selection, SimulationError, collect, end_of_run, simulate
 from sched_cli.state import State
 from sched_cli.time import Time, Timestamp
 
@@ -219,6 +219,39 @@ def test_trainer_mode_lags_one_batch(run_factory, rows):
     expected = [1.0] + [1 - (k - 1) / 100 for k in range(1, 100)]
     np.testing.assert_allclose(out["multiplier"], expected, rtol=1e-15)
     assert out["multiplier"][0] == out["multiplier"][1] == 1.0
+
+
+def test_end_of_run_is_the_timestamp_after_the_last_batch(run_factory):
+    # linear 1 -> 0 over 100ba: the formula gives alpha(100ba) = 0; the Trainer's last step comes
+    # after batch 99, before the timestamp advances, so the optimizer is left with alpha(99) = 0.01.
+    run = run_factory("100ba", LinearScheduler(), dataloader_len=30, batch_size=4, seq_len=3, lr=2.0)
+    end = end_of_run(run)
+    assert {k: v.tolist() for k, v in end.items()} == {
+        "ssr": [1.0],
+        "batch": [100],
+        "epoch": [3],
+        "sample": [400],
+        "token": [1200],
+        "duration": [1.0],
+        "multiplier": [0.0],
+        "lr": [0.0],
+    }
+    assert end_of_run(run, mode="trainer")["multiplier"].tolist() == [pytest.approx(0.01)]
+    # At ssr 0.5 the run is 50 batches and ends at alpha(50ba of 50ba) = 0.
+    half = end_of_run(run, 0.5)
+    assert half["batch"].tolist() == [50] and half["multiplier"].tolist() == [0.0]
+
+
+def test_end_of_run_stepping_every_epoch(run_factory):
+    # 3 epochs of 10 batches, stepping each epoch, halving every epoch (Composer converts 1ep to
+    # 10ba and counts batches). The last step comes after epoch 2 ends, the batch counter at 30:
+    # 0.5 ** 3 in both modes, while the last epoch trained at 0.5 ** 2 (stepped after epoch 1).
+    run = run_factory("3ep", StepScheduler(step_size="1ep", gamma=0.5), dataloader_len=10, step_every="epoch")
+    assert end_of_run(run)["multiplier"].tolist() == [0.125]
+    assert end_of_run(run, mode="trainer")["multiplier"].tolist() == [0.125]
+    assert end_of_run(run, mode="trainer")["epoch"].tolist() == [3]
+    last = collect(simulate(run, mode="trainer", selection=Selection(batches=(29,))))
+    assert last["multiplier"].tolist() == [0.25]
 
 
 def test_trainer_mode_first_batch_sees_the_unscaled_max_duration(run_factory, rows):
@@ -570,3 +603,29 @@ def test_hf_epochs_must_agree_with_max_duration():
         Run("100ba", [HFLinearScheduler()], 42, trainer="hf", num_train_epochs=2.5)
     with pytest.raises(SimulationError, match="belongs to a Hugging Face run"):
         Run("105ba", [HFLinearScheduler()], 42, num_train_epochs=2.5)
+
+
+def test_to_dataframe_keeps_columns_order_and_dtypes():
+    pd = pytest.importorskip("pandas")
+    from sched_cli.schedulers import LinearWithWarmupScheduler
+    from sched_cli.simulator import to_dataframe
+
+    run = Run(max_duration=Time(10, "ba"), schedulers=(LinearWithWarmupScheduler(t_warmup="4ba"),), lr=0.5)
+    chunks = list(simulate(run, chunk=3))
+    frame = to_dataframe(chunks)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == [*COLUMNS, "lr"]
+    assert frame["batch"].dtype == np.int64 and frame["multiplier"].dtype == np.float64
+    # 4 batches of warmup to 1, then linear to 0 at batch 10: batch 2 is 0.5, batch 7 is 0.5.
+    assert frame["multiplier"].tolist()[:5] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert frame.loc[7, "multiplier"] == 0.5 and frame.loc[7, "lr"] == 0.25
+    assert to_dataframe(collect(chunks)).equals(frame)
+
+
+def test_to_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from sched_cli.simulator import to_dataframe
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    with pytest.raises(ImportError, match=r"pip install 'sched-cli\[pandas\]'"):
+        to_dataframe({"batch": np.arange(3)})

@@ -14,7 +14,18 @@ from sched_cli.schedulers import (
     LinearWithWarmupScheduler,
     MultiStepWithWarmupScheduler,
 )
-from sched_cli.specs import Overrides, SpecError, check, load, load_file, parse_expression, with_ssrs
+from sched_cli.specs import (
+    LABEL_HARD_LIMIT,
+    LABEL_LIMIT,
+    Overrides,
+    SpecError,
+    check,
+    load,
+    load_file,
+    parse_expression,
+    short_expression,
+    with_ssrs,
+)
 from sched_cli.time import Time
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
@@ -104,6 +115,43 @@ def test_inline_expression():
     spec = load("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)", Overrides(max_duration="1000ba", lr=0.2))
     assert spec.source == "<inline>" and spec.run.lr == 0.2
     assert spec.run.schedulers[0].alpha_f == 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("cosine", "cosine"),
+        ("cosine()", "cosine()"),
+        # Spaces normalised; up to the limit it is whole.
+        ("linear( alpha_i=0 ,alpha_f=1);cosine", "linear(alpha_i=0, alpha_f=1); cosine"),
+        # Two arguments have no middle to elide: whole, though past 40 characters.
+        ("cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)", "cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)"),
+        (
+            "multistep_with_warmup(t_warmup=5ep, milestones=[30ep, 60ep, 80ep], gamma=0.1)",
+            "multistep_with_warmup(t_warmup=5ep, …, gamma=0.1)",
+        ),
+        ("wsd(t_warmup=100ba, t_decay=0.2dur, decay_shape=cosine, alpha_f=0.1)", "wsd(t_warmup=100ba, …, alpha_f=0.1)"),
+        ("x(a=1, b=2, c=3, d=4, e=5, f=6, g=7, h=8, i=9, j=10)", "x(a=1, b=2, c=3, d=4, …, h=8, i=9, j=10)"),
+    ],
+)
+def test_inline_specs_are_labelled_by_their_expression(text, label):
+    assert short_expression(text) == label
+    assert len(label) <= LABEL_HARD_LIMIT
+
+
+def test_an_inline_spec_keeps_its_expression_and_a_title_wins():
+    text = "wsd(t_warmup=100ba, t_decay=0.2dur, decay_shape=cosine, alpha_f=0.1)"
+    spec = load(text, Overrides(max_duration="1000ba"))
+    assert spec.expression == text and spec.label == "wsd(t_warmup=100ba, …, alpha_f=0.1)"
+    assert spec.long_label == text
+    assert load_file(SAMPLES / "bert_base.yaml").label == "BERT-base pretraining"
+
+
+def test_a_label_too_long_even_elided_is_cut_in_its_middle():
+    text = "cosine_with_warmup(t_warmup=" + "1" * 80 + "ba)"
+    label = short_expression(text)
+    assert len(label) == LABEL_LIMIT and label.startswith("cosine_with_warmup(t…") and label.endswith("1ba)")
+    assert short_expression(text, limit=None) == text
 
 
 def test_custom_scheduler_file_relative_to_the_spec(tmp_path):
@@ -213,6 +261,28 @@ def test_check_warns_about_zero_warmup_and_milestones_inside_warmup(tmp_path):
         tmp_path, "z.yaml", "max_duration: 100ba\nschedulers: [{name: cosine_with_warmup, t_warmup: 0.001dur}]\n"
     )
     assert any("warmup duration is 0" in n for n in check(load_file(zero)))
+
+
+def test_check_warns_when_the_run_ends_before_its_warmup(tmp_path):
+    # 50 batches of a 100-batch linear warmup: the last batch (49) trains at 49/100 of the peak.
+    short = load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="50ba"))
+    [note] = check(short)
+    assert "the warmup ends at 100ba but the run ends at 50ba" in note
+    assert "the multiplier peaks at 0.49 (batch 49)" in note
+    # Ending exactly with the warmup still never trains at the peak: batch 99 gets 0.99.
+    exact = load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="100ba"))
+    assert any("peaks at 0.99 (batch 99)" in n for n in check(exact))
+    # An SSR shortens the run but not the warmup (scale_warmup is false).
+    assert not check(load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="101ba")))
+    halved = with_ssrs(load("cosine_with_warmup(t_warmup=60ba)", Overrides(max_duration="100ba")), [0.5])
+    assert any("run ends at 50ba (ssr 0.5)" in n and "peaks at 0.8167 (batch 49)" in n for n in check(halved))
+
+
+def test_check_turns_a_warning_into_one_line():
+    zero = load("cosine_with_warmup(t_warmup=0ba)", Overrides(max_duration="100ba"))
+    [note] = check(zero)
+    assert "\n" not in note and note.startswith("CosineAnnealingWithWarmupScheduler: The warmup duration is 0.")
+    assert note.endswith("the same unit as the trainer's max_duration parameter.")
 
 
 def test_ssr_from_the_command_line_is_validated(tmp_path):
