@@ -645,8 +645,10 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
     import itertools
 
     from sched_cli import __version__
-    from sched_cli.render.writers import atomic_output, write_rows
+    from sched_cli.render.writers import atomic_output, preload, write_rows
     from sched_cli.simulator import COLUMNS, Selection, plan, simulate
+
+    preload()
 
     selection = Selection(every=every, points=points)
     mode = "trainer" if as_trainer else "formula"

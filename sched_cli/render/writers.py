@@ -26,7 +26,7 @@ from typing import IO, Any, TextIO
 
 import numpy as np
 
-__all__ = ["FORMATS", "OutputError", "format_for_path", "write_rows", "atomic_output", "check_output"]
+__all__ = ["FORMATS", "OutputError", "format_for_path", "write_rows", "atomic_output", "check_output", "preload"]
 
 #: Formats :func:`write_rows` writes.
 FORMATS = ("csv", "json", "jsonl")
@@ -40,6 +40,15 @@ _SLICE = 1 << 14
 
 class OutputError(OSError):
     """An output file that cannot be written; the message names the path and the reason."""
+
+
+def preload() -> None:
+    """Import the native number formatter (orjson) now, before an output file is opened.
+
+    A signal that arrives while an extension module initialises can crash it (orjson 3.9 does):
+    loaded up front, that can no longer happen with a half-written temporary file on disk.
+    """
+    import orjson  # noqa: F401
 
 
 def format_for_path(path: str | os.PathLike[str]) -> str | None:
