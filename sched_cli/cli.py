@@ -93,7 +93,15 @@ MaxDurationOpt = typer.Option(
     None, "--max-duration", help="Run length, e.g. 90ep, 10000ba, 1e9tok (overrides the spec)."
 )
 DataloaderLenOpt = typer.Option(None, "--dataloader-len", help="Batches per epoch (overrides the spec).")
-BatchSizeOpt = typer.Option(None, "--batch-size", help="Samples per batch (overrides the spec).")
+DatasetSizeOpt = typer.Option(
+    None, "--dataset-size", help="Training samples; with --devices and a batch size gives batches per epoch."
+)
+DevicesOpt = typer.Option(None, "--devices", help="Number of devices (world size).")
+DeviceBatchSizeOpt = typer.Option(None, "--device-batch-size", help="Samples per batch on each device.")
+BatchSizeOpt = typer.Option(None, "--batch-size", help="Samples per batch across all devices (overrides the spec).")
+DropLastOpt = typer.Option(
+    None, "--drop-last/--no-drop-last", help="Drop the samples that do not fill a batch (default: no)."
+)
 SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
 LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
 StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (overrides the spec).")
@@ -112,7 +120,11 @@ AsTrainerOpt = typer.Option(
 _RUN_OPTIONS = {
     "max_duration": (str | None, MaxDurationOpt),
     "dataloader_len": (int | None, DataloaderLenOpt),
+    "dataset_size": (int | None, DatasetSizeOpt),
+    "devices": (int | None, DevicesOpt),
+    "device_batch_size": (int | None, DeviceBatchSizeOpt),
     "batch_size": (int | None, BatchSizeOpt),
+    "drop_last": (bool | None, DropLastOpt),
     "seq_len": (int | None, SeqLenOpt),
     "lr": (float | None, LrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
@@ -407,6 +419,8 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
         "batches": {f"{p.ssr:g}": p.batches for p in plans},
         "dataloader_len": spec.run.dataloader_len,
         "batch_size": spec.run.batch_size,
+        "last_batch_size": spec.run.last_batch_size or spec.run.batch_size,
+        "geometry": spec.run.geometry.as_dict() if spec.run.geometry else None,
         "seq_len": spec.run.seq_len,
         "step_every": spec.run.step_every,
         "lr": spec.run.lr,
@@ -645,6 +659,10 @@ def validate(
             f"ssr {', '.join(f'{s:g}' for s in loaded.ssrs)}"
             + (f" ({len(notes)} warning{'s' if len(notes) != 1 else ''})" if notes else "")
         )
+        from sched_cli.views import run_facts
+
+        for line in run_facts(loaded):
+            typer.echo(f"  {line}")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sched_cli.geometry import Geometry, samples_before
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -91,6 +92,9 @@ class Run:
         step_every: ``"batch"`` or ``"epoch"``: when the Trainer steps the schedulers.
         lr: Optional base learning rate; adds the ``lr`` column.
         trainer: Whose training loop steps the schedulers; ``mode="trainer"`` replays it.
+        last_batch_size: Samples in the last batch of each epoch (across ranks), when it is
+            shorter than ``batch_size``; needs ``dataloader_len``.
+        geometry: The dataset size, devices and per-device batch the loader was derived from.
     """
 
     max_duration: Time
@@ -102,6 +106,10 @@ class Run:
     lr: float | None = None
     #: Whose Trainer steps the schedulers, for ``mode="trainer"`` (see :data:`TRAINERS`).
     trainer: str = "composer"
+    #: Samples in the last batch of each epoch, when the data does not divide (``None``: full).
+    last_batch_size: int | None = None
+    #: The facts the loader geometry was derived from, when it was (for reports).
+    geometry: Geometry | None = None
 
     def __post_init__(self) -> None:
         md = Time.from_input(self.max_duration)
@@ -119,6 +127,16 @@ class Run:
             _require_count("dataloader_len", self.dataloader_len)
         elif md.unit is TimeUnit.EPOCH:
             raise SimulationError(f"max_duration {md} is in epochs, so dataloader_len (batches per epoch) is required")
+        if self.last_batch_size is not None:
+            _require_count("last_batch_size", self.last_batch_size)
+            if self.last_batch_size > self.batch_size:
+                raise SimulationError(
+                    f"last_batch_size {self.last_batch_size} cannot exceed batch_size {self.batch_size}"
+                )
+            if self.dataloader_len is None and self.last_batch_size != self.batch_size:
+                raise SimulationError("a short last batch (last_batch_size) needs dataloader_len: it ends an epoch")
+            if self.last_batch_size == self.batch_size:
+                object.__setattr__(self, "last_batch_size", None)
         if self.trainer not in TRAINERS:
             raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
         if self.step_every not in ("batch", "epoch"):
@@ -150,11 +168,18 @@ class Run:
 
     def shape_with(self, max_duration: Time) -> RunShape:
         """What the schedulers see of this run with the given (scaled) ``max_duration``."""
-        return RunShape(max_duration, self.dataloader_len, self.batch_size, self.seq_len)
+        return RunShape(max_duration, self.dataloader_len, self.batch_size, self.seq_len, self.last_batch_size)
 
     def state(self, max_duration: Time, timestamp: Timestamp | None = None) -> State:
         """A State of this run (with its batch and sequence sizes), at ``timestamp``."""
-        return State(max_duration, self.dataloader_len, timestamp, batch_size=self.batch_size, seq_len=self.seq_len)
+        return State(
+            max_duration,
+            self.dataloader_len,
+            timestamp,
+            batch_size=self.batch_size,
+            seq_len=self.seq_len,
+            last_batch_size=self.last_batch_size,
+        )
 
     def batches(self, ssr: float) -> int:
         """How many batches the run trains at this SSR (the last one may overshoot sp/tok)."""
@@ -163,10 +188,8 @@ class Run:
             n = md.value
         elif md.unit is TimeUnit.EPOCH:
             n = md.value * self.dataloader_len  # type: ignore[operator]
-        elif md.unit is TimeUnit.SAMPLE:
-            n = -(-md.value // self.batch_size)
         else:
-            n = -(-md.value // self.tokens_per_batch)
+            n = self.shape_with(md).first_batch_reaching(md)
         if n * self.tokens_per_batch >= _INT64_LIMIT:
             raise SimulationError(
                 f"a run of {n:,} batches of {self.tokens_per_batch:,} tokens overflows the 64-bit token counter"
@@ -224,6 +247,7 @@ class Timeline:
             in_epoch = int(self.in_epoch[i])
         else:
             in_epoch = batch - epoch * run.dataloader_len if run.dataloader_len else batch
+        in_epoch_samples = samples_before(in_epoch, run.dataloader_len, run.batch_size, run.last_batch_size)
         return Timestamp(
             epoch=epoch,
             batch=batch,
@@ -232,8 +256,8 @@ class Timeline:
             epoch_in_iteration=epoch,
             token_in_iteration=token,
             batch_in_epoch=in_epoch,
-            sample_in_epoch=in_epoch * run.batch_size,
-            token_in_epoch=in_epoch * run.tokens_per_batch,
+            sample_in_epoch=in_epoch_samples,
+            token_in_epoch=in_epoch_samples * run.seq_len,
         )
 
     @classmethod
@@ -241,7 +265,7 @@ class Timeline:
         """The timestamps at the start of each batch in ``batches``."""
         batches = np.asarray(batches, dtype=np.int64)
         epoch = batches // run.dataloader_len if run.dataloader_len else np.zeros_like(batches)
-        sample = batches * run.batch_size
+        sample = samples_before(batches, run.dataloader_len, run.batch_size, run.last_batch_size)
         return cls(epoch=epoch, batch=batches, sample=sample, token=sample * run.seq_len)
 
 

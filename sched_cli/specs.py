@@ -3,8 +3,11 @@
 A spec describes a run and its schedulers::
 
     max_duration: 90ep        # required; ep|ba|sp|tok
-    dataloader_len: 5005      # batches per epoch; required when anything is in epochs
-    batch_size: 256           # samples per batch (default 1)
+    dataset_size: 1281167     # samples; with devices and device_batch_size gives the loader's length
+    devices: 8                # world size (default 1)
+    device_batch_size: 32     # samples per batch on each device (or batch_size: across them)
+    drop_last: false          # drop what does not fill a batch (default false)
+    # dataloader_len: 5005    # or give batches per epoch directly
     seq_len: 1                # tokens per sample (default 1)
     lr: 0.1                   # optional base LR
     ssr: 1.0                  # optional default SSR (or a list of them)
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sched_cli import readers, registry
+from sched_cli.geometry import Geometry, GeometryError
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
@@ -46,7 +50,11 @@ SPEC_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "tom
 TOP_LEVEL_KEYS = (
     "max_duration",
     "dataloader_len",
+    "dataset_size",
+    "devices",
+    "device_batch_size",
     "batch_size",
+    "drop_last",
     "seq_len",
     "lr",
     "ssr",
@@ -57,6 +65,15 @@ TOP_LEVEL_KEYS = (
     "title",
     "description",
 )
+#: Keys that say the same thing in two ways: a value given on the command line for one of them
+#: replaces what the file says of the others, so that ``--devices 16`` or ``--dataloader-len``
+#: asks "what if" without contradicting the file.
+_ALTERNATIVES = {
+    "batch_size": ("device_batch_size",),
+    "device_batch_size": ("batch_size",),
+    "dataloader_len": ("dataset_size", "drop_last"),
+    "dataset_size": ("dataloader_len",),
+}
 # Larger counts are typos (or units mixed up): no real loader has 2**53 batches per epoch.
 MAX_COUNT = 2**53
 
@@ -71,7 +88,11 @@ class Overrides:
 
     max_duration: str | None = None
     dataloader_len: int | None = None
+    dataset_size: int | None = None
+    devices: int | None = None
+    device_batch_size: int | None = None
     batch_size: int | None = None
+    drop_last: bool | None = None
     seq_len: int | None = None
     lr: float | None = None
     step_every: str | None = None
@@ -84,10 +105,9 @@ class Overrides:
         return {key: value for key, value in vars(self).items() if value is not None and key != "source"}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
-        merged = dict(data)
-        for key, value in vars(self).items():
-            if value is not None and key != "source":
-                merged[key] = value
+        given = self.options()
+        merged = {key: value for key, value in data.items() if not any(key in _ALTERNATIVES.get(g, ()) for g in given)}
+        merged.update(given)
         return merged
 
 
@@ -203,8 +223,7 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
     max_duration = _time_value(where, "max_duration", data["max_duration"])
     if max_duration.unit not in COUNTED_UNITS or max_duration.value <= 0:
         raise where.error("max_duration", f"{data['max_duration']!r} must be a positive number of ep, ba, sp or tok")
-    dataloader_len = _count(where, "dataloader_len", data.get("dataloader_len"), required=False)
-    batch_size = _count(where, "batch_size", data.get("batch_size", 1))
+    dataloader_len, batch_size, last_batch_size, geometry = _geometry(where, data)
     seq_len = _count(where, "seq_len", data.get("seq_len", 1))
     lr = data.get("lr")
     if lr is not None:
@@ -244,10 +263,67 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
             step_every=step_every,
             lr=lr,
             trainer=trainer,
+            last_batch_size=last_batch_size,
+            geometry=geometry,
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
     return Spec(source=source, run=run, ssrs=ssrs, title=title, configs=[c for _, c in configs])
+
+
+def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int | None, Geometry | None]:
+    """Batches per epoch, samples per batch and in an epoch's last batch, and the geometry they
+    come from: given directly (``dataloader_len``, ``batch_size``), or derived from the dataset
+    size, devices and per-device batch as PyTorch's samplers and loaders derive them."""
+    dataloader_len = _count(where, "dataloader_len", data.get("dataloader_len"), required=False)
+    dataset_size = _count(where, "dataset_size", data.get("dataset_size"), required=False)
+    devices = _count(where, "devices", data.get("devices", 1))
+    device_batch_size = _count(where, "device_batch_size", data.get("device_batch_size"), required=False)
+    batch_size = _count(where, "batch_size", data.get("batch_size"), required=False)
+    drop_last = data.get("drop_last", False)
+    if not isinstance(drop_last, bool):
+        raise where.error("drop_last", f"expected true or false, got {_kind(drop_last)}")
+    if device_batch_size is not None:
+        if batch_size is not None and batch_size != devices * device_batch_size:
+            raise where.error(
+                "batch_size",
+                f"{batch_size} disagrees with devices x device_batch_size = {devices} x {device_batch_size} = "
+                f"{devices * device_batch_size}; give batch_size (global) or device_batch_size, not both",
+            )
+        batch_size = devices * device_batch_size
+    elif batch_size is not None:
+        if batch_size % devices:
+            raise where.error(
+                "batch_size",
+                f"{batch_size} (samples per batch across devices) is not divisible by devices {devices}; "
+                "give device_batch_size (per device) instead",
+            )
+        device_batch_size = batch_size // devices
+    elif "devices" in data or dataset_size is not None:
+        raise where.error(
+            "device_batch_size",
+            "is required with devices or dataset_size: samples per batch on each device (or batch_size, across them)",
+        )
+    else:
+        batch_size = device_batch_size = 1
+    if dataset_size is None:
+        if "drop_last" in data:
+            raise where.error(
+                "drop_last", "needs dataset_size: it says whether the samples that do not fill a batch are dropped"
+            )
+        return dataloader_len, batch_size, None, None
+    try:
+        geometry = Geometry(dataset_size, device_batch_size, devices, drop_last)
+    except GeometryError as exc:
+        raise where.error("dataset_size", str(exc)) from None
+    if dataloader_len is not None and dataloader_len != geometry.dataloader_len:
+        raise where.error(
+            "dataloader_len",
+            f"{dataloader_len} disagrees with the {geometry.dataloader_len:,} batches per epoch that dataset_size "
+            f"{dataset_size:,} gives ({devices} device(s) x {device_batch_size} per device, drop_last "
+            f"{str(drop_last).lower()}); give one of them",
+        )
+    return geometry.dataloader_len, geometry.batch_size, geometry.last_batch_size, geometry
 
 
 class _Where:
@@ -372,14 +448,20 @@ def _torch_configs(data: dict[str, Any]) -> bool:
 
 def _require_no_epochs(where: _Where, max_duration: Time, configs: list[tuple[str, dict[str, Any]]]) -> None:
     if max_duration.unit is TimeUnit.EPOCH:
-        raise where.error("dataloader_len", f"is required because max_duration {max_duration} is in epochs")
+        raise where.error(
+            "dataloader_len",
+            f"is required because max_duration {max_duration} is in epochs: give dataset_size (with devices and "
+            "device_batch_size or batch_size) or dataloader_len (batches per epoch), "
+            "or --dataset-size/--dataloader-len",
+        )
     for key, config in configs:
         for param, value in config.items():
             for v in value if isinstance(value, list) else [value]:
                 if isinstance(v, str) and re.fullmatch(r"\s*[-+0-9.eE]+\s*ep\s*", v, flags=re.IGNORECASE):
                     raise where.error(
                         "dataloader_len",
-                        f"is required because {key}.{param} is in epochs ({v!r}); say how many batches an epoch has",
+                        f"is required because {key}.{param} is in epochs ({v!r}); say how many batches an epoch has "
+                        "(dataloader_len), or give dataset_size to derive it",
                     )
 
 

@@ -23,6 +23,7 @@ class State:
         batch_size: Samples per batch, where known (Composer's State does not say). Only a
             scheduler that places sample or token times on the batch clock needs it.
         seq_len: Tokens per sample, where known.
+        last_batch_size: Samples in the last batch of each epoch, where it is short and known.
     """
 
     def __init__(
@@ -33,11 +34,13 @@ class State:
         optimizers: Any = None,
         batch_size: int | None = None,
         seq_len: int | None = None,
+        last_batch_size: int | None = None,
     ) -> None:
         self.max_duration = max_duration
         self.dataloader_len = dataloader_len
         self.batch_size = _optional_count("batch_size", batch_size)
         self.seq_len = _optional_count("seq_len", seq_len)
+        self.last_batch_size = _optional_count("last_batch_size", last_batch_size)
         self.timestamp = timestamp if timestamp is not None else Timestamp()
         if optimizers is None:
             self.optimizers: list[Any] = []

@@ -15,9 +15,9 @@ import numpy as np
 from sched_cli.render import Chart, Curve
 from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_batch_at, plan, simulate
 from sched_cli.specs import Spec
-from sched_cli.time import Time, TimeStringError
+from sched_cli.time import Time, TimeStringError, TimeUnit
 
-__all__ = ["ViewError", "AXIS_NAMES", "chart", "x_values", "batches_at", "default_batches"]
+__all__ = ["ViewError", "AXIS_NAMES", "chart", "x_values", "batches_at", "default_batches", "run_facts"]
 
 #: Axis titles for each unit a chart's x axis may use.
 AXIS_NAMES = {
@@ -131,3 +131,24 @@ def default_batches(p: Plan) -> list[tuple[int, str]]:
     for bp, batch in p.breakpoints[:40]:
         chosen[batch] = f"{bp.label} ({bp.time})"
     return sorted(chosen.items())
+
+
+def run_facts(spec: Spec) -> list[str]:
+    """What the run is, in a few lines for ``validate``: the data geometry (derived or given) and,
+    at each SSR, how many batches, samples and tokens it trains."""
+    run = spec.run
+    lines = []
+    if run.geometry is not None:
+        lines.append(f"data: {run.geometry.describe()}")
+    elif run.dataloader_len is not None:
+        lines.append(f"data: {run.dataloader_len:,} batches per epoch of {run.batch_size:,} samples")
+    for ssr in spec.ssrs:
+        p = plan(run, ssr)
+        end = p.shape.counter_at
+        samples, tokens = end(TimeUnit.SAMPLE, p.batches), end(TimeUnit.TOKEN, p.batches)
+        epochs = f", {p.batches / run.dataloader_len:,.6g} epochs" if run.dataloader_len else ""
+        lines.append(
+            f"run at ssr {ssr:g}: max_duration {p.max_duration}, {p.batches:,} batches{epochs}, "
+            f"{samples:,} samples, {tokens:,} tokens"
+        )
+    return lines

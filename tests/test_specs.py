@@ -265,3 +265,80 @@ def test_nested_phases_and_word_arguments(tmp_path):
     )
     with pytest.raises(SpecError, match="square"):
         load_file(unknown_word)
+
+
+# -- run geometry ---------------------------------------------------------------------------------
+GEOMETRY_SPEC = """
+max_duration: 2ep
+dataset_size: 1000
+devices: 3
+device_batch_size: 10
+schedulers: [{name: linear}]
+"""
+
+
+def test_geometry_keys_derive_the_loader(tmp_path):
+    # 1000 samples over 3 devices: 334 per device (2 repeated), 33 batches of 10 and one of 4.
+    run = load_file(write(tmp_path, "g.yaml", GEOMETRY_SPEC)).run
+    assert (run.dataloader_len, run.batch_size, run.last_batch_size) == (34, 30, 12)
+    assert run.geometry.samples_per_epoch == 33 * 30 + 12
+    assert run.batches(1.0) == 68
+
+
+@pytest.mark.parametrize(
+    "extra, overrides, expected",
+    [
+        ("", Overrides(devices=5), (20, 50, None)),  # 200 per device: 20 full batches of 10 on 5 devices
+        ("", Overrides(drop_last=True), (33, 30, None)),
+        ("", Overrides(dataloader_len=7), (7, 30, None)),  # a given length replaces the dataset's
+        ("", Overrides(batch_size=60), (17, 60, 42)),  # 334 per device in 16 x 20 + 14
+        ("dataloader_len: 34\n", Overrides(), (34, 30, 12)),  # agrees: fine
+    ],
+)
+def test_geometry_overrides_ask_what_if(tmp_path, extra, overrides, expected):
+    run = load_file(write(tmp_path, "g.yaml", GEOMETRY_SPEC + extra), overrides).run
+    assert (run.dataloader_len, run.batch_size, run.last_batch_size) == expected  # None: no short batch
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("dataloader_len: 35\n", "dataloader_len: 35 disagrees with the 34 batches per epoch"),
+        ("batch_size: 64\n", "batch_size: 64 disagrees with devices x device_batch_size = 3 x 10 = 30"),
+        ("drop_last: maybe\n", "drop_last: expected true or false"),
+    ],
+)
+def test_geometry_contradictions_are_errors(tmp_path, extra, expected):
+    with pytest.raises(SpecError, match=expected):
+        load_file(write(tmp_path, "g.yaml", GEOMETRY_SPEC + extra))
+
+
+def test_global_batch_must_divide_among_devices_and_drop_last_needs_a_dataset(tmp_path):
+    text = "max_duration: 10ba\ndevices: 3\nbatch_size: 64\nschedulers: [{name: linear}]\n"
+    with pytest.raises(SpecError, match="not divisible by devices 3; give device_batch_size"):
+        load_file(write(tmp_path, "a.yaml", text))
+    text = "max_duration: 10ba\ndrop_last: true\nschedulers: [{name: linear}]\n"
+    with pytest.raises(SpecError, match="drop_last: needs dataset_size"):
+        load_file(write(tmp_path, "b.yaml", text))
+
+
+def test_sample_milestones_and_dur_follow_the_short_last_batch(tmp_path):
+    # 35 samples per device: batches of 15, 15 and 5 on each of 2 devices, so epochs of 30, 30 and
+    # 10 samples. 100sp is reached at the start of batch 4 (70 + 30); 144sp after batch 6 (140 + 30).
+    from sched_cli.simulator import collect, plan, simulate
+
+    text = """
+    max_duration: 144sp
+    dataset_size: 70
+    device_batch_size: 15
+    devices: 2
+    schedulers: [{name: multistep, milestones: [100sp]}]
+    """
+    spec = load_file(write(tmp_path, "s.yaml", text))
+    p = plan(spec.run)
+    assert p.batches == 7 and [b for _, b in p.breakpoints] == [4]
+    rows = collect(simulate(spec.run, 1.0))
+    assert rows["sample"].tolist() == [0, 30, 60, 70, 100, 130, 140]
+    assert rows["epoch"].tolist() == [0, 0, 0, 1, 1, 1, 2]
+    assert rows["multiplier"].tolist() == [1, 1, 1, 1, 0.1, 0.1, 0.1]
+    assert rows["duration"].tolist() == [s / 144 for s in [0, 30, 60, 70, 100, 130, 140]]

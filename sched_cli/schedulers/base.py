@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sched_cli.geometry import first_batch_with_samples, samples_before
 from sched_cli.time import Time, Timestamp, TimeUnit
 
 __all__ = [
@@ -80,6 +81,8 @@ class RunShape:
     dataloader_len: int | None = None
     batch_size: int | None = None
     seq_len: int | None = None
+    #: Samples in the last batch of each epoch, when it is short (``None``: a full batch).
+    last_batch_size: int | None = None
 
     @classmethod
     def of(cls, state: Any) -> RunShape:
@@ -88,38 +91,40 @@ class RunShape:
             _optional_int(state.dataloader_len),
             _optional_int(getattr(state, "batch_size", None)),
             _optional_int(getattr(state, "seq_len", None)),
+            _optional_int(getattr(state, "last_batch_size", None)),
         )
-
-    def per_batch(self, unit: TimeUnit) -> int | None:
-        """How much one batch adds to the counter in ``unit`` (``ba``, ``sp``, ``tok``), where known."""
-        unit = TimeUnit(unit)
-        if unit is TimeUnit.BATCH:
-            return 1
-        if unit is TimeUnit.SAMPLE:
-            return self.batch_size
-        if unit is TimeUnit.TOKEN and self.batch_size is not None and self.seq_len is not None:
-            return self.batch_size * self.seq_len
-        return None
 
     def first_batch_reaching(self, time: Time) -> int | None:
         """The first batch whose start-of-batch counter in ``time.unit`` is at least ``time``.
 
         ``None`` where the run's shape does not tell (samples without ``batch_size``, say).
         """
-        per_batch = self.per_batch(time.unit)
-        if per_batch is not None:
-            return -(-int(time.value) // per_batch)
-        if time.unit is TimeUnit.EPOCH and self.dataloader_len:
-            return int(time.value) * self.dataloader_len
-        return None
+        unit, value = TimeUnit(time.unit), int(time.value)
+        if unit is TimeUnit.BATCH:
+            return value
+        if unit is TimeUnit.EPOCH:
+            return value * self.dataloader_len if self.dataloader_len else None
+        if self.batch_size is None or unit not in (TimeUnit.SAMPLE, TimeUnit.TOKEN):
+            return None
+        if unit is TimeUnit.TOKEN:
+            if self.seq_len is None:
+                return None
+            value = -(-value // self.seq_len)  # tokens are whole samples of seq_len each
+        return first_batch_with_samples(value, self.dataloader_len, self.batch_size, self.last_batch_size)
 
     def counter_at(self, unit: TimeUnit, batch: int) -> int | None:
         """The counter in ``unit`` at the start of ``batch``, where the run's shape tells."""
         unit = TimeUnit(unit)
         if unit is TimeUnit.EPOCH:
             return batch // self.dataloader_len if self.dataloader_len else 0
-        per_batch = self.per_batch(unit)
-        return None if per_batch is None else batch * per_batch
+        if unit is TimeUnit.BATCH:
+            return batch
+        if self.batch_size is None or unit not in (TimeUnit.SAMPLE, TimeUnit.TOKEN):
+            return None
+        samples = samples_before(batch, self.dataloader_len, self.batch_size, self.last_batch_size)
+        if unit is TimeUnit.TOKEN:
+            return None if self.seq_len is None else samples * self.seq_len
+        return samples
 
 
 def _optional_int(value: Any) -> int | None:

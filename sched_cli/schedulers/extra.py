@@ -520,13 +520,16 @@ class SequentialScheduler(BuiltinScheduler):
             param = f"phases[{i}].duration"
             length = convert_time(duration, shape, ssr, owner=self.name, param=param)
             self._nonzero(param, length, duration, shape, ssr)
-            batches = shape.first_batch_reaching(length)
+            # The phase ends where the run's counter has moved ``length`` on from the phase's start.
+            begun = shape.counter_at(length.unit, start)
+            end = None if begun is None else shape.first_batch_reaching(Time(begun + length.value, length.unit))
+            batches = None if end is None else end - start
             if batches is None:
                 raise ScheduleError(
                     f"{self.name}: {param}={duration} is {length}; to know how many batches that is, the run's "
                     "batch_size (samples per batch) and, for tokens, seq_len (tokens per sample) must be known"
                 )
-            own = RunShape(length, shape.dataloader_len, shape.batch_size, shape.seq_len)
+            own = RunShape(length, shape.dataloader_len, shape.batch_size, shape.seq_len, shape.last_batch_size)
             phase = _Phase(i, scheduler, own, start, start + batches, self._resolve_phase(i, scheduler, own, ssr))
             phases.append(phase)
             start = phase.end
@@ -590,7 +593,13 @@ class SequentialScheduler(BuiltinScheduler):
         counters = np.stack([clock.get(unit) for unit in _COUNTERS], axis=1)
         distinct, inverse = np.unique(counters, axis=0, return_inverse=True)
         own = phase.shape
-        state = State(own.max_duration, own.dataloader_len, batch_size=own.batch_size, seq_len=own.seq_len)
+        state = State(
+            own.max_duration,
+            own.dataloader_len,
+            batch_size=own.batch_size,
+            seq_len=own.seq_len,
+            last_batch_size=own.last_batch_size,
+        )
         values = np.empty(len(distinct), dtype=np.float64)
         for j, (epoch, batch, sample, token) in enumerate(distinct.tolist()):
             state.timestamp = Timestamp(epoch=epoch, batch=batch, sample=sample, token=token)
