@@ -116,6 +116,19 @@ AsTrainerOpt = typer.Option(
     help="Show what Composer's Trainer applies (one-batch lag; only the last scheduler in force).",
 )
 
+ResumeFromOpt = typer.Option(
+    None,
+    "--resume-from",
+    metavar="BEFORE",
+    help="The run was resumed from a checkpoint of BEFORE (a spec): show both segments. Needs --resume-at.",
+)
+ResumeAtOpt = typer.Option(
+    None, "--resume-at", metavar="TIME", help="Where BEFORE's checkpoint was taken, e.g. 5000ba, 3ep, 4e9tok."
+)
+StopAtOpt = typer.Option(
+    None, "--stop-at", metavar="TIME", help="Preview the run stopped early at TIME (e.g. 4e12tok): the LR it ends on."
+)
+
 # The options that describe the run, shared by every command that reads a spec.
 _RUN_OPTIONS = {
     "max_duration": (str | None, MaxDurationOpt),
@@ -129,6 +142,9 @@ _RUN_OPTIONS = {
     "lr": (float | None, LrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
     "source": (SpecFormat | None, FromOpt),
+    "resume_from": (str | None, ResumeFromOpt),
+    "resume_at": (str | None, ResumeAtOpt),
+    "stop_at": (str | None, StopAtOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
 RUN_OPTIONS = None
@@ -397,26 +413,29 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
 
     from sched_cli import __version__
     from sched_cli.render.writers import atomic_output, write_rows
-    from sched_cli.simulator import COLUMNS, Selection, plan, simulate
+    from sched_cli.simulator import COLUMNS, Selection
+    from sched_cli.views import shown
 
     selection = Selection(every=every, points=points)
     mode = "trainer" if as_trainer else "formula"
-    plans = [plan(spec.run, ssr) for ssr in spec.ssrs]
-    total = sum(selection.count(p.batches) for p in plans)
+    views = [shown(spec, ssr) for ssr in spec.ssrs]
+    plans = [v.plan for v in views]
+    total = sum(selection.count(v.batches) for v in views)
     if selection.is_all and total > MAX_EXPORT_ROWS:
         raise UserError(
             f"the run has {total:,} batches{' over all SSRs' if len(plans) > 1 else ''}, too many to list one by one "
             f"(the limit is {MAX_EXPORT_ROWS:,}); pass --every N or --points N "
             f"(e.g. --points 10000)"
         )
-    columns = list(COLUMNS) + (["lr"] if spec.run.lr is not None else [])
+    has_lr = spec.run.lr is not None or (spec.before is not None and spec.before.run.lr is not None)
+    columns = list(COLUMNS) + (["lr"] if has_lr else []) + (["segment"] if spec.before is not None else [])
     meta = {
         "sched_version": __version__,
         "source": spec.source,
         "mode": mode,
         "max_duration": str(spec.run.max_duration),
         "scaled_max_duration": {f"{p.ssr:g}": str(p.max_duration) for p in plans},
-        "batches": {f"{p.ssr:g}": p.batches for p in plans},
+        "batches": {f"{v.ssr:g}": v.batches for v in views},
         "dataloader_len": spec.run.dataloader_len,
         "batch_size": spec.run.batch_size,
         "last_batch_size": spec.run.last_batch_size or spec.run.batch_size,
@@ -428,10 +447,12 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
         "schedulers": [_describe_scheduler(s) for s in spec.run.schedulers],
         "columns": columns,
     }
-    with _progress(sum(p.batches for p in plans), "simulating", _custom(spec)) as progress:
-        chunks = itertools.chain.from_iterable(
-            simulate(spec.run, p.ssr, mode=mode, selection=selection, progress=progress) for p in plans
-        )
+    if spec.stop_at is not None:
+        meta["stop_at"] = str(spec.stop_at)
+    if spec.before is not None:
+        meta["resume"] = _resume_meta(spec, views, mode)
+    with _progress(sum(v.batches for v in views), "simulating", _custom(spec)) as progress:
+        chunks = itertools.chain.from_iterable(v.rows(mode, selection, progress) for v in views)
         # Compute the first rows before writing anything: most errors show up there, and then
         # standard output gets no half-written table.
         first = next(chunks, None)
@@ -444,6 +465,48 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
             with atomic_output(output) as stream:
                 rows = write_rows(chunks, fmt, stream, columns, meta)
             _info(f"wrote {rows:,} rows to {output}")
+
+
+def _resume_meta(spec, views, mode: str) -> dict[str, Any]:
+    """What export records of a resume: BEFORE's spec, the checkpoint, and the LR across it."""
+    from sched_cli.resume import jump
+
+    before = spec.before
+    out: dict[str, Any] = {
+        "from": before.source,
+        "at": str(spec.resume_at),
+        "before": {
+            "max_duration": str(before.run.max_duration),
+            "ssr": before.ssrs[0],
+            "dataloader_len": before.run.dataloader_len,
+            "batch_size": before.run.batch_size,
+            "last_batch_size": before.run.last_batch_size or before.run.batch_size,
+            "seq_len": before.run.seq_len,
+            "step_every": before.run.step_every,
+            "lr": before.run.lr,
+            "schedulers": [_describe_scheduler(s) for s in before.run.schedulers],
+        },
+        "segments": "rows with segment 0 come from the spec in resume.from, segment 1 from this spec",
+    }
+    for v in views:
+        rp = v.resumed
+        j = jump(rp, mode)
+        ts = rp.restored
+        out.setdefault("by_ssr", {})[f"{v.ssr:g}"] = {
+            "checkpoint_batch": rp.checkpoint,
+            "restored": {
+                "epoch": int(ts.epoch),
+                "batch": int(ts.batch),
+                "sample": int(ts.sample),
+                "token": int(ts.token),
+                "batch_in_epoch": int(ts.batch_in_epoch),
+            },
+            f"{j.what}_before_resume": j.before,
+            f"{j.what}_after_resume": j.after,
+            "first_batch_set_by_after": None if j.after_row is None else rp.checkpoint + j.after_row,
+            "jump": j.ratio,
+        }
+    return out
 
 
 def _describe_scheduler(scheduler: Any) -> str:
@@ -548,22 +611,25 @@ def table(
     with _user_errors():
         from rich.table import Table
 
-        from sched_cli.simulator import Selection, collect, plan, simulate
-        from sched_cli.views import batches_at, default_batches
+        from sched_cli.simulator import Selection, collect
+        from sched_cli.views import footnotes, shown, table_batches
 
         loaded = _load(spec, overrides, ssr)
         out = Table(title=loaded.label, title_justify="left")
         columns = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"]
-        if loaded.run.lr is not None:
+        has_lr = loaded.run.lr is not None or (loaded.before is not None and loaded.before.run.lr is not None)
+        if has_lr:
             columns.append("lr")
         for c in columns:
             out.add_column(c, justify="left" if c == "time" else "right")
+        notes = []
+        mode = "trainer" if as_trainer else "formula"
         for value in loaded.ssrs:
-            p = plan(loaded.run, value)
-            wanted = batches_at(p, at) if at else default_batches(p)
+            view = shown(loaded, value)
+            wanted = table_batches(view, at, mode)
             batches = sorted({b for b, _ in wanted})
-            mode = "trainer" if as_trainer else "formula"
-            rows = collect(simulate(loaded.run, value, mode=mode, selection=Selection(batches=tuple(batches))))
+            rows = collect(view.rows(mode, Selection(batches=tuple(batches))))
+            notes.extend((f"ssr {value:g}: " if len(loaded.ssrs) > 1 else "") + n for n in footnotes(view, mode))
             index = {int(b): i for i, b in enumerate(rows["batch"])}
             for batch, label in wanted:
                 i = index[batch]
@@ -576,10 +642,13 @@ def table(
                     f"{int(rows['token'][i]):,}",
                     f"{rows['multiplier'][i]:.6g}",
                 ]
-                if loaded.run.lr is not None:
+                if has_lr:
                     cells.append(f"{rows['lr'][i]:.6g}")
                 out.add_row(*cells)
-        _stdout_console().print(out)
+        console = _stdout_console()
+        console.print(out)
+        for note in notes:
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
 # -- list / describe ------------------------------------------------------------------------------

@@ -52,7 +52,17 @@ from sched_cli.simulator import (
 )
 from sched_cli.time import Time, Timestamp, TimeUnit
 
-__all__ = ["Resume", "ResumedPlan", "plan_resumed", "simulate_resumed", "stop_batches"]
+__all__ = [
+    "Resume",
+    "ResumedPlan",
+    "Jump",
+    "plan_resumed",
+    "simulate_resumed",
+    "stop_batches",
+    "jump",
+    "notes",
+    "first_set_row",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,10 @@ class ResumedPlan:
     segment: Segment
     saved_multiplier: float
     warnings: list[str] = field(default_factory=list)
+    #: Where BEFORE's warmup ends (its batch), if it has one.
+    before_warmup_end: int | None = None
+    #: Where AFTER's warmup ends, as a row of segment 1 (<= 0: it had ended by the resume).
+    after_warmup_end: int | None = None
 
     @property
     def batches(self) -> int:
@@ -184,13 +198,19 @@ def plan_resumed(after: Run, resume: Resume, ssr: float = 1.0) -> ResumedPlan:
             f"loader ({dl} batches) and AFTER's max_duration {md} is then reached"
         )
     pa = Plan(run=after, ssr=ssr, max_duration=md, batches=n)
+    after_warmup = None
     for scheduler in after.schedulers:
         if isinstance(scheduler, BuiltinScheduler):
             for bp in scheduler.breakpoints(scheduler.resolve(pa.shape, ssr)):
                 own = _own_batch_reaching(after, segment, bp.time)
-                if own is not None and 0 <= own - first < n:
+                if own is None:
+                    continue
+                if bp.label == "warmup end" and after_warmup is None:
+                    after_warmup = own - first
+                if 0 <= own - first < n:
                     pa.breakpoints.append((bp, own - first))
     pa.breakpoints.sort(key=lambda item: item[1])
+    before_warmup = next((b for bp, b in pb.breakpoints if bp.label == "warmup end"), None)
 
     saved = _saved_multiplier(pb, k, resume.at.unit is TimeUnit.EPOCH)
     segment = dataclasses.replace(segment, initial=saved)
@@ -203,6 +223,8 @@ def plan_resumed(after: Run, resume: Resume, ssr: float = 1.0) -> ResumedPlan:
         segment=segment,
         saved_multiplier=saved,
         warnings=warnings,
+        before_warmup_end=before_warmup,
+        after_warmup_end=after_warmup,
     )
 
 
@@ -255,9 +277,14 @@ def simulate_resumed(
     """
     rp = planned or plan_resumed(after, resume, ssr)
     selection = selection or Selection()
-    if selection.batches is not None:
-        raise SimulationError("a resumed run is selected with every or points, not a list of batches")
     sel_before = sel_after = selection
+    if selection.batches is not None:
+        # Batches of the resumed run: BEFORE's below the checkpoint, AFTER's rows from it on.
+        chosen = sorted(set(selection.batches))
+        if chosen and (chosen[0] < 0 or chosen[-1] >= rp.batches):
+            raise SimulationError(f"batches must lie in 0..{rp.batches - 1}")
+        sel_before = Selection(batches=tuple(b for b in chosen if b < rp.checkpoint))
+        sel_after = Selection(batches=tuple(b - rp.checkpoint for b in chosen if b >= rp.checkpoint))
     if selection.points is not None:
         share = max(2, round(selection.points * rp.checkpoint / max(rp.batches, 1)))
         sel_before = Selection(points=min(share, selection.points))
@@ -270,8 +297,9 @@ def simulate_resumed(
             yield c
 
     after_progress = None if progress is None else (lambda n: progress(rp.checkpoint + n))
-    yield from tagged(simulate_plan(rp.before, mode=mode, selection=sel_before, chunk=chunk, progress=progress), 0)
-    if rp.after.batches:
+    if sel_before.batches != ():
+        yield from tagged(simulate_plan(rp.before, mode=mode, selection=sel_before, chunk=chunk, progress=progress), 0)
+    if rp.after.batches and sel_after.batches != ():
         chunks = simulate_plan(
             rp.after, mode=mode, selection=sel_after, segment=segment, chunk=chunk, progress=after_progress
         )
@@ -292,3 +320,102 @@ def stop_batches(p: Plan, at: Time) -> int:
     if k < 1:
         raise SimulationError(f"stop point {at} is at the very start of the run: nothing would train")
     return min(k, p.batches)
+
+
+@dataclass(frozen=True)
+class Jump:
+    """The LR (or multiplier, without a base LR) of the last batch before the resume and of the
+    first batch after it whose LR AFTER's schedulers set (``after_row`` of segment 1; in trainer
+    mode the first batch after a resume still trains with the LR saved in the checkpoint)."""
+
+    before: float
+    after: float | None
+    after_row: int | None
+    what: str  # "lr" or "multiplier"
+
+    @property
+    def ratio(self) -> float | None:
+        if self.after is None or self.before == 0:
+            return None
+        return self.after / self.before
+
+
+def first_set_row(rp: ResumedPlan, mode: Mode) -> int | None:
+    """The first row of segment 1 whose LR AFTER's schedulers set (``None``: none of them)."""
+    n = rp.after.batches
+    if mode == "formula":
+        row = 0
+    elif rp.after.run.step_every == "batch":
+        row = 1
+    else:
+        dl = rp.after.run.dataloader_len
+        first = rp.segment.first
+        row = 0 if dl and first >= dl else (dl - first if dl else n)
+    return row if row < n else None
+
+
+def jump(rp: ResumedPlan, mode: Mode) -> Jump:
+    """What the LR does across the resume (see :class:`Jump`)."""
+    segment = rp.segment if mode == "trainer" else dataclasses.replace(rp.segment, base_lr=None)
+    last = next(simulate_plan(rp.before, mode=mode, selection=Selection(batches=(rp.checkpoint - 1,))))
+    what = "lr" if "lr" in last else "multiplier"
+    row = first_set_row(rp, mode)
+    after = None
+    if row is not None:
+        rows = next(simulate_plan(rp.after, mode=mode, selection=Selection(batches=(row,)), segment=segment))
+        after = float(rows[what][0])
+    return Jump(before=float(last[what][0]), after=after, after_row=row, what=what)
+
+
+def notes(rp: ResumedPlan, mode: Mode = "trainer") -> list[str]:
+    """Warnings about a resume: a jump of the LR by more than 2x, a warmup that restarts or vanishes."""
+    out = list(rp.warnings)
+    j = jump(rp, mode)
+    at = f"the resume at batch {rp.checkpoint:,}"
+    ratio = j.ratio
+    if ratio is not None and (ratio > 2 or ratio < 0.5):
+        out.append(
+            f"{at} makes the {j.what} jump from {j.before:.6g} to {j.after:.6g} (x{ratio:.3g}) "
+            f"at batch {rp.checkpoint + (j.after_row or 0):,}"
+        )
+    before_warm = rp.before_warmup_end is not None and rp.before_warmup_end > rp.checkpoint
+    after_warm = rp.after_warmup_end is not None and rp.after_warmup_end > 0
+    if after_warm and not before_warm:
+        out.append(
+            f"{at} restarts a warmup: AFTER's warmup ends at batch {rp.checkpoint + rp.after_warmup_end:,}, "
+            "so the LR climbs again from where AFTER's formula puts it"
+        )
+    if before_warm and not after_warm:
+        out.append(
+            f"{at} makes BEFORE's warmup vanish: it was still warming up (until batch {rp.before_warmup_end:,}) "
+            "and AFTER's schedule has no warmup left at the restored timestamp"
+        )
+    return out
+
+
+def stop(p: Plan, at: Time) -> Plan:
+    """The plan of a run stopped early at ``at`` (``--stop-at``): the same schedule, fewer batches."""
+    k = stop_batches(p, at)
+    return dataclasses.replace(p, batches=k, breakpoints=[(bp, b) for bp, b in p.breakpoints if b < k])
+
+
+def stop_resumed(rp: ResumedPlan, at: Time) -> ResumedPlan:
+    """A resumed run stopped early at ``at``, a time of the resumed run (counters as restored)."""
+    if at.unit is TimeUnit.DURATION:
+        own = rp.segment.first + int(at.value * rp.after.batches)
+    else:
+        own = _own_batch_reaching(rp.after.run, rp.segment, at)
+    if own is None:
+        raise SimulationError(f"stop point {at} does not convert to a batch of the resumed run")
+    rows = own - rp.segment.first
+    if rows < 1:
+        raise SimulationError(
+            f"stop point {at} comes before the first batch after the resume (batch {rp.checkpoint:,}); "
+            "stop a resumed run after its resume point"
+        )
+    after = dataclasses.replace(
+        rp.after,
+        batches=min(rows, rp.after.batches),
+        breakpoints=[(bp, b) for bp, b in rp.after.breakpoints if b < rows],
+    )
+    return dataclasses.replace(rp, after=after)

@@ -39,6 +39,7 @@ from typing import Any
 
 from sched_cli import readers, registry
 from sched_cli.geometry import Geometry, GeometryError
+from sched_cli.resume import Resume
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
@@ -64,6 +65,7 @@ TOP_LEVEL_KEYS = (
     "scheduler",
     "title",
     "description",
+    "resume",
 )
 #: Keys that say the same thing in two ways: a value given on the command line for one of them
 #: replaces what the file says of the others, so that ``--devices 16`` or ``--dataloader-len``
@@ -99,10 +101,15 @@ class Overrides:
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
     source: str | None = None
+    #: ``--resume-from BEFORE --resume-at TIME``: the run was resumed from BEFORE's checkpoint.
+    resume_from: str | None = None
+    resume_at: str | None = None
+    #: ``--stop-at TIME``: preview the run stopped early.
+    stop_at: str | None = None
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
-        return {key: value for key, value in vars(self).items() if value is not None and key != "source"}
+        return {key: value for key, value in vars(self).items() if value is not None and key not in _NOT_RUN_OPTIONS}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         given = self.options()
@@ -111,15 +118,32 @@ class Overrides:
         return merged
 
 
+_NOT_RUN_OPTIONS = ("source", "resume_from", "resume_at", "stop_at")
+
+
 @dataclass
 class Spec:
-    """A validated spec: the run, the SSRs to show, and where it came from."""
+    """A validated spec: the run, the SSRs to show, and where it came from.
+
+    ``before`` and ``resume_at``: the run was resumed from a checkpoint of ``before`` taken at
+    ``resume_at`` (spec key ``resume:``). ``stop_at``: the run is shown stopped early there.
+    """
 
     source: str
     run: Run
     ssrs: tuple[float, ...] = (1.0,)
     title: str = ""
     configs: list[dict[str, Any]] = field(default_factory=list)
+    before: Spec | None = None
+    resume_at: Time | None = None
+    stop_at: Time | None = None
+
+    @property
+    def resume(self) -> Resume | None:
+        """The simulator's description of the resume: BEFORE's run at its first SSR, and the checkpoint."""
+        if self.before is None or self.resume_at is None:
+            return None
+        return Resume(self.before.run, self.resume_at, self.before.ssrs[0])
 
     @property
     def label(self) -> str:
@@ -131,8 +155,28 @@ class Spec:
 
 # -- entry points -------------------------------------------------------------------------------
 def load(arg: str, overrides: Overrides | None = None) -> Spec:
-    """A spec from a file path, or from an inline scheduler expression plus options."""
+    """A spec from a file path, or from an inline scheduler expression plus options
+    (``--resume-from``/``--resume-at`` and ``--stop-at`` included)."""
     overrides = overrides or Overrides()
+    spec = _load(arg, overrides)
+    where = _Where("command line")
+    if overrides.resume_from is not None:
+        if overrides.resume_at is None:
+            raise SpecError("command line: --resume-from needs --resume-at TIME (the checkpoint, e.g. 5000ba)")
+        before = _load(overrides.resume_from, Overrides(source=overrides.source))
+        if before.before is not None:
+            raise SpecError(f"{before.source}: resume: a resumed run cannot be resumed from again (chained resumes)")
+        spec = replace(spec, before=before)
+    if overrides.resume_at is not None:
+        if spec.before is None:
+            raise SpecError("command line: --resume-at needs --resume-from BEFORE (or a resume: key in the spec)")
+        spec = replace(spec, resume_at=_time_value(where, "--resume-at", overrides.resume_at))
+    if overrides.stop_at is not None:
+        spec = replace(spec, stop_at=_time_value(where, "--stop-at", overrides.stop_at))
+    return spec
+
+
+def _load(arg: str, overrides: Overrides) -> Spec:
     path = Path(arg)
     if path.suffix.lower() in SPEC_SUFFIXES or path.exists():
         return load_file(path, overrides)
@@ -268,7 +312,42 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
-    return Spec(source=source, run=run, ssrs=ssrs, title=title, configs=[c for _, c in configs])
+    before, resume_at = _resume(where, data.get("resume"), base_dir)
+    return Spec(
+        source=source,
+        run=run,
+        ssrs=ssrs,
+        title=title,
+        configs=[c for _, c in configs],
+        before=before,
+        resume_at=resume_at,
+    )
+
+
+def _resume(where: _Where, value: Any, base_dir: Path) -> tuple[Spec | None, Time | None]:
+    """``resume: {from: before.yaml (relative to this spec) or a mapping, at: 5000ba}``."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise where.error("resume", f"expected a mapping with from and at, got {_kind(value)}")
+    for key in value:
+        if key not in ("from", "at"):
+            raise where.error(f"resume.{key}", "unknown key; resume takes from (BEFORE's spec) and at (the checkpoint)")
+    if "from" not in value or "at" not in value:
+        missing = "from" if "from" not in value else "at"
+        raise where.error(f"resume.{missing}", "is required: resume: {from: before.yaml, at: 5000ba}")
+    at = _time_value(where, "resume.at", value["at"])
+    origin = value["from"]
+    if isinstance(origin, str):
+        path = Path(origin)
+        before = load_file(path if path.is_absolute() else base_dir / path)
+    elif isinstance(origin, dict):
+        before = from_mapping(origin, f"{where.source}: resume.from", base_dir)
+    else:
+        raise where.error("resume.from", f"expected a spec path or a mapping, got {_kind(origin)}")
+    if before.before is not None:
+        raise where.error("resume.from", "BEFORE is itself resumed: chained resumes are not supported")
+    return before, at
 
 
 def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int | None, Geometry | None]:
@@ -715,6 +794,30 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 if inside and note not in notes:
                     notes.append(note)
     notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
+    notes.extend(resume_notes(spec, ssrs))
+    return notes
+
+
+def resume_notes(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
+    """Check a resume (and an early stop) at every SSR: errors where Composer's Trainer would fail,
+    warnings where the LR jumps by more than 2x or a warmup restarts or vanishes."""
+    from sched_cli import resume as resumes
+
+    notes: list[str] = []
+    for ssr in ssrs or spec.ssrs:
+        try:
+            if spec.resume is not None:
+                rp = resumes.plan_resumed(spec.run, spec.resume, ssr)
+                if spec.stop_at is not None:
+                    resumes.stop_resumed(rp, spec.stop_at)
+                at = f" (ssr {ssr:g})" if len(ssrs or spec.ssrs) > 1 else ""
+                for note in resumes.notes(rp, "trainer"):
+                    if note + at not in notes:
+                        notes.append(note + at)
+            elif spec.stop_at is not None:
+                resumes.stop(plan(spec.run, ssr), spec.stop_at)
+        except (ScheduleError, TimeStringError) as exc:
+            raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
     return notes
 
 

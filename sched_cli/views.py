@@ -6,18 +6,31 @@ the renderers arrays and labels, so that the CLI only parses options and prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sched_cli import resume as resumes
 from sched_cli.render import Chart, Curve
-from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_batch_at, plan, simulate
+from sched_cli.schedulers.base import Breakpoint
+from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_batch_at, plan, simulate_plan
 from sched_cli.specs import Spec
 from sched_cli.time import Time, TimeStringError, TimeUnit
 
-__all__ = ["ViewError", "AXIS_NAMES", "chart", "x_values", "batches_at", "default_batches", "run_facts"]
+__all__ = [
+    "ViewError",
+    "AXIS_NAMES",
+    "chart",
+    "x_values",
+    "batches_at",
+    "default_batches",
+    "run_facts",
+    "Shown",
+    "shown",
+]
 
 #: Axis titles for each unit a chart's x axis may use.
 AXIS_NAMES = {
@@ -34,6 +47,86 @@ ProgressFactory = Callable[[Spec, int, str], AbstractContextManager[Any]]
 
 class ViewError(ValueError):
     """An option that does not fit the specs it is asked to show (an LR axis without an LR...)."""
+
+
+@dataclass
+class Shown:
+    """One spec at one SSR as the commands show it: a plain run, one stopped early (``--stop-at``),
+    or a resumed run (``resume:``), whose rows are BEFORE's up to the checkpoint then AFTER's.
+
+    In every case row ``i`` is batch ``i`` of the run (a resumed run's batch counter continues
+    from the checkpoint).
+    """
+
+    spec: Spec
+    ssr: float
+    plan: Plan
+    resumed: resumes.ResumedPlan | None = None
+    #: Where a run stopped early stops (its batch count), when it does.
+    stopped: int | None = None
+
+    @property
+    def batches(self) -> int:
+        return self.resumed.batches if self.resumed is not None else self.plan.batches
+
+    @property
+    def breakpoints(self) -> list[tuple[Breakpoint, int]]:
+        """Each breakpoint and the row where it falls, across both segments of a resumed run."""
+        if self.resumed is None:
+            return self.plan.breakpoints
+        k = self.resumed.checkpoint
+        return self.resumed.before.breakpoints + [(bp, k + j) for bp, j in self.resumed.after.breakpoints]
+
+    def rows(
+        self, mode: str, selection: Selection | None = None, progress: Callable[[int], None] | None = None
+    ) -> Iterator[dict[str, np.ndarray]]:
+        if self.resumed is not None:
+            return resumes.simulate_resumed(
+                self.resumed.after.run,
+                self.spec.resume,  # type: ignore[arg-type]
+                self.ssr,
+                mode=mode,  # type: ignore[arg-type]
+                selection=selection,
+                progress=progress,
+                planned=self.resumed,
+            )
+        return simulate_plan(self.plan, mode=mode, selection=selection, progress=progress)  # type: ignore[arg-type]
+
+    def counters_at(self, row: int) -> dict[str, np.ndarray]:
+        """The counters at the start of row ``row`` (no scheduler evaluated)."""
+        rp = self.resumed
+        if rp is None or row < rp.checkpoint:
+            return _row_at(self.plan.run if rp is None else rp.before.run, row)
+        run = rp.after.run
+        t = rp.segment.shift(run, Timeline.at_batch_starts(run, np.asarray([rp.segment.first + row - rp.checkpoint])))
+        return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
+
+    def marks(self, mode: str) -> list[tuple[int, str]]:
+        """Rows to mark beyond the breakpoints: the resume (with the LR jump) and an early stop."""
+        out: list[tuple[int, str]] = []
+        if self.resumed is not None:
+            j = resumes.jump(self.resumed, mode)  # type: ignore[arg-type]
+            ratio = j.ratio
+            out.append((self.resumed.checkpoint, "resume" + ("" if ratio is None else f" (x{ratio:.3g})")))
+        if self.stopped is not None:
+            out.append((self.stopped - 1, "stop"))
+        return out
+
+
+def shown(spec: Spec, ssr: float) -> Shown:
+    """Plan a spec at one SSR, with its resume and early stop."""
+    if spec.resume is not None:
+        rp = resumes.plan_resumed(spec.run, spec.resume, ssr)
+        stopped = None
+        if spec.stop_at is not None:
+            rp = resumes.stop_resumed(rp, spec.stop_at)
+            stopped = rp.batches
+        return Shown(spec, ssr, rp.after, rp, stopped)
+    p = plan(spec.run, ssr)
+    if spec.stop_at is not None:
+        p = resumes.stop(p, spec.stop_at)
+        return Shown(spec, ssr, p, None, p.batches)
+    return Shown(spec, ssr, p)
 
 
 def chart(
@@ -59,14 +152,20 @@ def chart(
     unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
     if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
         raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    if unit == "ep" and any(
+        s.before is not None and s.before.run.dataloader_len != s.run.dataloader_len for s in specs
+    ):
+        raise ViewError("--x ep: the resume changes batches per epoch, so epochs are not one axis; use ba, sp or tok")
     curves = []
     for s in specs:
         for ssr in s.ssrs:
-            p = plan(s.run, ssr)
+            view = shown(s, ssr)
+            p = view.plan if view.resumed is None else _whole(view)
             label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
-            with progress(s, p.batches, label) if progress else nullcontext(None) as report:
-                rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=report))
-            marks = [(float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label) for bp, batch in p.breakpoints]
+            with progress(s, view.batches, label) if progress else nullcontext(None) as report:
+                rows = collect(view.rows(mode, Selection(points=points), report))
+            marked = [(batch, bp.label) for bp, batch in view.breakpoints] + view.marks(mode)
+            marks = [(float(x_values(view.counters_at(batch), unit, p)[0]), text) for batch, text in marked]
             curves.append(
                 Curve(
                     label=label,
@@ -99,6 +198,13 @@ def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:
     if unit == "ep":
         return rows["batch"] / p.run.dataloader_len
     return rows["batch"] / p.batches
+
+
+def _whole(view: Shown) -> Plan:
+    """A plan standing for a whole resumed run on an x axis: its batches, BEFORE's loader."""
+    rp = view.resumed
+    assert rp is not None
+    return Plan(run=rp.before.run, ssr=view.ssr, max_duration=rp.after.max_duration, batches=rp.batches)
 
 
 def _row_at(run: Run, batch: int) -> dict[str, np.ndarray]:
@@ -152,3 +258,78 @@ def run_facts(spec: Spec) -> list[str]:
             f"{samples:,} samples, {tokens:,} tokens"
         )
     return lines
+
+
+def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple[int, str]]:
+    """The batches ``sched table`` lists for a view: the ``--at`` times, else the default ones,
+    plus (by default) the batches around a resume and the last batch before a stop."""
+    rp = view.resumed
+    if rp is None:
+        wanted = batches_at(view.plan, times) if times else default_batches(view.plan)
+        if view.stopped is not None and not times:
+            wanted = [(b, t) for b, t in wanted if b != view.stopped - 1] + [(view.stopped - 1, "stop (final)")]
+        return sorted(wanted)
+    if times:
+        out = []
+        for text in times:
+            try:
+                time = Time.from_timestring(text.strip())
+            except TimeStringError as exc:
+                raise ViewError(f"--at {text!r}: {exc}") from None
+            if time.unit.value == "ba":
+                batch = int(time.value)
+            elif time.unit.value == "dur":
+                batch = int(time.value * rp.batches)
+            else:
+                raise ViewError(f"--at {text!r}: a resumed run is listed at batches (ba) or fractions of it (dur)")
+            if not 0 <= batch < rp.batches:
+                raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,})")
+            out.append((batch, text.strip()))
+        return out
+    k = rp.checkpoint
+    chosen: dict[int, str] = {}
+    for batch, label in default_batches(rp.before):
+        chosen[batch] = f"{label} (before)"
+    if rp.after.batches:
+        for j, label in default_batches(rp.after):
+            chosen[k + j] = label.replace("of run", "of the rest")
+    chosen[k - 1] = "last before resume"
+    if rp.after.batches:
+        chosen[k] = "first after resume"
+    row = resumes.first_set_row(rp, mode)  # type: ignore[arg-type]
+    if row is not None and row > 0:
+        chosen[k + row] = "first LR set by AFTER"
+    if view.stopped is not None:
+        chosen[view.stopped - 1] = "stop (final)"
+    return sorted(chosen.items())
+
+
+def footnotes(view: Shown, mode: str, rows: dict[str, np.ndarray] | None = None) -> list[str]:
+    """Lines ``sched table`` prints under the table: the LR across a resume, where a run stops."""
+    out = []
+    rp = view.resumed
+    if rp is not None:
+        j = resumes.jump(rp, mode)  # type: ignore[arg-type]
+        ts = rp.restored
+        where = (
+            f"resume at {view.spec.resume_at} = batch {rp.checkpoint:,} (restored epoch {int(ts.epoch)}, "
+            f"batch_in_epoch {int(ts.batch_in_epoch)}, sample {int(ts.sample):,}, token {int(ts.token):,})"
+        )
+        if j.after is None:
+            out.append(f"{where}: {j.what} {j.before:.6g} before it; AFTER's schedulers never set the LR")
+        else:
+            ratio = j.ratio
+            out.append(
+                f"{where}: {j.what} {j.before:.6g} just before, {j.after:.6g} at batch {rp.checkpoint + j.after_row:,}"
+                + ("" if ratio is None else f", a jump of x{ratio:.4g}")
+            )
+        out.extend(rp.warnings)
+    if view.stopped is not None:
+        last = view.stopped - 1
+        final = collect(view.rows(mode, Selection(batches=(last,))))
+        what = "lr" if "lr" in final else "multiplier"
+        out.append(
+            f"stopped at {view.spec.stop_at}: batch {last:,} is the last trained, at {what} {float(final[what][0]):.6g}"
+            f" ({view.stopped:,} batches)"
+        )
+    return out

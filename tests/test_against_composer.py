@@ -707,6 +707,23 @@ def resume_configs(seed: int = SEED) -> list[dict[str, Any]]:
         # from the end of a finished run, with a longer max_duration
         {"at": "16ba", "before": cfg(lin, "16ba"), "after": cfg(lin, "32ba")},
         {"at": "3ep", "before": cfg(cos, "3ep", dl=4), "after": cfg(cos, "5ep", dl=4)},
+        # datasets that do not divide into batches: a short last batch on either side
+        {"at": "6ba", "before": cfg(linear, "20ba"), "after": cfg(linear, "20ba", dataset_size=13, bs=3)},
+        {
+            "at": "5ba",
+            "before": cfg(cos, "3ep", dataset_size=11, bs=3),
+            "after": cfg(cos, "4ep", dataset_size=11, bs=3),
+        },
+        {
+            "at": "8ba",
+            "before": cfg(linear, "3ep", dataset_size=15, bs=2),
+            "after": cfg(linear, "100sp", dataset_size=9, bs=4),
+        },
+        {
+            "at": "1ep",
+            "before": cfg(lin, "4ep", dataset_size=10, bs=4),
+            "after": cfg(lin, "6ep", dataset_size=10, bs=4),
+        },
     ]
     g = Gen(seed + 7)
     names = (
@@ -758,11 +775,16 @@ def resume_configs(seed: int = SEED) -> list[dict[str, Any]]:
 
 
 def our_run(config: dict[str, Any]) -> Run:
+    dl, bs, last = config["dataloader_len"], config["batch_size"], None
+    if config.get("dataset_size") is not None:  # the oracle's loader: ceil(n / bs) batches, the last short
+        dl = -(-config["dataset_size"] // bs)
+        last = config["dataset_size"] - (dl - 1) * bs
     return Run(
         max_duration=config["max_duration"],
         schedulers=tuple(build(s) for s in config["schedulers"]),
-        dataloader_len=config["dataloader_len"],
-        batch_size=config["batch_size"],
+        dataloader_len=dl,
+        last_batch_size=last,
+        batch_size=bs,
         seq_len=config["seq_len"],
         step_every=config["step_every"],
         lr=config["lr"],

@@ -226,11 +226,15 @@ def _resume(request: dict[str, Any]) -> dict[str, Any]:
             name = path.rsplit("/", 1)[1][:-3]
             epoch, batch = (int(part[2:]) for part in name.split("-"))
             found[(epoch, batch)] = path
-        key = "batch" if at.unit.value == "ba" else "epoch"
-        wanted = [k for k in found if k[1 if key == "batch" else 0] == at.value]
+        if at.unit.value == "ba":
+            wanted = [k for k in found if k[1] == at.value]
+        elif at.unit.value == "ep":
+            wanted = [k for k in found if k[0] == at.value]
+        else:  # sp, tok, dur: the first multiple the interval reached
+            wanted = list(found)
         if not wanted:
             raise RuntimeError(f"no checkpoint at {at}: found {sorted(found)}")
-        path = found[min(wanted)]
+        path = found[min(wanted, key=lambda k: k[1])]
         answer: dict[str, Any] = {"before": before, "checkpoint": path.rsplit("/", 1)[1]}
         try:
             trainer, recorder = _trainer(request["after"], load_path=path)
