@@ -560,8 +560,7 @@ def compare(
 def _summary_table(specs, as_trainer: bool) -> None:
     from rich.table import Table
 
-    from sched_cli.simulator import plan
-    from sched_cli.summary import summarize
+    from sched_cli.views import shown, summary
 
     table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
     for name, justify in [
@@ -577,8 +576,9 @@ def _summary_table(specs, as_trainer: bool) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for s in specs:
         for ssr in s.ssrs:
-            with _progress(plan(s.run, ssr).batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
-                sm = summarize(s.run, ssr, "trainer" if as_trainer else "formula", progress)
+            view = shown(s, ssr)
+            with _progress(view.batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
+                sm = summary(view, "trainer" if as_trainer else "formula", progress)
             table.add_row(
                 s.label,
                 f"{ssr:g}",
@@ -590,6 +590,46 @@ def _summary_table(specs, as_trainer: bool) -> None:
                 "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
             )
     _stdout_console().print(table)
+
+
+# -- resume ---------------------------------------------------------------------------------------
+@app.command("resume")
+@_with_run_options
+def resume_(
+    before: str = typer.Argument(..., metavar="BEFORE", help="The spec the run was trained with until the checkpoint."),
+    after: str = typer.Argument(..., metavar="AFTER", help="The spec the run was resumed with."),
+    at: str = typer.Option(..., "--at", metavar="TIME", help="Where the checkpoint was taken, e.g. 5000ba, 3ep."),
+    ssr: list[float] | None = SsrOpt,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the plot to a .png, .svg or .pdf."),
+    x: XUnit | None = typer.Option(None, "--x", help="X axis unit. Default: ba."),
+    y: YAxis | None = typer.Option(None, "--y", help="Y axis: the multiplier, or the LR. Default: lr if known."),
+    log: bool = typer.Option(False, "--log", help="Logarithmic Y axis."),
+    as_trainer: bool = AsTrainerOpt,
+    width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
+    height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
+    overrides: Overrides = RUN_OPTIONS,
+) -> None:
+    """Show a run resumed from BEFORE's checkpoint with AFTER: both segments plotted, the LR
+    across the resume, and what Composer's Trainer makes of it (the run options apply to AFTER).
+
+    Example:  sched resume before.yaml after.yaml --at 5000ba --as-trainer
+    """
+    with _user_errors():
+        from dataclasses import replace
+
+        from sched_cli.views import footnotes, shown
+
+        if overrides.resume_from is not None or overrides.resume_at is not None:
+            raise UserError("sched resume takes BEFORE and --at itself; drop --resume-from/--resume-at")
+        loaded = _load(after, replace(overrides, resume_from=before, resume_at=at), ssr)
+        mode = "trainer" if as_trainer else "formula"
+        chart = _chart([loaded], x or XUnit.ba, y, log, as_trainer, PLOT_POINTS, by_fraction=False)
+        _draw(chart, output, width, height)
+        _summary_table([loaded], as_trainer)
+        console = _stdout_console()
+        for value in loaded.ssrs:
+            for note in footnotes(shown(loaded, value), mode):
+                console.print((f"ssr {value:g}: " if len(loaded.ssrs) > 1 else "") + note, markup=False, soft_wrap=True)
 
 
 # -- table ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 from sched_cli.simulator import Plan, Selection, plan, simulate
 from sched_cli.time import Time
 
-__all__ = ["Summary", "summarize", "EXACT_LIMIT"]
+__all__ = ["Summary", "summarize", "summarize_rows", "EXACT_LIMIT"]
 
 #: Runs longer than this are summarised from evenly spread points (the mean is then approximate).
 EXACT_LIMIT = 20_000_000
@@ -34,11 +34,28 @@ class Summary:
 
 def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], None] | None = None) -> Summary:
     p = plan(run, ssr)
-    exact = p.batches <= EXACT_LIMIT
+
+    def simulated(selection: Selection, report: Callable[[int], None] | None) -> Iterator[dict[str, np.ndarray]]:
+        return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
+
+    return summarize_rows(simulated, ssr, p.max_duration, p.batches, _warmup_end(p), progress)
+
+
+def summarize_rows(
+    simulated: Callable[[Selection, Callable[[int], None] | None], Iterator[dict[str, np.ndarray]]],
+    ssr: float,
+    max_duration: Time,
+    batches: int,
+    warmup_end: int | None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """The summary of any stream of rows (a resumed run, a run stopped early): ``simulated(selection,
+    progress)`` yields the rows of ``batches`` batches."""
+    exact = batches <= EXACT_LIMIT
     selection = Selection() if exact else Selection(points=_SAMPLE_POINTS)
 
     def rows(report: Callable[[int], None] | None = None) -> Iterator[dict[str, np.ndarray]]:
-        return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
+        return simulated(selection, report)
 
     # First pass: peak, where it is, final value and mean.
     peak, peak_at, total, count, final = -np.inf, 0, 0.0, 0, 0.0
@@ -62,9 +79,9 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
             break
     return Summary(
         ssr=ssr,
-        max_duration=p.max_duration,
-        batches=p.batches,
-        warmup_end=_warmup_end(p),
+        max_duration=max_duration,
+        batches=batches,
+        warmup_end=warmup_end,
         peak=peak,
         final=final,
         mean=total / count if count else float("nan"),

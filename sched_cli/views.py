@@ -333,3 +333,21 @@ def footnotes(view: Shown, mode: str, rows: dict[str, np.ndarray] | None = None)
             f" ({view.stopped:,} batches)"
         )
     return out
+
+
+def summary(view: Shown, mode: str, progress: Callable[[int], None] | None = None) -> Any:
+    """The summary row of ``compare`` for a view: a plain run's, or a resumed or stopped run's."""
+    from sched_cli.summary import summarize, summarize_rows
+
+    if view.resumed is None and view.stopped is None:
+        return summarize(view.spec.run, view.ssr, mode, progress)
+    warmup = next((b for bp, b in view.breakpoints if bp.label == "warmup end"), None)
+    max_duration = view.resumed.after.max_duration if view.resumed is not None else view.plan.max_duration
+    return summarize_rows(
+        lambda selection, report: view.rows(mode, selection, report),
+        view.ssr,
+        max_duration,
+        view.batches,
+        warmup,
+        progress,
+    )

@@ -323,3 +323,18 @@ def test_resume_key_errors_name_the_key(specs):
     (specs / "chain.yaml").write_text(AFTER.replace("from: before.yaml", "from: after.yaml"))
     result = invoke("validate", str(specs / "chain.yaml"))
     assert result.exit_code == 2 and "chained" in result.output
+
+
+def test_the_resume_command_plots_and_summarises(specs):
+    result = invoke(
+        "resume", str(specs / "before.yaml"), str(specs / "plain.yaml"), "--at", "80ba", "--as-trainer", "--width", "80"
+    )
+    assert result.exit_code == 0, result.output
+    assert "resume (x4.18)" in result.stdout
+    assert "lr 0.22 just before, 0.92 at batch 81, a jump of x4.182" in result.stdout
+
+
+def test_compare_summarises_the_resumed_run(specs):
+    result = invoke("compare", str(specs / "after.yaml"), "--no-plot")
+    assert result.exit_code == 0, result.output
+    assert "1,000" in result.stdout
