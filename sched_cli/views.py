@@ -312,7 +312,7 @@ def footnotes(view: Shown, mode: str, rows: dict[str, np.ndarray] | None = None)
         j = resumes.jump(rp, mode)  # type: ignore[arg-type]
         ts = rp.restored
         where = (
-            f"resume at {view.spec.resume_at} = batch {rp.checkpoint:,} (restored epoch {int(ts.epoch)}, "
+            f"resume at {time_text(view.spec.resume_at)} = batch {rp.checkpoint:,} (restored epoch {int(ts.epoch)}, "
             f"batch_in_epoch {int(ts.batch_in_epoch)}, sample {int(ts.sample):,}, token {int(ts.token):,})"
         )
         if j.after is None:
@@ -329,8 +329,8 @@ def footnotes(view: Shown, mode: str, rows: dict[str, np.ndarray] | None = None)
         final = collect(view.rows(mode, Selection(batches=(last,))))
         what = "lr" if "lr" in final else "multiplier"
         out.append(
-            f"stopped at {view.spec.stop_at}: batch {last:,} is the last trained, at {what} {float(final[what][0]):.6g}"
-            f" ({view.stopped:,} batches)"
+            f"stopped at {time_text(view.spec.stop_at)}: batch {last:,} is the last trained, "
+            f"at {what} {float(final[what][0]):.6g} ({view.stopped:,} batches)"
         )
     return out
 
@@ -351,3 +351,10 @@ def summary(view: Shown, mode: str, progress: Callable[[int], None] | None = Non
         warmup,
         progress,
     )
+
+
+def time_text(time: Any) -> str:
+    """A time as a person writes it: ``4e12tok`` rather than ``4000000000000tok``."""
+    value = time.value
+    text = f"{value:,}" if abs(value) < 1e7 else f"{value:.6g}".replace("e+", "e")
+    return f"{text}{time.unit.value}"

@@ -62,7 +62,8 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     # Widen the range a little, as uniplot does, so that points at the very ends stay inside.
     pad = (x_max - x_min) * 1e-3 or 1.0
     x_min, x_max = x_min - pad, x_max + pad
-    marks = _marks(chart.curves, x_min, x_max)
+    # The drawable curves: their marks are on the same (maybe rescaled, "×1e12") x axis as x_min.
+    marks = _marks([c for _, c in drawable], x_min, x_max)
 
     swatches = [m * 2 if by_marker else "██" for m in markers]
     legend = _legend([c.label for _, c in drawable], swatches, colors if color else None, width)
