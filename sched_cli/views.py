@@ -356,5 +356,5 @@ def summary(view: Shown, mode: str, progress: Callable[[int], None] | None = Non
 def time_text(time: Any) -> str:
     """A time as a person writes it: ``4e12tok`` rather than ``4000000000000tok``."""
     value = time.value
-    text = f"{value:,}" if abs(value) < 1e7 else f"{value:.6g}".replace("e+", "e")
+    text = f"{value}" if abs(value) < 1e7 else f"{value:.6g}".replace("e+", "e")
     return f"{text}{time.unit.value}"

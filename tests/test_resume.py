@@ -338,3 +338,21 @@ def test_compare_summarises_the_resumed_run(specs):
     result = invoke("compare", str(specs / "after.yaml"), "--no-plot")
     assert result.exit_code == 0, result.output
     assert "1,000" in result.stdout
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs" / "resume"
+
+
+def test_the_sample_resume_jumps_as_the_readme_says():
+    # cosine_with_warmup(500ba, alpha_f=0.1) by hand: 0.1 + 0.9 * (1 + cos(pi * tau)) / 2.
+    def cosine(batch: int, total: int) -> float:
+        tau = (batch - 500) / (total - 500)
+        return 0.1 + 0.9 * (1 + math.cos(math.pi * tau)) / 2
+
+    result = invoke("table", str(SAMPLES / "gpt_extended.yaml"), "--as-trainer", "--at", "8001ba")
+    assert result.exit_code == 0, result.output
+    assert f"{6e-4 * cosine(8000, 20000):.6g}" in result.stdout
+    assert f"a jump of x{cosine(8000, 20000) / cosine(7998, 10000):.4g}" in result.stdout
+    stopped = invoke("table", str(SAMPLES / "olmo_5t_tokens.yaml"), "--stop-at", "4e12tok", "--at", "0ba")
+    assert stopped.exit_code == 0, stopped.output
+    assert "stopped at 4e12tok: batch 953,674 is the last trained" in stopped.stdout  # ceil(4e12 / 4,194,304) - 1
