@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from sched_cli import schedulers as ours
+from sched_cli.geometry import Geometry
 from sched_cli.schedulers import RunShape
 from sched_cli.schedulers import composer as composer_builtins
 from sched_cli.simulator import Run, Timeline, collect, simulate
@@ -419,6 +420,18 @@ def trainer_configs(seed: int = SEED) -> list[dict[str, Any]]:
         ),
         cfg([s("CosineAnnealingWithWarmupScheduler", t_warmup="2ba", t_max="40ba")], "40ba", 10, ssr=0.5),
     ]
+    # Real geometry: a dataset that does not fill the last batch (kept, or dropped), so samples,
+    # tokens, sample milestones and dur in samples all run on a short last batch.
+    configs += [
+        {**cfg([s("MultiStepScheduler", milestones=["50sp", "2ep"])], "3ep", 0, bs=4, seq=5), "dataset_size": 23},
+        {**cfg([s("LinearWithWarmupScheduler", t_warmup="0.1dur")], "130sp", 0, bs=4, ssr=0.5), "dataset_size": 23},
+        {
+            **cfg([s("CosineAnnealingScheduler", t_max="400tok")], "3ep", 0, bs=5, seq=7, step_every="epoch"),
+            "dataset_size": 23,
+            "drop_last": True,
+        },
+        {**cfg([s("StepScheduler", step_size="30sp")], "150sp", 0, bs=6, ssr=1.5), "dataset_size": 20},
+    ]
     g = Gen(seed + 1)
     hand_picked = len(configs)
     while len(configs) < hand_picked + 15:
@@ -567,10 +580,14 @@ def test_trainer_matches_composer(oracle: dict[str, Any]) -> None:
     for config, theirs in zip(oracle["configs"], oracle["runs"], strict=True):
         label = json.dumps(config)
         try:
+            geometry = None
+            if "dataset_size" in config:
+                geometry = Geometry(config["dataset_size"], config["batch_size"], 1, config.get("drop_last", False))
             run = Run(
                 max_duration=config["max_duration"],
                 schedulers=tuple(build(s) for s in config["schedulers"]),
-                dataloader_len=config["dataloader_len"],
+                dataloader_len=geometry.dataloader_len if geometry else config["dataloader_len"],
+                last_batch_size=geometry.last_batch_size if geometry else None,
                 batch_size=config["batch_size"],
                 seq_len=config["seq_len"],
                 step_every=config["step_every"],

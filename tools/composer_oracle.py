@@ -24,7 +24,8 @@ A real ``Trainer`` trains a one-layer model on CPU with SGD; a callback records,
 ``BATCH_START``, the timestamp and the learning rate the batch's optimizer step uses. The answer
 is ``{"runs": [{"rows": [...], "info": {...}} | {"error": "Type: message"}, ...]}``. A config may
 give ``dataset_size`` (samples) instead of ``dataloader_len``: the loader then has
-``ceil(dataset_size / batch_size)`` batches, the last one short when it does not divide.
+``ceil(dataset_size / batch_size)`` batches, the last one short when it does not divide (or
+dropped, with ``"drop_last": true``).
 
 ``resume``: ``{"runs": [{"before": config, "after": config, "at": "Kba" | "Kep"}, ...]}``. The
 ``before`` run trains in full with a ``CheckpointSaver(save_interval=at)``; the checkpoint whose
@@ -146,10 +147,16 @@ def _trainer(config: dict[str, Any], **extra: Any) -> tuple[Any, Any]:
             )
 
     generator = torch.Generator().manual_seed(0)
+    # The loader a real run builds: Composer's DistributedSampler (world size 1 here) and a
+    # DataLoader, both with drop_last; with dataset_size the last batch may be short.
+    drop_last = bool(config.get("drop_last", False))
     dataset = torch.utils.data.TensorDataset(
         torch.randn(n, 4, generator=generator), torch.randn(n, 1, generator=generator)
     )
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, drop_last=False)
+    from composer.utils import dist
+
+    sampler = dist.get_sampler(dataset, drop_last=drop_last, shuffle=False)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last)
     data = DataSpec(loader, get_num_tokens_in_batch=lambda batch: len(batch[0]) * seq_len)
     model = TinyModel()
     recorder = RecordLR()
