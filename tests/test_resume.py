@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sched_cli.cli import app
@@ -356,3 +358,46 @@ def test_the_sample_resume_jumps_as_the_readme_says():
     stopped = invoke("table", str(SAMPLES / "olmo_5t_tokens.yaml"), "--stop-at", "4e12tok", "--at", "0ba")
     assert stopped.exit_code == 0, stopped.output
     assert "stopped at 4e12tok: batch 953,674 is the last trained" in stopped.stdout  # ceil(4e12 / 4,194,304) - 1
+
+
+# -- a property: resuming a run with its own spec changes nothing -------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    dl=st.integers(1, 9),
+    bs=st.integers(1, 4),
+    last=st.integers(1, 4),
+    epochs=st.integers(1, 4),
+    k=st.integers(1, 40),
+    by_epoch=st.booleans(),
+    step_every=st.sampled_from(["batch", "epoch"]),
+    which=st.integers(0, 2),
+    mode=st.sampled_from(["formula", "trainer"]),
+)
+def test_resuming_with_the_same_spec_reproduces_the_uninterrupted_run(
+    dl, bs, last, epochs, k, by_epoch, step_every, which, mode
+):
+    schedulers = [WARM, CosineAnnealingScheduler(), StepScheduler(step_size="1ep", gamma=0.5)][which]
+    run = Run(
+        f"{epochs}ep",
+        [schedulers],
+        dataloader_len=dl,
+        batch_size=bs,
+        last_batch_size=min(last, bs),
+        seq_len=3,
+        step_every=step_every,
+        lr=0.5,
+    )
+    total = epochs * dl
+    at = f"{1 + (k - 1) % epochs}ep" if by_epoch else f"{1 + (k - 1) % total}ba"
+    whole = collect(simulate(run, mode=mode))
+    try:
+        again = resumed(run, run, at, mode=mode)
+    except SimulationError as exc:  # only a checkpoint at the very end: nothing left to train
+        assert "no training would occur" in str(exc)
+        return
+    assert len(again["batch"]) == len(whole["batch"])
+    for key in ("batch", "epoch", "sample", "token"):
+        assert np.array_equal(again[key], whole[key]), key
+    assert np.allclose(again["lr"], whole["lr"], rtol=1e-12, atol=0)
