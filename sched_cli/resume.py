@@ -419,3 +419,18 @@ def stop_resumed(rp: ResumedPlan, at: Time) -> ResumedPlan:
         breakpoints=[(bp, b) for bp, b in rp.after.breakpoints if b < rows],
     )
     return dataclasses.replace(rp, after=after)
+
+
+def batch_reaching(rp: ResumedPlan, time: Time) -> int | None:
+    """The first batch of the resumed run whose start has reached ``time`` (``dur``: a fraction of
+    the whole resumed run), counting as the run counted: BEFORE's counters before the checkpoint,
+    the restored ones after it."""
+    if time.unit is TimeUnit.DURATION:
+        return int(time.value * rp.batches)
+    before = first_batch_at(rp.before, time)
+    if before is not None and before < rp.checkpoint:
+        return before
+    own = _own_batch_reaching(rp.after.run, rp.segment, time)
+    if own is None:
+        return None
+    return rp.checkpoint + max(own - rp.segment.first, 0)

@@ -276,12 +276,9 @@ def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple
                 time = Time.from_timestring(text.strip())
             except TimeStringError as exc:
                 raise ViewError(f"--at {text!r}: {exc}") from None
-            if time.unit.value == "ba":
-                batch = int(time.value)
-            elif time.unit.value == "dur":
-                batch = int(time.value * rp.batches)
-            else:
-                raise ViewError(f"--at {text!r}: a resumed run is listed at batches (ba) or fractions of it (dur)")
+            batch = resumes.batch_reaching(rp, time)
+            if batch is None:
+                raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
             if not 0 <= batch < rp.batches:
                 raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,})")
             out.append((batch, text.strip()))

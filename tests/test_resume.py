@@ -401,3 +401,15 @@ def test_resuming_with_the_same_spec_reproduces_the_uninterrupted_run(
     for key in ("batch", "epoch", "sample", "token"):
         assert np.array_equal(again[key], whole[key]), key
     assert np.allclose(again["lr"], whole["lr"], rtol=1e-12, atol=0)
+
+
+def test_table_places_times_of_any_unit_in_a_resumed_run(tmp_path):
+    (tmp_path / "before.yaml").write_text("max_duration: 100ba\nbatch_size: 4\nschedulers: [{name: linear}]\n")
+    (tmp_path / "after.yaml").write_text(
+        "max_duration: 200ba\nbatch_size: 10\nschedulers: [{name: linear}]\nresume: {from: before.yaml, at: 50ba}\n"
+    )
+    result = invoke("table", str(tmp_path / "after.yaml"), "--at", "196sp", "--at", "210sp", "--at", "0.5dur")
+    assert result.exit_code == 0, result.output
+    batches = [line.split("│")[3].strip() for line in result.stdout.splitlines() if "sp " in line or "dur " in line]
+    # 196sp: batch 49 of BEFORE (4 a batch); 210sp: 200 restored at batch 50, then 10 a batch -> 51.
+    assert batches == ["49", "51", "100"]
