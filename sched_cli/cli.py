@@ -51,6 +51,7 @@ class _Options:
     quiet = False
     verbose = False
     debug = False
+    interrupted = False  # "sched: interrupted" has been printed
 
 
 class XUnit(str, enum.Enum):
@@ -229,6 +230,7 @@ def _user_errors() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         _stderr_console().print("[red]sched: interrupted[/]")
+        _Options.interrupted = True
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
         if _Options.debug:
@@ -781,6 +783,12 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
         sys.stderr.write("sched: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as exc:
+        # Ctrl-C while Typer parses the options or a command still imports the library: Typer
+        # exits 130 without a word. Say it, as a command body does.
+        if exc.code == EXIT_INTERRUPTED and not _Options.interrupted:
+            sys.stderr.write("sched: interrupted\n")
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
