@@ -8,8 +8,10 @@ fast.
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import inspect
+import io
 import os
 import sys
 import typing
@@ -28,10 +30,18 @@ __all__ = ["app", "main"]
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
+#: A closed pipe ends sched as SIGPIPE ends other Unix tools: 128 + 13, quietly.
+EXIT_PIPE_CLOSED = 141
+#: Write failures that mean "the disk is full" (or the user's file size limit is reached): exit 1.
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 #: Above this many rows, export asks for --every or --points instead of listing every batch.
 MAX_EXPORT_ROWS = 50_000_000
 #: Points per curve in plots (breakpoints are always added).
 PLOT_POINTS = 2000
+#: Bounds on what a plot computes and draws (more than a screen or an image can show).
+MAX_PLOT_POINTS = 100_000
+MAX_PLOT_WIDTH = 1_000
+MAX_PLOT_HEIGHT = 500
 
 app = typer.Typer(
     name="sched",
@@ -111,6 +121,13 @@ FromOpt = typer.Option(
     "--from",
     help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
 )
+AllowImportOpt = typer.Option(
+    None,
+    "--allow-import",
+    metavar="PKG",
+    help="Let the spec's custom schedulers come from module PKG (and its submodules); repeat for several. "
+    "Also: SCHED_ALLOW_IMPORT=pkg1,pkg2.",
+)
 AsTrainerOpt = typer.Option(
     False,
     "--as-trainer",
@@ -146,6 +163,7 @@ _RUN_OPTIONS = {
     "resume_from": (str | None, ResumeFromOpt),
     "resume_at": (str | None, ResumeAtOpt),
     "stop_at": (str | None, StopAtOpt),
+    "allow_import": (list[str] | None, AllowImportOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
 RUN_OPTIONS = None
@@ -196,10 +214,15 @@ def _stderr_console():
 def _stdout_console():
     from rich.console import Console
 
-    console = Console(highlight=False)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own handling exits with code 1; leave it to _guarded, as for any output.
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    console = PipeConsole(highlight=False)
     if not console.is_terminal:
         # In a pipe or file there is no screen to fit: do not wrap tables at 80 columns.
-        console = Console(highlight=False, width=200)
+        console = PipeConsole(highlight=False, width=200)
     return console
 
 
@@ -219,7 +242,10 @@ class UserError(Exception):
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C)."""
+    """Turn every expected failure into one line on stderr and exit code 2 (130 on Ctrl-C).
+
+    A full disk is exit code 1; a closed pipe, a signal or a failing standard output pass on to
+    :func:`_guarded`, which handles them the same way for every command."""
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
@@ -236,16 +262,29 @@ def _user_errors() -> Iterator[None]:
         if _Options.debug:
             raise
         _error("error", str(exc))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(_exit_code_of(exc)) from None
     except (typer.Exit, typer.Abort, _click_exception()):
         raise
     except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, not a traceback
-        if _Options.debug:
+        if _is_stream_failure(exc):
             raise
-        _error(
-            "internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)"
-        )
+        _internal_error(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _internal_error(exc: BaseException) -> None:
+    """One line for a bug of ours (the traceback with --debug)."""
+    if _Options.debug or "--debug" in sys.argv[1:]:
+        import traceback
+
+        traceback.print_exception(exc)
+        return
+    _error("internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)")
+
+
+def _exit_code_of(exc: BaseException) -> int:
+    """2 for a user error; 1 when the disk (or the user's file size limit) is full."""
+    return EXIT_INTERNAL if getattr(exc, "errno", None) in _DISK_FULL else EXIT_USAGE
 
 
 def _error(kind: str, message: str) -> None:
@@ -256,9 +295,9 @@ def _error(kind: str, message: str) -> None:
 
 
 def _click_exception() -> type[Exception]:
-    import click
-
-    return click.exceptions.ClickException
+    """Click's base exception, reached through typer's public ``BadParameter``: current typer
+    vendors click (as ``typer._click``) and no longer installs it, so ``import click`` fails."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -329,12 +368,15 @@ def plot(
     Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
     """
     with _user_errors():
+        if output is not None:
+            _check_output_dir(output, [spec])
         loaded = _load(spec, overrides, ssr)
         chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
         _draw(chart, output, width, height)
 
 
 def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
+    _check_plot_size(width=width, height=height)
     if output is not None:
         from sched_cli.render.figure import save_figure
 
@@ -354,6 +396,7 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
 def _chart(specs, x, y, log, as_trainer, points, by_fraction):
     from sched_cli.views import chart
 
+    _check_plot_size(points=points)
     return chart(
         specs,
         x=x.value if x else None,
@@ -383,6 +426,9 @@ def export(
     points: int | None = typer.Option(
         None, "--points", min=2, help="Only N points spread over the run (plus breakpoints)."
     ),
+    max_rows: int = typer.Option(
+        MAX_EXPORT_ROWS, "--max-rows", min=1, help="Refuse to write more rows than this (a runaway guard)."
+    ),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Export the multiplier (and LR) of every batch as CSV, JSON or JSON Lines.
@@ -395,7 +441,7 @@ def export(
         if every is not None and points is not None:
             raise UserError("--every and --points cannot be used together: choose one")
         if output is not None:
-            _check_output_dir(output)
+            _check_output_dir(output, [spec])
         if fmt is None and output is not None:
             guessed = format_for_path(output)
             if guessed is None:
@@ -407,10 +453,10 @@ def export(
         else:
             fmt_name = (fmt or Format.csv).value
         loaded = _load(spec, overrides, ssr)
-        _export(loaded, fmt_name, output, as_trainer, every, points)
+        _export(loaded, fmt_name, output, as_trainer, every, points, max_rows)
 
 
-def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points) -> None:
+def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points, max_rows=MAX_EXPORT_ROWS) -> None:
     import itertools
 
     from sched_cli import __version__
@@ -422,13 +468,7 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
     mode = "trainer" if as_trainer else "formula"
     views = [shown(spec, ssr) for ssr in spec.ssrs]
     plans = [v.plan for v in views]
-    total = sum(selection.count(v.batches) for v in views)
-    if selection.is_all and total > MAX_EXPORT_ROWS:
-        raise UserError(
-            f"the run has {total:,} batches{' over all SSRs' if len(plans) > 1 else ''}, too many to list one by one "
-            f"(the limit is {MAX_EXPORT_ROWS:,}); pass --every N or --points N "
-            f"(e.g. --points 10000)"
-        )
+    _check_rows(views, selection, max_rows)
     has_lr = spec.run.lr is not None or (spec.before is not None and spec.before.run.lr is not None)
     columns = list(COLUMNS) + (["lr"] if has_lr else []) + (["segment"] if spec.before is not None else [])
     meta = {
@@ -511,6 +551,37 @@ def _resume_meta(spec, views, mode: str) -> dict[str, Any]:
     return out
 
 
+def _check_rows(plans, selection, max_rows: int) -> None:
+    """Refuse, before writing anything, an export of more than ``max_rows`` rows, whatever selects
+    them (all batches, --every, --points): each breakpoint adds up to three rows, the end one."""
+    total = sum(selection.count(p.batches) + 3 * len(p.breakpoints) + 1 for p in plans)
+    if total <= max_rows:
+        return
+    over = " over all SSRs" if len(plans) > 1 else ""
+    if selection.is_all:
+        batches = sum(p.batches for p in plans)
+        raise UserError(
+            f"the run has {batches:,} batches{over}, too many to list one by one (the limit is --max-rows "
+            f"{max_rows:,}); pass --every N or --points N (e.g. --points 10000), or raise --max-rows"
+        )
+    chosen = f"--every {selection.every}" if selection.every is not None else f"--points {selection.points}"
+    raise UserError(
+        f"{chosen} gives up to {total:,} rows{over}, more than the limit of --max-rows {max_rows:,}; "
+        "choose fewer rows, or raise --max-rows"
+    )
+
+
+def _check_plot_size(points: int | None = None, width: int | None = None, height: int | None = None) -> None:
+    """Bound what a plot computes and draws: points per curve, and the terminal plot's size."""
+    for option, value, limit in (
+        ("--points", points, MAX_PLOT_POINTS),
+        ("--width", width, MAX_PLOT_WIDTH),
+        ("--height", height, MAX_PLOT_HEIGHT),
+    ):
+        if value is not None and value > limit:
+            raise UserError(f"{option} {value:,} is more than a plot can use (at most {limit:,})")
+
+
 def _describe_scheduler(scheduler: Any) -> str:
     """A built-in or PyTorch scheduler with its arguments; any other by its name."""
     from sched_cli.schedulers.base import BuiltinScheduler, scheduler_name
@@ -521,14 +592,18 @@ def _describe_scheduler(scheduler: Any) -> str:
     return scheduler_name(scheduler)
 
 
-def _check_output_dir(output: Path) -> None:
-    parent = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise UserError(f"-o {output}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise UserError(f"-o {output}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"-o {output}: directory {str(parent)!r} is not writable")
+def _check_output_dir(output: Path, inputs: list[str] | tuple[str, ...] = ()) -> None:
+    """Refuse an output that cannot or must not be written (see ``check_output``): before
+    anything runs when the command gives its ``inputs``, so a spec is never overwritten."""
+    from sched_cli.render.writers import check_output
+
+    check_output(output, [arg for arg in inputs if _is_file_argument(arg)])
+
+
+def _is_file_argument(arg: str) -> bool:
+    from sched_cli.specs import is_spec_file_argument
+
+    return is_spec_file_argument(arg)
 
 
 # -- compare --------------------------------------------------------------------------------------
@@ -552,6 +627,8 @@ def compare(
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
     with _user_errors():
+        if output is not None:
+            _check_output_dir(output, specs)
         loaded = [_load(s, overrides, ssr) for s in specs]
         _summary_table(loaded, as_trainer)
         if not no_plot or output is not None:
@@ -776,20 +853,167 @@ def validate(
             typer.echo(f"  {line}")
 
 
+# -- the process: pipes, signals, standard streams -----------------------------------------------
+class Terminated(BaseException):
+    """A signal that ends the process (SIGTERM, SIGHUP) arrived: unwind like Ctrl-C does, so that
+    half-written files are removed, then exit 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when the shell closed it (``>&-``): writing to it is a clear error."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed; redirect it or write to a file with -o")
+
+
+def _is_stream_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is standard output failing (closed pipe, full disk, closed descriptor)
+    rather than a bug: those end every command the same way, in :func:`_guarded`."""
+    from sched_cli.render.writers import OutputError
+
+    return isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno in _STREAM_ERRNOS
+
+
+_STREAM_ERRNOS = {errno.EPIPE, errno.EBADF, errno.EIO, *_DISK_FULL}
+
+
+def _pipe_closed() -> int:
+    """The reader of our output went away (``| head``): stop quietly. Point stdout at /dev/null so
+    that the interpreter's last flush does not fail again (as Python's docs on SIGPIPE advise)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None  # type: ignore[assignment]
+    return EXIT_PIPE_CLOSED
+
+
+def _stream_failed(exc: OSError) -> int:
+    """Standard output cannot be written: one line, exit 1 for a full disk, 2 otherwise."""
+    if exc.errno == errno.EPIPE:
+        return _pipe_closed()
+    _error("error", f"cannot write to standard output: {exc.strerror or exc}")
+    _pipe_closed()  # whatever is still buffered cannot be written either
+    return _exit_code_of(exc)
+
+
+def _stopped(signum: int) -> int:
+    import signal
+
+    _error("stopped", f"{signal.Signals(signum).name}; nothing was left half-written")
+    return 128 + signum
+
+
+def _guarded(command):
+    """Run a command so that a closed pipe, a failing stdout and signals end it the same way for
+    every command, whether or not its body uses :func:`_user_errors`."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            raise typer.Exit(_pipe_closed()) from None
+        except KeyboardInterrupt:  # outside _user_errors (typer would exit 130 silently)
+            _stderr_console().print("[red]sched: interrupted[/]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Terminated as exc:
+            raise typer.Exit(_stopped(exc.signum)) from None
+        except OSError as exc:
+            if not _is_stream_failure(exc):
+                raise
+            raise typer.Exit(_stream_failed(exc)) from None
+
+    return run
+
+
+def _prepare_process() -> None:
+    """Standard streams and signals as a command-line tool needs them."""
+    import signal
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            # Occupy the closed descriptor, so that no file sched opens is taken for stdout.
+            if os.open(os.devnull, os.O_RDWR) != fd:  # pragma: no cover - lowest free fd is fd
+                continue
+            if fd == 1:
+                sys.stdout = _ClosedStdout()
+            elif fd == 2:
+                sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - nowhere left to report to
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends sched at once
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        # A signal the caller chose to ignore (nohup) stays ignored.
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, terminate)
+    import warnings
+
+    warnings.showwarning = _show_warning
+    if hasattr(signal, "SIGXFSZ"):
+        # Past `ulimit -f`, a write then fails with EFBIG (reported, temp file removed) instead
+        # of the signal killing sched on the spot.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one note line."""
+    _note(str(message).splitlines()[0] if str(message).strip() else category.__name__)
+
+
 def main() -> None:
     """Entry point of the ``sched`` console script."""
     try:
+        _prepare_process()
         app()
-    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
-        sys.stderr.write("sched: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        code: Any = 0  # pragma: no cover - typer always ends with SystemExit
     except SystemExit as exc:
+        code = exc.code
         # Ctrl-C while Typer parses the options or a command still imports the library: Typer
         # exits 130 without a word. Say it, as a command body does.
-        if exc.code == EXIT_INTERRUPTED and not _Options.interrupted:
-            sys.stderr.write("sched: interrupted\n")
-        raise
+        if code == EXIT_INTERRUPTED and not _Options.interrupted:
+            _stderr_console().print("[red]sched: interrupted[/]")
+    except KeyboardInterrupt:  # Ctrl-C outside a command body: no traceback
+        _stderr_console().print("[red]sched: interrupted[/]")
+        code = EXIT_INTERRUPTED
+    except Terminated as exc:
+        code = _stopped(exc.signum)
+    except BrokenPipeError:
+        code = _pipe_closed()
+    except Exception as exc:  # noqa: BLE001 - a bug outside a command body
+        if isinstance(exc, OSError) and _is_stream_failure(exc):
+            code = _stream_failed(exc)
+        else:
+            _internal_error(exc)
+            code = EXIT_INTERNAL
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        code = _pipe_closed()
+    except OSError as exc:
+        code = _stream_failed(exc)
+    sys.exit(code)
 
+
+def _guard_commands() -> None:
+    for info in app.registered_commands:
+        if info.callback is not None and not hasattr(info.callback, "_sched_guarded"):
+            info.callback = _guarded(info.callback)
+            info.callback._sched_guarded = True  # type: ignore[attr-defined]
+
+
+_guard_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

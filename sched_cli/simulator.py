@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -192,9 +193,16 @@ class Run:
             n = self.shape_with(md).first_batch_reaching(md)
         if n * self.tokens_per_batch >= _INT64_LIMIT:
             raise SimulationError(
-                f"a run of {n:,} batches of {self.tokens_per_batch:,} tokens overflows the 64-bit token counter"
+                f"a run of {_count_text(n)} batches of {_count_text(self.tokens_per_batch)} tokens overflows the "
+                "64-bit token counter"
             )
         return n
+
+
+def _count_text(n: int) -> str:
+    """A count for messages: exact with separators, or ``~1e+30`` past 2**53, where a count read
+    from text such as ``1e30ba`` went through a float and its trailing digits mean nothing."""
+    return f"{n:,}" if n <= 2**53 else f"~{float(n):.6g}"
 
 
 def _require_count(name: str, value: Any) -> None:
@@ -370,29 +378,45 @@ def _selected_batches(p: Plan, selection: Selection, chunk: int) -> Iterator[np.
         extra.extend((batch - 1, batch, batch + 1))
     extras = np.unique(np.asarray(extra, dtype=np.int64))
     extras = extras[(extras >= 0) & (extras < n)]
+    # The grid is made window by window, each merged with the (few) extra batches inside it, and
+    # cut into chunks: memory stays flat however many rows are asked for.
+    pending = np.empty(0, dtype=np.int64)
+    for grid, start, stop in _grid_windows(n, selection, chunk):
+        window = np.union1d(grid, extras[(extras >= start) & (extras < stop)])
+        pending = np.concatenate([pending, window])
+        while len(pending) >= chunk:
+            yield pending[:chunk]
+            pending = pending[chunk:]
+    if len(pending):
+        yield pending
+
+
+def _grid_windows(n: int, selection: Selection, chunk: int) -> Iterator[tuple[np.ndarray, int, int]]:
+    """The evenly spaced batches of ``--every`` or ``--points``, a window at a time: each window's
+    grid and the batch range ``[start, stop)`` it covers (windows tile ``0..n``)."""
     if selection.every is not None:
-        base = np.arange(0, n, selection.every, dtype=np.int64) if n // selection.every <= 4 * chunk else None
-        if base is None:
-            # Too many rows to gather at once: stream the grid window by window, merging in the
-            # (few) extra batches of each window, and cut the same chunks as below.
-            step = selection.every * chunk
-            pending = np.empty(0, dtype=np.int64)
-            for start in range(0, n, step):
-                stop = min(start + step, n)
-                grid = np.arange(start, stop, selection.every, dtype=np.int64)
-                pending = np.concatenate([pending, np.union1d(grid, extras[(extras >= start) & (extras < stop)])])
-                while len(pending) >= chunk:
-                    yield pending[:chunk]
-                    pending = pending[chunk:]
-            if len(pending):
-                yield pending
-            return
-    else:
-        count = min(n, selection.points)  # type: ignore[type-var]
-        base = np.unique(np.round(np.linspace(0, n - 1, count)).astype(np.int64))
-    chosen = np.union1d(base, extras)
-    for start in range(0, len(chosen), chunk):
-        yield chosen[start : start + chunk]
+        step = selection.every * chunk
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            yield np.arange(start, stop, selection.every, dtype=np.int64), start, stop
+        return
+    count = min(n, selection.points)  # type: ignore[type-var]
+    if count == 1:
+        yield np.zeros(1, dtype=np.int64), 0, n
+        return
+    # What numpy's linspace(0, n - 1, count) gives, rounded, computed a slice at a time: point i
+    # is i * (n - 1) / (count - 1), and the last one is exactly n - 1.
+    spacing = (n - 1) / (count - 1)
+    start = 0
+    for first in range(0, count, chunk):
+        last = min(first + chunk, count)
+        points = np.arange(first, last, dtype=np.float64) * spacing
+        if last == count:
+            points[-1] = n - 1
+        grid = np.round(points).astype(np.int64)
+        stop = n if last == count else int(grid[-1]) + 1
+        yield grid, start, stop
+        start = stop
 
 
 # -- the simulation -----------------------------------------------------------------------------
@@ -496,10 +520,17 @@ def _rows(
         multiplier = np.ones(len(batches), dtype=np.float64)
         for evaluator in shadowed:
             evaluator(at, rows)
-        for evaluator in in_force:
-            multiplier *= evaluator(at, rows)
+        with np.errstate(over="ignore"):  # an overflow is reported below, in words
+            for evaluator in in_force:
+                multiplier *= evaluator(at, rows)
         if initial is not None:
             multiplier[fresh] = initial
+        if len(in_force) > 1 and not np.isfinite(multiplier).all():
+            i = int(np.argmin(np.isfinite(multiplier)))
+            raise SimulationError(
+                f"the product of the schedulers' multipliers overflows to {float(multiplier[i])} at batch "
+                f"{int(rows.batch[i])}"
+            )
         out = {
             "ssr": np.full(len(batches), float(p.ssr)),
             "batch": rows.batch,
@@ -511,7 +542,9 @@ def _rows(
         }
         if base_lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
-            out["lr"] = torch.torch_lr(rows) if torch is not None else base_lr * multiplier
+            with np.errstate(over="ignore"):  # an overflow is reported just below, in words
+                out["lr"] = torch.torch_lr(rows) if torch is not None else base_lr * multiplier
+            _check_lr(out["lr"], base_lr, multiplier, rows.batch)
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
         yield out
@@ -620,11 +653,13 @@ def _call_user(scheduler: Callable[..., Any], state: State, ssr: float, ssr_awar
         return call_scheduler(scheduler, state, ssr, ssr_aware=ssr_aware)
     except ScheduleError:
         raise
-    except Exception as exc:  # noqa: BLE001 - user code may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code may raise anything, sys.exit() too
         ts = state.timestamp
+        what = (
+            f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}: {exc}"
+        )
         raise SimulationError(
-            f"scheduler {scheduler_name(scheduler)!r} raised {type(exc).__name__}: {exc} "
-            f"at batch {int(ts.batch)} (epoch {int(ts.epoch)})"
+            f"scheduler {scheduler_name(scheduler)!r} {what} at batch {int(ts.batch)} (epoch {int(ts.epoch)})"
         ) from exc
 
 
@@ -635,13 +670,60 @@ def _checked(value: Any, scheduler: Any, timestamp: Timestamp) -> float:
             f"scheduler {name!r} returned {value!r} ({type(value).__name__}) at batch {int(timestamp.batch)}; "
             "a scheduler must return a number"
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int such as 10**400
+        raise SimulationError(
+            f"scheduler {name!r} returned a number too large for a float ({_digits(value)}) at batch "
+            f"{int(timestamp.batch)}; a multiplier must be finite"
+        ) from None
+    if value < 0 and not isinstance(scheduler, BuiltinScheduler):
+        _warn_negative(scheduler, value, timestamp)
     if not math.isfinite(value):
         raise SimulationError(
             f"scheduler {name!r} returned {value} at batch {int(timestamp.batch)} "
             f"(epoch {int(timestamp.epoch)}); a multiplier must be finite"
         )
     return value
+
+
+_warned_negative: set[int] = set()
+
+
+def _warn_negative(scheduler: Any, value: float, timestamp: Timestamp) -> None:
+    """A custom scheduler returned a negative multiplier: legal, but a negative LR ascends the
+    loss; warn once per scheduler."""
+    if id(scheduler) in _warned_negative:
+        return
+    _warned_negative.add(id(scheduler))
+    warnings.warn(
+        f"scheduler {scheduler_name(scheduler)!r} returned a negative multiplier ({value:g}) at batch "
+        f"{int(timestamp.batch)}: the LR would be negative there",
+        NegativeMultiplierWarning,
+        stacklevel=2,
+    )
+
+
+class NegativeMultiplierWarning(UserWarning):
+    """A custom scheduler returned a multiplier below 0."""
+
+
+def _digits(value: Any) -> str:
+    try:
+        return f"{len(str(abs(int(value)))):,} digits"
+    except (ValueError, TypeError, OverflowError):
+        return type(value).__name__
+
+
+def _check_lr(lr: np.ndarray, base: float, multiplier: np.ndarray, batch: np.ndarray) -> None:
+    """The LR column must be finite: a huge base LR times a huge multiplier overflows to inf."""
+    finite = np.isfinite(lr)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise SimulationError(
+            f"lr {base:g} x multiplier {float(multiplier[i]):g} overflows to {float(lr[i])} at batch {int(batch[i])}; "
+            "use a smaller lr or multiplier"
+        )
 
 
 def breakpoints_in_batches(run: Run, ssr: float = 1.0) -> list[tuple[Breakpoint, int]]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import json
 import math
 import numbers
 import re
@@ -37,13 +36,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sched_cli import readers, registry
+from sched_cli import parsing, readers, registry
 from sched_cli.geometry import Geometry, GeometryError
 from sched_cli.resume import Resume
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
 from sched_cli.time import COUNTED_UNITS, Time, TimeStringError, TimeUnit
+from sched_cli.trust import Trust, UntrustedCode
 
 __all__ = ["SpecError", "Spec", "Overrides", "load", "load_file", "from_mapping", "parse_expression", "check"]
 
@@ -78,6 +78,8 @@ _ALTERNATIVES = {
 }
 # Larger counts are typos (or units mixed up): no real loader has 2**53 batches per epoch.
 MAX_COUNT = 2**53
+#: How deep `sequential` phases may nest (each level is a scheduler inside a phase).
+MAX_PHASE_DEPTH = 16
 
 
 class SpecError(Exception):
@@ -101,11 +103,16 @@ class Overrides:
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
     source: str | None = None
+    #: Modules whose custom schedulers the user allows (``--allow-import``); see :mod:`sched_cli.trust`.
+    allow_import: tuple[str, ...] = ()
     #: ``--resume-from BEFORE --resume-at TIME``: the run was resumed from BEFORE's checkpoint.
     resume_from: str | None = None
     resume_at: str | None = None
     #: ``--stop-at TIME``: preview the run stopped early.
     stop_at: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
@@ -118,7 +125,7 @@ class Overrides:
         return merged
 
 
-_NOT_RUN_OPTIONS = ("source", "resume_from", "resume_at", "stop_at")
+_NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at")
 
 
 @dataclass
@@ -163,7 +170,7 @@ def load(arg: str, overrides: Overrides | None = None) -> Spec:
     if overrides.resume_from is not None:
         if overrides.resume_at is None:
             raise SpecError("command line: --resume-from needs --resume-at TIME (the checkpoint, e.g. 5000ba)")
-        before = _load(overrides.resume_from, Overrides(source=overrides.source))
+        before = _load(overrides.resume_from, Overrides(source=overrides.source, allow_import=overrides.allow_import))
         if before.before is not None:
             raise SpecError(f"{before.source}: resume: a resumed run cannot be resumed from again (chained resumes)")
         spec = replace(spec, before=before)
@@ -177,9 +184,13 @@ def load(arg: str, overrides: Overrides | None = None) -> Spec:
 
 
 def _load(arg: str, overrides: Overrides) -> Spec:
-    path = Path(arg)
-    if path.suffix.lower() in SPEC_SUFFIXES or path.exists():
-        return load_file(path, overrides)
+    if not arg.strip():
+        raise SpecError(
+            "the spec is empty: give a spec file (.yaml, .yml, .json, .toml) or a scheduler expression "
+            "such as 'cosine_with_warmup(t_warmup=100ba)'"
+        )
+    if is_spec_file_argument(arg):
+        return load_file(Path(arg), overrides)
     if not _looks_like_expression(arg):
         raise SpecError(
             f"{arg!r} is neither a spec file (.yaml, .yml, .json, .toml) nor a scheduler expression "
@@ -188,27 +199,40 @@ def _load(arg: str, overrides: Overrides) -> Spec:
     data = overrides.apply({"schedulers": parse_expression(arg)})
     if "max_duration" not in data:
         raise SpecError(f"inline scheduler {arg!r} needs --max-duration (e.g. --max-duration 1000ba)")
-    return from_mapping(data, "<inline>", Path.cwd())
+    return from_mapping(data, "<inline>", Path.cwd(), trust=Trust.for_inline(overrides.allow_import))
 
 
-def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
-    """Read, parse and validate a spec file."""
+def is_spec_file_argument(arg: str) -> bool:
+    """Whether a SPEC argument names a file rather than an inline expression, by its shape.
+
+    A spec suffix (``.yaml``, ``.json``, ...) means a file; parentheses or ``;`` mean an
+    expression. Only a bare word (``linear``, ``/dev/stdin``) is looked up on disk, and an
+    expression of any length is never handed to the file system.
+    """
+    text = arg.strip()
+    if not text:
+        return False
+    if Path(text).suffix.lower() in SPEC_SUFFIXES:
+        return True
+    if any(ch in text for ch in "();=\n"):
+        return False
+    try:
+        return Path(arg).exists()
+    except (OSError, ValueError):  # too long for a file name, or a NUL in it
+        return False
+
+
+def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Trust | None = None) -> Spec:
+    """Read, parse and validate a spec file (``trust``: what custom code it may run; default: its
+    own directory tree and ``--allow-import``)."""
     path = Path(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise SpecError(f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such spec file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory, not a spec file") from None
-    except PermissionError:
-        raise SpecError(f"{path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a text file (it is not valid UTF-8)") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = parsing.read_text(path)
+    except parsing.ParseError as exc:
+        raise SpecError(str(exc)) from None
     if not text.strip():
         raise SpecError(f"{path}: the spec file is empty; it needs at least max_duration and schedulers")
     data = _parse(text, kind, path)
@@ -223,39 +247,26 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
             data = readers.read(reader, data, str(path), overrides.options())
         except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
-    return from_mapping(overrides.apply(data), str(path), path.parent)
+    trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
+    return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
 
 def _parse(text: str, kind: str, path: Path) -> Any:
-    if kind == "yaml":
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise SpecError(f"{path}: malformed YAML{where}: {problem}") from None
-    if kind == "json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    """Parse a spec file's text within bounds (size, nesting, aliases, duplicate keys)."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: malformed TOML: {exc}") from None
+        return parsing.parse(text, kind, str(path))
+    except parsing.ParseError as exc:
+        raise SpecError(str(exc)) from None
 
 
 # -- validation ----------------------------------------------------------------------------------
-def from_mapping(data: dict[str, Any], source: str, base_dir: Path) -> Spec:
-    """Validate a parsed spec and build its run."""
-    where = _Where(source)
+def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Trust | None = None) -> Spec:
+    """Validate a parsed spec and build its run.
+
+    Custom schedulers are allowed by ``trust`` (default: ``.py`` files in ``base_dir``'s tree, and
+    the modules in ``SCHED_ALLOW_IMPORT``), checked before anything is imported.
+    """
+    where = _Where(source, trust=trust or Trust.for_spec(base_dir))
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise where.error(
@@ -340,9 +351,10 @@ def _resume(where: _Where, value: Any, base_dir: Path) -> tuple[Spec | None, Tim
     origin = value["from"]
     if isinstance(origin, str):
         path = Path(origin)
-        before = load_file(path if path.is_absolute() else base_dir / path)
+        # BEFORE runs only the code the spec naming it may run: no more trust by pointing elsewhere.
+        before = load_file(path if path.is_absolute() else base_dir / path, trust=where.trust)
     elif isinstance(origin, dict):
-        before = from_mapping(origin, f"{where.source}: resume.from", base_dir)
+        before = from_mapping(origin, f"{where.source}: resume.from", base_dir, trust=where.trust)
     else:
         raise where.error("resume.from", f"expected a spec path or a mapping, got {_kind(origin)}")
     if before.before is not None:
@@ -408,12 +420,14 @@ def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int
 class _Where:
     """Where in a spec a value sits, for messages: ``file: schedulers[0].t_warmup: ...``."""
 
-    def __init__(self, source: str, prefix: str = "") -> None:
+    def __init__(self, source: str, prefix: str = "", trust: Trust | None = None) -> None:
         self.source = source
         self.prefix = prefix
+        #: What custom code the spec may run (see :mod:`sched_cli.trust`), carried to every nested place.
+        self.trust = trust or Trust.for_inline()
 
     def at(self, key: str) -> _Where:
-        return _Where(self.source, f"{self.prefix}{key}")
+        return _Where(self.source, f"{self.prefix}{key}", self.trust)
 
     def error(self, key: str, message: str) -> SpecError:
         path = f"{self.prefix}.{key}" if self.prefix and key else self.prefix or key
@@ -617,6 +631,9 @@ def _phases(where: _Where, key: str, value: Any, base_dir: Path) -> list[dict[st
     top-level one."""
     if not isinstance(value, list) or not value:
         raise where.error(key, f"expected a non-empty list of phases (duration and scheduler), got {_kind(value)}")
+    # Each nested phase adds one "].scheduler" to where we are; bound it before recursing.
+    if where.prefix.count("].scheduler") >= MAX_PHASE_DEPTH:
+        raise where.error(key, f"phases nest more than {MAX_PHASE_DEPTH} deep; sched builds at most {MAX_PHASE_DEPTH}")
     phases = []
     for i, phase in enumerate(value):
         at = f"{key}[{i}]"
@@ -636,14 +653,23 @@ def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Pa
     target, _, attr = name.rpartition(":")
     if not target or not attr.isidentifier():
         raise where.error("name", f"{name!r}: a custom scheduler is path/to/file.py:name or package.module:name")
+    # The trust rule, before anything is imported or called.
+    what = f"call {attr}({_kwargs(config, limit=80)})"
+    try:
+        if target.endswith(".py") or "/" in target or "\\" in target:
+            path = where.trust.check_file(target, base_dir, what)
+        else:
+            where.trust.check_module(target, what)
+    except UntrustedCode as exc:
+        raise where.error("name", f"{name!r} {exc}") from None
     if target.endswith(".py") or "/" in target or "\\" in target:
-        module = _import_file(where, (base_dir / target).resolve(), target)
+        module = _import_file(where, path, target)
     else:
         try:
             module = importlib.import_module(target)
         except ModuleNotFoundError as exc:
             raise where.error("name", f"cannot import module {target!r}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
             raise where.error("name", f"importing {target!r} failed: {type(exc).__name__}: {exc}") from None
     if not hasattr(module, attr):
         names = [n for n in vars(module) if not n.startswith("_")]
@@ -652,7 +678,7 @@ def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Pa
     if inspect.isclass(obj):
         try:
             return obj(**config)
-        except Exception as exc:  # noqa: BLE001
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() in user code must not end sched
             raise where.error(
                 "name", f"constructing {attr}({_kwargs(config)}) failed: {type(exc).__name__}: {exc}"
             ) from None
@@ -665,8 +691,9 @@ def _build_custom(where: _Where, name: str, config: dict[str, Any], base_dir: Pa
     return obj
 
 
-def _kwargs(config: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in config.items())
+def _kwargs(config: dict[str, Any], limit: int | None = None) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _import_file(where: _Where, path: Path, shown: str) -> Any:
@@ -682,7 +709,7 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() in user code must not end sched
         del sys.modules[module_name]
         line = ""
         tb = exc.__traceback__
@@ -690,12 +717,14 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
             if tb.tb_frame.f_code.co_filename == str(path):
                 line = f" (line {tb.tb_lineno})"
             tb = tb.tb_next
-        raise where.error("name", f"importing {shown!r} failed{line}: {type(exc).__name__}: {exc}") from None
+        what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+        raise where.error("name", f"importing {shown!r} failed{line}: {what}") from None
     return module
 
 
 # -- inline expressions --------------------------------------------------------------------------
-_EXPRESSION = re.compile(r"^\s*(?P<name>[A-Za-z_][\w./\\:-]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
+# A name may be a path (`../lib/mine.py:f`, `/abs/mine.py:f`): inline, the user chose the file.
+_EXPRESSION = re.compile(r"^\s*(?P<name>[A-Za-z_./\\~][\w./\\:~-]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
 
 
 def _looks_like_expression(text: str) -> bool:
@@ -708,8 +737,6 @@ def parse_expression(text: str) -> list[dict[str, Any]]:
     Values are read as YAML scalars and lists, so ``t_warmup=100ba``, ``alpha_f=0.1``,
     ``milestones=[30ep, 60ep]`` and ``scale_warmup=true`` all work unquoted.
     """
-    import yaml
-
     configs = []
     for part in _split(text, ";"):
         match = _EXPRESSION.match(part)
@@ -723,12 +750,12 @@ def parse_expression(text: str) -> list[dict[str, Any]]:
             key, eq, value = item.partition("=")
             if not eq or not key.strip().isidentifier():
                 raise SpecError(f"in {part.strip()!r}: {item.strip()!r} is not key=value")
+            if key.strip() in config:
+                raise SpecError(f"in {part.strip()!r}: {key.strip()!r} is given twice")
             try:
-                config[key.strip()] = yaml.safe_load(value.strip()) if value.strip() else None
-            except yaml.YAMLError:
-                raise SpecError(
-                    f"in {part.strip()!r}: cannot read the value of {key.strip()!r}: {value.strip()!r}"
-                ) from None
+                config[key.strip()] = parsing.yaml_value(value.strip(), f"in {part.strip()!r}: {key.strip()}")
+            except parsing.ParseError as exc:
+                raise SpecError(str(exc)) from None
         configs.append(config)
     if not configs:
         raise SpecError("the scheduler expression is empty")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,66 @@ def outcome(fn: Callable[[], Any]) -> tuple[Any, type[BaseException] | None]:
             return fn(), None
         except Exception as exc:  # noqa: BLE001 - the point is to compare error types
             return None, type(exc)
+
+
+# -- sched as a real process --------------------------------------------------------------------
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_sched(
+    *args: str,
+    timeout: float = 120,
+    prelude: str = "",
+    **popen: Any,
+) -> tuple[int, str, str]:
+    """Run ``python -m sched_cli ARGS`` as a real subprocess; return (exit code, stdout, stderr).
+
+    ``prelude`` is Python run in that process before sched starts (e.g. to break something on
+    purpose); other keywords go to :class:`subprocess.Popen` (``cwd``, ``env``, ``stdout``,
+    ``preexec_fn``...). A run that outlives ``timeout`` seconds is killed and fails the test.
+    """
+    import subprocess
+
+    command = sched_command(*args, prelude=prelude)
+    popen.setdefault("cwd", REPO)
+    popen.setdefault("stdin", subprocess.DEVNULL)
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    with subprocess.Popen(command, **popen) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            pytest.fail(f"sched {' '.join(args)} did not finish within {timeout} s")
+    return process.returncode, _text(out), _text(err)
+
+
+def _text(data: bytes | str | None) -> str:
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+
+
+def sched_command(*args: str, prelude: str = "") -> list[str]:
+    """The argv that runs sched in a fresh Python (the installed entry point's own code path)."""
+    import sys
+
+    if not prelude:
+        return [sys.executable, "-m", "sched_cli", *args]
+    # The entry point is imported first (it imports nothing heavy), so that whatever the prelude
+    # sets off (a timer's signal) finds sched's own code running.
+    code = f"import sys\nfrom sched_cli.__main__ import main\n{prelude}\nsys.argv = ['sched', *sys.argv[1:]]\nmain()\n"
+    return [sys.executable, "-c", code, *args]
+
+
+def one_error_line(err: str) -> str:
+    """The single line sched printed on stderr, checked to be one ``sched: ...`` line and no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sched: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def sched() -> Callable[..., tuple[int, str, str]]:
+    """``sched(*args, timeout=120, prelude='', **popen)`` -> (exit code, stdout, stderr) of a real process."""
+    return run_sched

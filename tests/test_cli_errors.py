@@ -92,7 +92,12 @@ CASES = {
         ["restarts decays to 0"],
     ),
     "custom file missing": (scheduler("name: nowhere.py:f"), [], ["no such file 'nowhere.py'"]),
-    "custom module missing": (scheduler("name: no_such_module_xyz:f"), [], ["cannot import module"]),
+    "custom module missing": (
+        scheduler("name: no_such_module_xyz:f"),
+        ["--allow-import", "no_such_module_xyz"],
+        ["cannot import module"],
+    ),
+    "custom module not allowed": (scheduler("name: os:system"), [], ["--allow-import os"]),
     "custom file fails to import": (scheduler("name: broken.py:f"), [], ["importing 'broken.py' failed", "line 2"]),
     "custom scheduler raises": (scheduler("name: mine.py:boom"), [], ["raised ZeroDivisionError", "batch 5"]),
     "custom scheduler returns text": (scheduler("name: mine.py:text"), [], ["returned 'fast'", "batch 0"]),

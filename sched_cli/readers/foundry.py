@@ -230,6 +230,11 @@ def _positive_number(config: _Config, key: str, value: Any) -> float:
 
 # -- OmegaConf interpolation, resolved on demand -------------------------------------------------
 KeyPath = tuple[str | int, ...]
+#: Bounds on resolving one value: interpolations followed, their nesting, and the text they build
+#: (a real config follows a handful; variables that double at each step would never end).
+MAX_INTERPOLATIONS = 10_000
+MAX_INTERPOLATION_DEPTH = 50
+MAX_RESOLVED_TEXT = 100_000
 
 
 class _Config:
@@ -238,6 +243,9 @@ class _Config:
     def __init__(self, root: dict[str, Any], source: str) -> None:
         self.root = root
         self.source = source
+        # Bounds on resolution, so that variables doubling at each step cannot hang sched.
+        self._resolved = 0
+        self._depth = 0
 
     def error(self, key: str, message: str) -> FoundryConfigError:
         return FoundryConfigError(f"{self.source}: {key}: {message}")
@@ -277,17 +285,40 @@ class _Config:
         return node
 
     def _text(self, text: str, path: KeyPath, reading: str, chain: tuple[str, ...]) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_INTERPOLATION_DEPTH:
+                raise self.error(
+                    reading, f"interpolations nest more than {MAX_INTERPOLATION_DEPTH} deep (the most sched follows)"
+                )
+            return self._joined(text, path, reading, chain)
+        finally:
+            self._depth -= 1
+
+    def _joined(self, text: str, path: KeyPath, reading: str, chain: tuple[str, ...]) -> Any:
         pieces = _split_interpolations(text, lambda problem: self.error(reading, f"{text!r}: {problem}"))
         if len(pieces) == 1 and isinstance(pieces[0], _Interpolation):
             return self._interpolation(pieces[0].body, path, reading, chain)  # keeps the referenced type
         if not any(isinstance(p, _Interpolation) for p in pieces):
             return "".join(pieces)  # type: ignore[arg-type]
-        return "".join(
+        joined = "".join(
             str(self._interpolation(p.body, path, reading, chain)) if isinstance(p, _Interpolation) else p
             for p in pieces
         )
+        if len(joined) > MAX_RESOLVED_TEXT:
+            raise self.error(
+                reading, f"interpolating {text[:40]!r} gives text longer than {MAX_RESOLVED_TEXT:,} characters"
+            )
+        return joined
 
     def _interpolation(self, body: str, path: KeyPath, reading: str, chain: tuple[str, ...]) -> Any:
+        self._resolved += 1
+        if self._resolved > MAX_INTERPOLATIONS:
+            raise self.error(
+                reading, f"resolving it takes more than {MAX_INTERPOLATIONS:,} interpolations (the most sched follows)"
+            )
+        if not body.strip():
+            raise self.error(reading, "${} is an empty interpolation; write ${key} or the value itself")
         resolver, args = _split_resolver(body)
         if resolver is None:
             key = self._text(body, path, reading, chain) if "${" in body else body

@@ -16,6 +16,7 @@ install that takes ~0.13 s to import. ``benchmarks/bench_writers.py`` measures i
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -25,7 +26,7 @@ from typing import IO, Any, TextIO
 
 import numpy as np
 
-__all__ = ["FORMATS", "OutputError", "format_for_path", "write_rows", "atomic_output"]
+__all__ = ["FORMATS", "OutputError", "format_for_path", "write_rows", "atomic_output", "check_output"]
 
 #: Formats :func:`write_rows` writes.
 FORMATS = ("csv", "json", "jsonl")
@@ -206,24 +207,92 @@ def _csv_field(text: str) -> str:
     return text
 
 
+#: The temporary file's name: short (well within NAME_MAX whatever the target's name), hidden,
+#: and recognisably sched's. ``mkstemp`` adds 8 random characters.
+_TEMP_PREFIX, _TEMP_SUFFIX = ".sched-", ".tmp"
+#: Write failures reported as such (the file system's, not a bug of ours).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _output_error(message: str, code: int | None = None) -> OutputError:
+    error = OutputError(message)
+    error.errno = code  # type: ignore[misc] # exit code 1 for a full disk is read from it
+    return error
+
+
+def check_output(
+    path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (), *, option: str = "-o"
+) -> None:
+    """Refuse, before anything runs, an output path that cannot or must not be written.
+
+    Refused: a directory; a directory that does not exist or is not writable; a name longer than
+    the file system allows (``NAME_MAX``); an existing file that is write-protected (no write
+    permission bits, or no write access); and any of ``inputs`` (compared by device and inode,
+    so a symlink or another spelling of a spec file is caught too).
+
+    Raises:
+        OutputError: The message starts with ``{option} {path}:`` and says why.
+    """
+    shown = f"{option} {os.fspath(path)}"
+    target = Path(os.path.realpath(path))
+    existing = _stat(target)
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise _output_error(f"{shown}: is a directory; give a file name", errno.EISDIR)
+    for source in inputs:
+        found = _stat(Path(source))
+        if existing is not None and found is not None and os.path.samestat(existing, found):
+            raise _output_error(f"{shown}: is the input {os.fspath(source)}; writing it would destroy it", errno.EEXIST)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return  # a device or a pipe: written to, not replaced
+    directory = target.parent
+    if not directory.is_dir():
+        reason = "is not a directory" if directory.exists() else "does not exist"
+        raise _output_error(f"{shown}: directory {str(directory)!r} {reason}", errno.ENOENT)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise _output_error(f"{shown}: directory {str(directory)!r} is not writable", errno.EACCES)
+    limit = _name_max(directory)
+    if len(os.fsencode(target.name)) > limit:
+        raise _output_error(
+            f"{shown}: the file name is {len(os.fsencode(target.name))} bytes long, more than this file system "
+            f"allows ({limit}); choose a shorter name",
+            errno.ENAMETOOLONG,
+        )
+    if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        # As `rm` and `cp` do, a file without write permission is not silently replaced, even by
+        # root (who could): it was protected on purpose.
+        raise _output_error(
+            f"{shown}: the existing file is write-protected (mode {stat.filemode(existing.st_mode)}); "
+            "make it writable (chmod u+w) or choose another name",
+            errno.EACCES,
+        )
+
+
+def _name_max(directory: Path) -> int:
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        return 255
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
     """Open a stream whose contents replace ``path`` only once everything is written.
 
-    The stream is a temporary file in the same directory as ``path``. On normal exit it is
-    flushed, synced to disk and moved onto ``path`` in one step; on any exception, including
-    ``KeyboardInterrupt``, it is removed and whatever was at ``path`` stays as it was. A path
-    that is not a regular file (``/dev/stdout``, a pipe) is written to directly. Text streams
-    are UTF-8 with ``\\n`` line endings; ``binary=True`` yields a binary stream instead.
+    The stream is a temporary file ``.sched-XXXXXXXX.tmp`` in the same directory as ``path``. On
+    normal exit it is flushed, synced to disk and moved onto ``path`` in one step; on any
+    exception, including ``KeyboardInterrupt`` and the exception a signal handler raises, it is
+    removed and whatever was at ``path`` stays as it was. A path that is not a regular file
+    (``/dev/stdout``, a pipe) is written to directly. Text streams are UTF-8 with ``\\n`` line
+    endings; ``binary=True`` yields a binary stream instead.
 
     Raises:
-        OutputError: The directory does not exist or is not writable, or ``path`` is a directory.
+        OutputError: ``path`` is refused by :func:`check_output`, or writing fails (a full disk,
+            a file size limit: ``errno`` is then ``ENOSPC``/``EFBIG``/``EDQUOT``).
     """
     target = Path(os.path.realpath(path))
     mode = "wb" if binary else "w"
     text_args: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
-    if target.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory")
+    check_output(path, option="cannot write")
     existing = _stat(target)
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         # Devices and pipes cannot be replaced, only written to.
@@ -231,13 +300,13 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
             yield stream
         return
     directory = target.parent
-    if not directory.is_dir():
-        reason = "is not a directory" if directory.exists() else "does not exist"
-        raise OutputError(f"cannot write {path}: directory {directory} {reason}")
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: directory {directory} is not writable ({exc.strerror})") from exc
+        reason = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "refused a new file"
+        raise _output_error(
+            f"cannot write {path}: directory {directory} {reason} ({exc.strerror})", exc.errno
+        ) from None
     try:
         # mkstemp makes the file private; give it the mode the file it replaces had, or the
         # mode a newly created file would get.
@@ -248,9 +317,11 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno in _WRITE_ERRNOS:
+            raise _output_error(f"cannot write {path}: {exc.strerror}", exc.errno) from None
         raise
     _sync_directory(directory)
 

@@ -291,11 +291,8 @@ def _class_name(name: str, lr_scheduler: Any) -> str:
     if not isinstance(name, str):
         raise ScheduleError(f"a PyTorch scheduler name must be text, not {name!r}")
     short = name.strip().removeprefix(PREFIX)
-    classes = [
-        n
-        for n, cls in vars(lr_scheduler).items()
-        if inspect.isclass(cls) and issubclass(cls, lr_scheduler.LRScheduler) and not n.startswith(("_", "LRS"))
-    ]
+    # A fixed list of torch's scheduler classes, never any attribute a spec names (trust rule).
+    classes = [n for n in TORCH_SCHEDULERS if inspect.isclass(getattr(lr_scheduler, n, None))]
     for candidate in classes:
         if candidate.lower() == short.lower():
             return candidate
