@@ -413,3 +413,36 @@ def test_table_places_times_of_any_unit_in_a_resumed_run(tmp_path):
     batches = [line.split("│")[3].strip() for line in result.stdout.splitlines() if "sp " in line or "dur " in line]
     # 196sp: batch 49 of BEFORE (4 a batch); 210sp: 200 restored at batch 50, then 10 a batch -> 51.
     assert batches == ["49", "51", "100"]
+
+
+CODE = """open({mark!r}, 'w').close()
+
+def f(state, ssr=1.0):
+    return 1.0
+"""
+
+
+def test_resume_from_cannot_widen_what_code_a_spec_may_run(tmp_path):
+    # BEFORE sits beside AFTER's tree with a custom scheduler of its own: named by AFTER's resume.from
+    # it may not run (AFTER's tree is what the user chose); named on the command line it may.
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "theirs" / "sched.py").write_text(CODE.format(mark=str(tmp_path / "RAN")))
+    (tmp_path / "theirs" / "before.yaml").write_text("max_duration: 10ba\nschedulers: [{name: 'sched.py:f'}]\n")
+    (tmp_path / "mine" / "after.yaml").write_text(
+        "max_duration: 20ba\nschedulers: [{name: linear}]\nresume: {from: ../theirs/before.yaml, at: 5ba}\n"
+    )
+    refused = invoke("validate", str(tmp_path / "mine" / "after.yaml"))
+    assert refused.exit_code == 2 and "outside the spec's directory" in refused.output
+    assert not (tmp_path / "RAN").exists()
+    (tmp_path / "mine" / "plain.yaml").write_text("max_duration: 20ba\nschedulers: [{name: linear}]\n")
+    chosen = invoke(
+        "validate",
+        str(tmp_path / "mine" / "plain.yaml"),
+        "--resume-from",
+        str(tmp_path / "theirs" / "before.yaml"),
+        "--resume-at",
+        "5ba",
+    )
+    assert chosen.exit_code == 0, chosen.output
+    assert (tmp_path / "RAN").exists()
