@@ -61,7 +61,6 @@ class _Options:
     quiet = False
     verbose = False
     debug = False
-    interrupted = False  # "sched: interrupted" has been printed
 
 
 class XUnit(str, enum.Enum):
@@ -256,7 +255,6 @@ def _user_errors() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         _stderr_console().print("[red]sched: interrupted[/]")
-        _Options.interrupted = True
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
         if _Options.debug:
@@ -979,10 +977,6 @@ def main() -> None:
         code: Any = 0  # pragma: no cover - typer always ends with SystemExit
     except SystemExit as exc:
         code = exc.code
-        # Ctrl-C while Typer parses the options or a command still imports the library: Typer
-        # exits 130 without a word. Say it, as a command body does.
-        if code == EXIT_INTERRUPTED and not _Options.interrupted:
-            _stderr_console().print("[red]sched: interrupted[/]")
     except KeyboardInterrupt:  # Ctrl-C outside a command body: no traceback
         _stderr_console().print("[red]sched: interrupted[/]")
         code = EXIT_INTERRUPTED
