@@ -58,6 +58,8 @@ app = typer.Typer(
 
 
 class _Options:
+    #: The command line as typed (set by :func:`main`), for a report to say how it was made.
+    argv: list[str] | None = None
     quiet = False
     verbose = False
     debug = False
@@ -90,6 +92,7 @@ class StepEvery(str, enum.Enum):
 class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
+    hf = "hf"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -118,7 +121,8 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec or an LLM Foundry training YAML. Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
+    "file (JSON/YAML). Default: recognised from its keys.",
 )
 AllowImportOpt = typer.Option(
     None,
@@ -348,7 +352,10 @@ def plot(
     spec: str = SpecArg,
     ssr: list[float] | None = SsrOpt,
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write a .png, .svg or .pdf instead of plotting in the terminal."
+        None,
+        "-o",
+        "--output",
+        help="Write a .png, .svg or .pdf, or an interactive .html page, instead of plotting in the terminal.",
     ),
     x: XUnit | None = typer.Option(None, "--x", help="X axis unit. Default: the unit of max_duration."),
     y: YAxis | None = typer.Option(
@@ -369,6 +376,9 @@ def plot(
         if output is not None:
             _check_output_dir(output, [spec])
         loaded = _load(spec, overrides, ssr)
+        if _is_html(output):
+            _write_report("plot", [loaded], [spec], output, x, y, log, as_trainer, points, by_fraction=False)
+            return
         chart = _chart([loaded], x, y, log, as_trainer, points, by_fraction=False)
         _draw(chart, output, width, height)
 
@@ -379,7 +389,9 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
         from sched_cli.render.figure import save_figure
 
         if output.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise UserError(f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg or .pdf")
+            raise UserError(
+                f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg, .pdf or .html"
+            )
         _check_output_dir(output)
         save_figure(chart, output)
         _info(f"wrote {output}")
@@ -405,6 +417,75 @@ def _chart(specs, x, y, log, as_trainer, points, by_fraction):
         by_fraction=by_fraction,
         progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
     )
+
+
+# -- report ---------------------------------------------------------------------------------------
+@app.command()
+@_with_run_options
+def report(
+    specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="The .html file to write. Default: standard output, if it is not a terminal."
+    ),
+    ssr: list[float] | None = SsrOpt,
+    x: XUnit | None = typer.Option(
+        None, "--x", help="X unit shown first. Default: max_duration's unit (dur for several specs)."
+    ),
+    y: YAxis | None = typer.Option(None, "--y", help="Y axis shown first: multiplier, or lr. Default: lr if known."),
+    log: bool = typer.Option(False, "--log", help="Start with a logarithmic Y axis."),
+    as_trainer: bool = AsTrainerOpt,
+    points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
+    overrides: Overrides = RUN_OPTIONS,
+) -> None:
+    """Write one self-contained HTML page to explore and share: an interactive chart of every
+    spec and SSR (zoom, hover for exact values, switch units), the summary table, the specs
+    and their warnings. It opens offline in any browser.
+
+    Example:  sched report sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 --ssr 2 -o resnet.html
+    """
+    with _user_errors():
+        if output is None and sys.stdout.isatty():
+            raise UserError("sched report writes HTML: give -o report.html (or redirect standard output)")
+        if output is not None and not _is_html(output):
+            raise UserError(f"-o {output}: a report is an .html file; use a name ending in .html")
+        loaded = [_load(s, overrides, ssr) for s in specs]
+        _write_report("report", loaded, specs, output, x, y, log, as_trainer, points, by_fraction=len(specs) > 1)
+
+
+def _is_html(output: Path | None) -> bool:
+    return output is not None and output.suffix.lower() in (".html", ".htm")
+
+
+def _write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction) -> None:
+    import shlex
+
+    from sched_cli.render.html import render_html, save_html
+    from sched_cli.views import report
+
+    if output is not None:
+        _check_output_dir(output)
+    if _Options.argv is not None:
+        command = "sched " + shlex.join(_Options.argv)
+    else:  # called as a library (tests' CliRunner): the raw command line is not known
+        command = f"sched {name} " + shlex.join([*inputs] + (["-o", str(output)] if output is not None else []))
+    page = report(
+        specs,
+        inputs,
+        x=x.value if x else None,
+        y=y.value if y else None,
+        log=log,
+        mode="trainer" if as_trainer else "formula",
+        points=points,
+        by_fraction=by_fraction,
+        command=command,
+        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
+    )
+    if output is None:
+        sys.stdout.write(render_html(page))
+        sys.stdout.flush()
+        return
+    save_html(page, output)
+    _info(f"wrote {output} ({page.points:,} points)")
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -610,7 +691,9 @@ def _is_file_argument(arg: str) -> bool:
 def compare(
     specs: list[str] = typer.Argument(..., metavar="SPEC...", help="One or more spec files or inline schedulers."),
     ssr: list[float] | None = SsrOpt,
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the overlay plot to a .png, .svg or .pdf."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write the overlay plot to a .png, .svg or .pdf, or a report to .html."
+    ),
     x: XUnit = typer.Option(XUnit.dur, "--x", help="X axis: dur (fraction of each run) or an absolute unit."),
     y: YAxis | None = typer.Option(None, "--y", help="Y axis: multiplier, or lr (needs a base LR)."),
     log: bool = typer.Option(False, "--log", help="Logarithmic Y axis."),
@@ -629,7 +712,9 @@ def compare(
             _check_output_dir(output, specs)
         loaded = [_load(s, overrides, ssr) for s in specs]
         _summary_table(loaded, as_trainer)
-        if not no_plot or output is not None:
+        if _is_html(output):
+            _write_report("compare", loaded, specs, output, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
+        elif not no_plot or output is not None:
             chart = _chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
             _draw(chart, output, width, height)
 
@@ -637,35 +722,18 @@ def compare(
 def _summary_table(specs, as_trainer: bool) -> None:
     from rich.table import Table
 
-    from sched_cli.views import shown, summary
+    from sched_cli.views import summary_table
 
-    table = Table(title="as the Trainer applies it" if as_trainer else None, title_justify="left")
-    for name, justify in [
-        ("spec", "left"),
-        ("ssr", "right"),
-        ("max_duration", "right"),
-        ("batches", "right"),
-        ("warmup end", "right"),
-        ("final", "right"),
-        ("mean", "right"),
-        ("below half peak at", "right"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for s in specs:
-        for ssr in s.ssrs:
-            view = shown(s, ssr)
-            with _progress(view.batches, f"{s.label} ssr={ssr:g}", _custom(s)) as progress:
-                sm = summary(view, "trainer" if as_trainer else "formula", progress)
-            table.add_row(
-                s.label,
-                f"{ssr:g}",
-                str(sm.max_duration),
-                f"{sm.batches:,}",
-                "-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba",
-                f"{sm.final:.6g}",
-                ("" if sm.exact else "≈") + f"{sm.mean:.6g}",
-                "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
-            )
+    summary = summary_table(
+        specs,
+        "trainer" if as_trainer else "formula",
+        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
+    )
+    table = Table(title=summary.title or None, title_justify="left")
+    for name in summary.columns:
+        table.add_column(name, justify="left" if name == "spec" else "right")
+    for row in summary.rows:
+        table.add_row(*row)
     _stdout_console().print(table)
 
 
@@ -971,6 +1039,7 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
 
 def main() -> None:
     """Entry point of the ``sched`` console script."""
+    _Options.argv = sys.argv[1:]
     try:
         _prepare_process()
         app()

@@ -1,7 +1,8 @@
 """The names a spec may use for each built-in scheduler.
 
 Each scheduler answers to its Composer class name, a snake_case alias, and the names LLM
-Foundry's registry and Composer's older YAML registry gave it. Names match case-insensitively,
+Foundry's registry and Composer's older YAML registry gave it; Hugging Face's schedules answer to
+``hf:<lr_scheduler_type>`` (and ``hf_<lr_scheduler_type>``). Names match case-insensitively,
 with ``-`` and ``_`` alike.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
+from sched_cli.schedulers import hf as _hf
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -108,6 +110,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.WarmupStableDecayScheduler, ("wsd", "warmup_stable_decay")),
     Entry(_extra.OneCycleScheduler, ("one_cycle",)),
     Entry(_extra.SequentialScheduler, ("sequential",)),
+    # Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py).
+    *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
 )
 
 

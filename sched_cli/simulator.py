@@ -70,8 +70,9 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
-#: step after each batch, one batch late; see the module docstring).
-TRAINERS = ("composer",)
+#: step after each batch, one batch late; see the module docstring) and Hugging Face's
+#: (``LambdaLR`` stepped after each optimizer update: update *k* trains with the factor at *k*).
+TRAINERS = ("composer", "hf")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -111,6 +112,10 @@ class Run:
     last_batch_size: int | None = None
     #: The facts the loader geometry was derived from, when it was (for reports).
     geometry: Geometry | None = None
+    #: Hugging Face's ``num_train_epochs`` (fractional allowed) when the run's length is counted in
+    #: epochs: ``max_duration`` is then the ``ceil(epochs x dataloader_len)`` updates it rounds to,
+    #: and SSR scales the epochs (see :func:`hf_scaled_length`).
+    num_train_epochs: float | None = None
 
     def __post_init__(self) -> None:
         md = Time.from_input(self.max_duration)
@@ -140,6 +145,8 @@ class Run:
                 object.__setattr__(self, "last_batch_size", None)
         if self.trainer not in TRAINERS:
             raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
+        if self.num_train_epochs is not None:
+            _check_hf_epochs(self)
         if self.step_every not in ("batch", "epoch"):
             raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
         if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):
@@ -150,9 +157,10 @@ class Run:
         return self.batch_size * self.seq_len
 
     def scaled_max_duration(self, ssr: float) -> Time:
-        """``max_duration`` scaled as the Trainer does: ``int(value * ssr)``, never 0."""
+        """``max_duration`` scaled as the Trainer does: ``int(value * ssr)``, never 0 (Hugging
+        Face's runs: :func:`hf_scaled_length`)."""
         _require_ssr(ssr)
-        scaled = self.max_duration * ssr
+        scaled = hf_scaled_length(self, ssr) if self.trainer == "hf" else self.max_duration * ssr
         if scaled.value <= 0:
             raise SimulationError(
                 f"ssr {ssr:g} scales max_duration {self.max_duration} to {scaled}: the run would be empty "
@@ -197,6 +205,36 @@ class Run:
                 "64-bit token counter"
             )
         return n
+
+
+def hf_scaled_length(run: Run, ssr: float) -> Time:
+    """A Hugging Face run's length at ``ssr``, in optimizer updates.
+
+    Hugging Face has no scale schedule ratio; sched reads ``ssr`` as "train ``ssr`` times as long"
+    and recomputes what the Trainer would from the scaled argument: ``num_train_epochs x ssr``
+    (a float, as ``TrainingArguments`` takes it) becomes ``ceil(epochs x updates per epoch)``
+    updates, as in ``Trainer.set_initial_training_values``; a ``max_steps`` run becomes
+    ``int(max_steps x ssr)`` updates (truncated, as Composer scales ``max_duration``). Warmup
+    given as a ratio follows, since the schedulers compute it from this length.
+    """
+    if run.num_train_epochs is not None:
+        epochs = run.num_train_epochs * ssr
+        return Time(math.ceil(epochs * run.dataloader_len), TimeUnit.BATCH)  # type: ignore[operator]
+    return run.max_duration * ssr
+
+
+def _check_hf_epochs(run: Run) -> None:
+    epochs = run.num_train_epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Real) or not math.isfinite(epochs) or epochs <= 0:
+        raise SimulationError(f"num_train_epochs must be a number greater than 0, not {epochs!r}")
+    if run.trainer != "hf" or run.dataloader_len is None:
+        raise SimulationError("num_train_epochs belongs to a Hugging Face run (trainer: hf) with dataloader_len")
+    expected = Time(math.ceil(epochs * run.dataloader_len), TimeUnit.BATCH)
+    if run.max_duration != expected:
+        raise SimulationError(
+            f"max_duration {run.max_duration} disagrees with num_train_epochs {epochs:g} x {run.dataloader_len} "
+            f"updates per epoch = {expected}"
+        )
 
 
 def _count_text(n: int) -> str:
@@ -561,7 +599,9 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     batch = rows.batch
     dl = run.dataloader_len
     if run.step_every == "batch":
-        if mode == "formula":
+        # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
+        # update, so update k (a batch of the run) trains with factor(k): the formula itself.
+        if mode == "formula" or run.trainer == "hf":
             return rows, np.zeros(len(batch), dtype=bool)
         # Trainer: the scheduler stepped after batch k-1, before the timestamp moved past it.
         return Timeline.at_batch_starts(run, np.maximum(batch - 1, first)), batch == first

@@ -61,6 +61,8 @@ TOP_LEVEL_KEYS = (
     "ssr",
     "step_every",
     "trainer",
+    "last_batch_size",
+    "num_train_epochs",
     "schedulers",
     "scheduler",
     "title",
@@ -247,6 +249,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
             data = readers.read(reader, data, str(path), overrides.options())
         except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
+        # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
+        overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
@@ -320,6 +324,7 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
             trainer=trainer,
             last_batch_size=last_batch_size,
             geometry=geometry,
+            num_train_epochs=_hf_epochs(where, data),
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
@@ -402,7 +407,7 @@ def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int
             raise where.error(
                 "drop_last", "needs dataset_size: it says whether the samples that do not fill a batch are dropped"
             )
-        return dataloader_len, batch_size, None, None
+        return dataloader_len, batch_size, _last_batch_size(where, data, dataloader_len, batch_size), None
     try:
         geometry = Geometry(dataset_size, device_batch_size, devices, drop_last)
     except GeometryError as exc:
@@ -415,6 +420,30 @@ def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int
             f"{str(drop_last).lower()}); give one of them",
         )
     return geometry.dataloader_len, geometry.batch_size, geometry.last_batch_size, geometry
+
+
+def _last_batch_size(where: _Where, data: dict[str, Any], dataloader_len: int | None, batch_size: int) -> int | None:
+    """``last_batch_size`` given directly (readers of other trainers' files give it), beside
+    ``dataloader_len`` and ``batch_size``."""
+    value = _count(where, "last_batch_size", data.get("last_batch_size"), required=False)
+    if value is not None and (dataloader_len is None or value > batch_size):
+        raise where.error(
+            "last_batch_size",
+            f"{value} needs dataloader_len and must be at most batch_size {batch_size}: "
+            "it is the samples of an epoch's last batch",
+        )
+    return value
+
+
+def _hf_epochs(where: _Where, data: dict[str, Any]) -> float | None:
+    """``num_train_epochs`` of a Hugging Face run (the HF reader writes it); fractional allowed."""
+    value = data.get("num_train_epochs")
+    if value is None:
+        return None
+    value = _number(where, "num_train_epochs", value)
+    if value <= 0 or data.get("trainer") != "hf":
+        raise where.error("num_train_epochs", f"{value!r} must be positive, with trainer: hf")
+    return value
 
 
 class _Where:
@@ -820,6 +849,9 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 )
                 if inside and note not in notes:
                     notes.append(note)
+            note = _hf_warmup_note(scheduler, p, ssr)
+            if note and note not in notes:
+                notes.append(note)
     notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
     notes.extend(resume_notes(spec, ssrs))
     return notes
@@ -846,6 +878,15 @@ def resume_notes(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]
         except (ScheduleError, TimeStringError) as exc:
             raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
     return notes
+
+
+def _hf_warmup_note(scheduler: Any, p: Any, ssr: float) -> str | None:
+    """A Hugging Face schedule's warning about a warmup that takes most of the run."""
+    from sched_cli.schedulers.hf import HF_SCHEDULERS
+
+    if not isinstance(scheduler, tuple(HF_SCHEDULERS.values())):
+        return None
+    return scheduler.warmup_note(scheduler.resolve(p.shape, ssr))
 
 
 def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from sched_cli.simulator import Plan, Run, Selection, Timeline, collect, first_b
 from sched_cli.specs import Spec
 from sched_cli.time import Time, TimeStringError, TimeUnit
 
+if TYPE_CHECKING:  # pragma: no cover
+    from sched_cli.render.html import Report, SpecText, Table
+
 __all__ = [
     "ViewError",
     "AXIS_NAMES",
@@ -27,6 +31,8 @@ __all__ = [
     "x_values",
     "batches_at",
     "default_batches",
+    "summary_table",
+    "report",
     "run_facts",
     "Shown",
     "shown",
@@ -146,12 +152,7 @@ def chart(
     fraction of the run); ``y`` is ``multiplier`` or ``lr`` (default: ``lr`` when every spec has
     a base LR).
     """
-    if y == "lr" and any(s.run.lr is None for s in specs):
-        raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
-    y_axis = y or ("lr" if all(s.run.lr is not None for s in specs) else "multiplier")
-    unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
-    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
-        raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    unit, y_axis = _axes(specs, x, y, by_fraction)
     if unit == "ep" and any(
         s.before is not None and s.before.run.dataloader_len != s.run.dataloader_len for s in specs
     ):
@@ -184,6 +185,17 @@ def chart(
         title=title,
         log_y=log,
     )
+
+
+def _axes(specs: list[Spec], x: str | None, y: str | None, by_fraction: bool) -> tuple[str, str]:
+    """The x unit and y axis to show: the ones asked for, checked against the specs, or defaults."""
+    if y == "lr" and any(s.run.lr is None for s in specs):
+        raise ViewError("--y lr needs a base LR: set lr in the spec or pass --lr")
+    y_axis = y or ("lr" if all(s.run.lr is not None for s in specs) else "multiplier")
+    unit = x or ("dur" if by_fraction else specs[0].run.max_duration.unit.value)
+    if unit == "ep" and any(s.run.dataloader_len is None for s in specs):
+        raise ViewError("--x ep needs dataloader_len (batches per epoch) in every spec")
+    return unit, y_axis
 
 
 def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:
@@ -239,6 +251,149 @@ def default_batches(p: Plan) -> list[tuple[int, str]]:
     return sorted(chosen.items())
 
 
+#: Columns of the summary table ``compare`` prints and the report shows.
+SUMMARY_COLUMNS = ("spec", "ssr", "max_duration", "batches", "warmup end", "final", "mean", "below half peak at")
+#: Points (sampled batches over all curves) a report may hold: a page of ~250 MB at most.
+MAX_REPORT_POINTS = 2_000_000
+# Spec text shown in a report is cut at this many characters (a spec is a few hundred).
+_SPEC_TEXT_LIMIT = 100_000
+
+
+def summary_table(specs: list[Spec], mode: str = "formula", progress: ProgressFactory | None = None) -> Table:
+    """One row per spec and SSR: length, warmup end, final and mean multiplier, and the first
+    batch below half the peak (a mean marked ``≈`` comes from a sample of the batches)."""
+    from sched_cli.render.html import Table
+
+    rows = []
+    for s in specs:
+        for ssr in s.ssrs:
+            label = f"{s.label} ssr={ssr:g}"
+            view = shown(s, ssr)
+            with progress(s, view.batches, label) if progress else nullcontext(None) as report:
+                sm = summary(view, mode, report)
+            rows.append(
+                [
+                    s.label,
+                    f"{ssr:g}",
+                    str(sm.max_duration),
+                    f"{sm.batches:,}",
+                    "-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba",
+                    f"{sm.final:.6g}",
+                    ("" if sm.exact else "≈") + f"{sm.mean:.6g}",
+                    "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})",
+                ]
+            )
+    title = "as the Trainer applies it" if mode == "trainer" else ""
+    return Table(title=title, columns=list(SUMMARY_COLUMNS), rows=rows)
+
+
+def report(
+    specs: list[Spec],
+    inputs: list[str],
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    log: bool = False,
+    mode: str = "formula",
+    points: int = 2000,
+    by_fraction: bool = False,
+    command: str = "",
+    progress: ProgressFactory | None = None,
+) -> Report:
+    """What an HTML report shows of ``specs`` (given on the command line as ``inputs``).
+
+    Each spec at each SSR is sampled at ``points`` batches plus every breakpoint and its
+    neighbours, in ``mode`` and in the other mode; the other is kept only where it differs
+    (the Trainer's one-batch lag, or only its last scheduler in force), to be switched on in
+    the page. Every curve carries all counters (batch, epoch, sample, token, duration) and
+    the multiplier and LR, so the page can switch units and show exact values. ``x``, ``y``
+    and ``log`` choose what the page shows first, with the defaults of :func:`chart`.
+    """
+    from sched_cli import __version__
+    from sched_cli.render.html import Report, ReportCurve
+    from sched_cli.specs import check
+
+    if mode not in ("formula", "trainer"):
+        raise ViewError(f"mode must be formula or trainer, not {mode!r}")
+    unit, y_axis = _axes(specs, x, y, by_fraction)
+    plans = [shown(s, ssr) for s in specs for ssr in s.ssrs]
+    total = sum(min(points, p.batches) for p in plans)
+    if total > MAX_REPORT_POINTS:
+        raise ViewError(
+            f"a report of {len(plans)} curves at {points:,} points each would hold {total:,} points, more than "
+            f"the {MAX_REPORT_POINTS:,} a browser draws smoothly; pass fewer --points, specs or SSRs"
+        )
+    other = "trainer" if mode == "formula" else "formula"
+    value_names = ("multiplier", "lr")
+    curves = []
+    for s in specs:
+        for ssr in s.ssrs:
+            p = shown(s, ssr)  # a resumed run: both segments; one stopped early: up to the stop
+            label = f"ssr={ssr:g}" if len(specs) == 1 else f"{s.label} ssr={ssr:g}"
+            selection = Selection(points=points)
+            values = {}
+            for m in (mode, other):
+                with progress(s, p.batches, f"{label} ({m})") if progress else nullcontext(None) as report_progress:
+                    rows = collect(p.rows(m, selection, report_progress))
+                if m == mode:
+                    counters = {name: rows[name] for name in ("batch", "epoch", "sample", "token", "duration")}
+                values[m] = {name: rows[name] for name in value_names if name in rows}
+            if all(np.array_equal(values[mode][n], values[other][n]) for n in values[mode]):
+                del values[other]
+            marks = []
+            for batch, text in [(batch, bp.label) for bp, batch in p.breakpoints] + p.marks(mode):
+                at = p.counters_at(batch)
+                marks.append({"label": text, **{k: int(v[0]) for k, v in at.items()}})
+            curves.append(
+                ReportCurve(
+                    label=label,
+                    spec=s.label,
+                    ssr=ssr,
+                    batches=p.batches,
+                    dataloader_len=s.run.dataloader_len,
+                    counters=counters,
+                    values=values,
+                    marks=marks,
+                )
+            )
+    tables = [summary_table(specs, mode, progress)]
+    if any(len(c.values) > 1 for c in curves):
+        tables.append(summary_table(specs, other, progress))
+    notes = []
+    for s in specs:
+        for note in check(s):
+            notes.append(note if len(specs) == 1 else f"{s.label}: {note}")
+    title = specs[0].label if len(specs) == 1 else "comparison"
+    return Report(
+        title=title,
+        curves=curves,
+        x_unit=unit,
+        y_axis=y_axis,
+        log_y=log,
+        mode=mode,
+        points_per_curve=points,
+        tables=tables,
+        specs=[_spec_text(arg, s) for arg, s in zip(inputs, specs, strict=True)],
+        notes=notes,
+        version=__version__,
+        command=command,
+    )
+
+
+def _spec_text(arg: str, spec: Spec) -> SpecText:
+    """The spec as written: the file's text (cut at a limit), or the inline expression."""
+    from sched_cli.render.html import SpecText
+
+    path = Path(spec.source)
+    if spec.source != "<inline>" and path.is_file():
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(_SPEC_TEXT_LIMIT + 1)
+        if len(text) > _SPEC_TEXT_LIMIT:
+            text = text[:_SPEC_TEXT_LIMIT] + f"\n... (cut at {_SPEC_TEXT_LIMIT:,} characters)"
+        return SpecText(source=spec.source, text=text)
+    return SpecText(source="inline", text=arg)
+
+
 def run_facts(spec: Spec) -> list[str]:
     """What the run is, in a few lines for ``validate``: the data geometry (derived or given) and,
     at each SSR, how many batches, samples and tokens it trains."""
@@ -247,7 +402,10 @@ def run_facts(spec: Spec) -> list[str]:
     if run.geometry is not None:
         lines.append(f"data: {run.geometry.describe()}")
     elif run.dataloader_len is not None:
-        lines.append(f"data: {run.dataloader_len:,} batches per epoch of {run.batch_size:,} samples")
+        # A Hugging Face run's batches are optimizer updates (the HF reader makes them so).
+        what = "optimizer updates" if run.trainer == "hf" else "batches"
+        last = f" (the last {run.last_batch_size:,})" if run.last_batch_size is not None else ""
+        lines.append(f"data: {run.dataloader_len:,} {what} per epoch of {run.batch_size:,} samples{last}")
     for ssr in spec.ssrs:
         p = plan(run, ssr)
         end = p.shape.counter_at

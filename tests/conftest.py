@@ -159,3 +159,31 @@ def one_error_line(err: str) -> str:
 def sched() -> Callable[..., tuple[int, str, str]]:
     """``sched(*args, timeout=120, prelude='', **popen)`` -> (exit code, stdout, stderr) of a real process."""
     return run_sched
+
+
+# -- a real browser, for the HTML report -----------------------------------------------------------
+#: Debian's chromium package; the tests drive it with playwright and never download a browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """A headless Chromium (the system's), or a skip saying why there is none."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); the browser tests need it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the test extra)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -20,7 +20,9 @@ from sched_cli.simulator import collect, simulate
 from sched_cli.specs import load_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
-SAMPLE_SPECS = sorted(SAMPLES.glob("*.yaml"))
+SAMPLE_SPECS = sorted([*SAMPLES.glob("*.yaml"), *SAMPLES.glob("*.json")])
+# What the Hugging Face samples cannot say (a TrainingArguments file has no dataset size).
+SAMPLE_OPTIONS = {"hf_run_clm": ["--dataset-size", "2318", "--devices", "4"], "hf_trl_sft": ["--dataset-size", "52002"]}
 COLUMNS = ["ssr", "batch", "epoch", "sample", "token", "duration", "multiplier"]
 
 
@@ -254,13 +256,14 @@ def test_quiet_hides_notes(runner):
 
 @pytest.mark.parametrize("spec", SAMPLE_SPECS, ids=lambda p: p.stem)
 def test_every_sample_spec_through_every_command(runner, tmp_path, spec):
-    ok(runner, "validate", str(spec))
-    ok(runner, "plot", str(spec), "--width", "100")
-    ok(runner, "plot", str(spec), "-o", str(tmp_path / "p.svg"))
-    ok(runner, "export", str(spec), "--points", "200", "-o", str(tmp_path / "e.csv"))
-    ok(runner, "export", str(spec), "--points", "200", "--as-trainer", "-o", str(tmp_path / "e.json"))
-    ok(runner, "compare", str(spec), "--width", "100")
-    ok(runner, "table", str(spec))
+    more = SAMPLE_OPTIONS.get(spec.stem, [])
+    ok(runner, "validate", str(spec), *more)
+    ok(runner, "plot", str(spec), "--width", "100", *more)
+    ok(runner, "plot", str(spec), "-o", str(tmp_path / "p.svg"), *more)
+    ok(runner, "export", str(spec), "--points", "200", "-o", str(tmp_path / "e.csv"), *more)
+    ok(runner, "export", str(spec), "--points", "200", "--as-trainer", "-o", str(tmp_path / "e.json"), *more)
+    ok(runner, "compare", str(spec), "--width", "100", *more)
+    ok(runner, "table", str(spec), *more)
 
 
 # -- the installed command ----------------------------------------------------------------------

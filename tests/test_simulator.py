@@ -544,3 +544,29 @@ def test_custom_schedulers_see_in_epoch_counters_as_in_composer():
     # and 3 batches into that epoch.
     collect(simulate(Run("2ep", (spy,), dataloader_len=3, batch_size=2, seq_len=5, step_every="epoch"), mode="trainer"))
     assert (0, 3, 3, 6, 30) in seen
+
+
+# -- Hugging Face runs ----------------------------------------------------------------------------
+def test_hf_runs_scale_their_epochs_or_max_steps_and_replay_the_formula():
+    from sched_cli.schedulers.hf import HFLinearScheduler
+    from sched_cli.simulator import hf_scaled_length
+
+    # 2.5 epochs of 42 updates: 105; at ssr 0.5, ceil(1.25 x 42) = 53 (not int(105 x 0.5) = 52)
+    epochs = Run("105ba", [HFLinearScheduler(warmup_steps=0.1)], 42, trainer="hf", num_train_epochs=2.5)
+    assert hf_scaled_length(epochs, 0.5) == Time(53, "ba") and epochs.batches(0.5) == 53
+    steps = Run("100ba", [HFLinearScheduler()], trainer="hf")
+    assert hf_scaled_length(steps, 1 / 3) == Time(33, "ba")
+    # update k trains with the factor at k: trainer mode is the formula (0, 1/11, ..., warmup ceil(10.5) = 11)
+    formula = collect(simulate(epochs, mode="formula"))["multiplier"]
+    trainer = collect(simulate(epochs, mode="trainer"))["multiplier"]
+    np.testing.assert_array_equal(formula, trainer)
+    assert formula[1] == 1 / 11 and formula[11] == 1.0
+
+
+def test_hf_epochs_must_agree_with_max_duration():
+    from sched_cli.schedulers.hf import HFLinearScheduler
+
+    with pytest.raises(SimulationError, match="disagrees with num_train_epochs 2.5"):
+        Run("100ba", [HFLinearScheduler()], 42, trainer="hf", num_train_epochs=2.5)
+    with pytest.raises(SimulationError, match="belongs to a Hugging Face run"):
+        Run("105ba", [HFLinearScheduler()], 42, num_train_epochs=2.5)

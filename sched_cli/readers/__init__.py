@@ -24,6 +24,7 @@ __all__ = ["ReaderError", "NAMES", "reader", "recognise", "read"]
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
 _MODULES = {
     "foundry": "foundry",
+    "hf": "hf",
 }
 NAMES = tuple(_MODULES)
 
