@@ -446,3 +446,15 @@ def test_resume_from_cannot_widen_what_code_a_spec_may_run(tmp_path):
     )
     assert chosen.exit_code == 0, chosen.output
     assert (tmp_path / "RAN").exists()
+
+
+def test_the_html_report_shows_both_segments_and_marks_the_resume(specs):
+    from sched_cli.specs import load
+    from sched_cli.views import report
+
+    spec = load(str(specs / "after.yaml"))
+    page = report([spec], [str(specs / "after.yaml")], points=50)
+    curve = page.curves[0]
+    assert curve.batches == 1000
+    resume = next(m for m in curve.marks if m["label"].startswith("resume"))
+    assert resume["batch"] == 80 and resume["label"] == "resume (x4.38)"
