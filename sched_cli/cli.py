@@ -63,6 +63,8 @@ class _Options:
     quiet = False
     verbose = False
     debug = False
+    #: Warnings already printed by this command, so that each is printed once.
+    warned: set[str] = set()
 
 
 class XUnit(str, enum.Enum):
@@ -93,6 +95,8 @@ class SpecFormat(str, enum.Enum):
     sched = "sched"
     foundry = "foundry"
     hf = "hf"
+    timm = "timm"
+    mmengine = "mmengine"
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -121,8 +125,9 @@ StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (ov
 FromOpt = typer.Option(
     None,
     "--from",
-    help="Read SPEC as a sched spec, an LLM Foundry training YAML or a Hugging Face TrainingArguments "
-    "file (JSON/YAML). Default: recognised from its keys.",
+    help="Read SPEC as a sched spec, an LLM Foundry YAML (training config or MCLI run), a Hugging Face "
+    "TrainingArguments file (JSON/YAML), a timm args.yaml or an MMEngine config (a .py one only with this "
+    "option, as reading it runs it). Default: recognised from its keys.",
 )
 AllowImportOpt = typer.Option(
     None,
@@ -202,8 +207,8 @@ def _load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, load, with_ssrs
 
     spec = with_ssrs(load(arg, overrides), ssrs or [])
-    for note in check(spec):
-        _note(note)
+    for warning in check(spec):
+        _warning(warning)
     return spec
 
 
@@ -232,6 +237,30 @@ def _stdout_console():
 def _note(message: str) -> None:
     if not _Options.quiet:
         _stderr_console().print(f"[yellow]note:[/] {message}", soft_wrap=True)
+
+
+def _warning(message: str) -> None:
+    """``warning: MESSAGE`` on one line of stderr, once per message per command, unless -q."""
+    text = " ".join(message.split())
+    if _Options.quiet or text in _Options.warned:
+        return
+    _Options.warned.add(text)
+    from rich.markup import escape
+
+    _stderr_console().print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Python warnings raised while a command runs (Composer's zero-warmup warning, a library's
+    deprecation) printed by :func:`_warning`: one line each, once, hidden by -q; never the
+    warnings module's own report with its source line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kwargs: _warning(str(message))
+        yield
 
 
 def _info(message: str) -> None:
@@ -334,6 +363,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
@@ -343,6 +373,8 @@ def _main(
 ) -> None:
     """Preview and export Composer-style learning-rate schedules."""
     _Options.quiet, _Options.verbose, _Options.debug = quiet, verbose, debug
+    _Options.warned = set()
+    ctx.with_resource(_warnings_as_lines())
 
 
 # -- plot -----------------------------------------------------------------------------------------
@@ -396,11 +428,16 @@ def _draw(chart, output: Path | None, width: int | None, height: int) -> None:
         save_figure(chart, output)
         _info(f"wrote {output}")
         return
-    from sched_cli.render.terminal import render_terminal
+    from sched_cli.render.terminal import render_terminal_plot
 
     console = _stdout_console()
-    text = render_terminal(chart, width=width or min(console.width, 140), height=height, color=console.is_terminal)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    drawn = render_terminal_plot(
+        chart, width=width or min(console.width, 140), height=height, color=console.is_terminal
+    )
+    sys.stdout.write(drawn.text if drawn.text.endswith("\n") else drawn.text + "\n")
+    sys.stdout.flush()
+    for note in drawn.notes:
+        _note(note)
 
 
 def _chart(specs, x, y, log, as_trainer, points, by_fraction):
@@ -870,12 +907,17 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
     Example:  sched describe cosine_with_warmup
     """
     with _user_errors():
+        from rich.table import Table
+
         from sched_cli.registry import all_names, lookup, suggest
+        from sched_cli.schedulers.torch_native import is_torch_scheduler_name
 
         entry = lookup(name)
+        if entry is None and is_torch_scheduler_name(name):
+            _describe_torch(name)
+            return
         if entry is None:
             raise UserError(f"unknown scheduler {name!r}{suggest(name, all_names())}; run `sched list` for every name")
-        from rich.table import Table
 
         console = _stdout_console()
         console.print(f"[bold]{entry.name}[/]  (aliases: {', '.join(entry.aliases)})")
@@ -885,6 +927,27 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
             params.add_column(column)
         for p in entry.params:
             params.add_row(p.name, p.kind, "(required)" if p.required else repr(p.default))
+        console.print(params)
+
+
+def _describe_torch(name: str) -> None:
+    from rich.table import Table
+
+    from sched_cli.schedulers.torch_native import PREFIX, describe_torch_scheduler
+
+    described = describe_torch_scheduler(name)
+    console = _stdout_console()
+    console.print(f"[bold]{PREFIX}{described.name}[/]  (PyTorch)")
+    if described.summary:
+        console.print(described.summary, markup=False, highlight=False)
+    for note in described.notes:
+        console.print(note, markup=False, highlight=False)
+    if described.params:
+        params = Table(title="parameters", title_justify="left")
+        for column in ("name", "default"):
+            params.add_column(column)
+        for param, default in described.params:
+            params.add_row(param, "(required)" if default is None else default)
         console.print(params)
 
 
@@ -906,7 +969,7 @@ def validate(
         loaded = with_ssrs(load(spec, overrides), ssr or [])
         notes = check(loaded)
         for note in notes:
-            _note(note)
+            _warning(note)
         run = loaded.run
         typer.echo(
             f"{loaded.source}: ok: {len(run.schedulers)} scheduler(s), max_duration {run.max_duration}, "
@@ -1033,8 +1096,9 @@ def _prepare_process() -> None:
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one note line."""
-    _note(str(message).splitlines()[0] if str(message).strip() else category.__name__)
+    """A warning that reaches the top (e.g. a custom scheduler's negative multiplier): one
+    ``warning:`` line, as :func:`_warnings_as_lines` prints those raised inside a command."""
+    _warning(str(message) if str(message).strip() else category.__name__)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from typing import Any
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
+from sched_cli.schedulers import mmengine as _mmengine
+from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
@@ -67,7 +69,9 @@ def _params(cls: type) -> list[Param]:
     params = []
     for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         annotation = str(p.annotation)
-        if "PhaseArg" in annotation:
+        if annotation == "Raw":  # checked by the constructor itself (an MMEngine param_scheduler list)
+            kind = "mappings"
+        elif "PhaseArg" in annotation:
             kind = "phases"
         elif "list[TimeArg]" in annotation:
             kind = "times"
@@ -112,6 +116,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.SequentialScheduler, ("sequential",)),
     # Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py).
     *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
+    # timm's sched values, on the epoch or update counter (schedulers/timm.py).
+    *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
+    # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).
+    Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
 )
 
 

@@ -160,6 +160,11 @@ def plan_resumed(after: Run, resume: Resume, ssr: float = 1.0) -> ResumedPlan:
     before = resume.before
     _refuse_torch(before, "BEFORE")
     _refuse_torch(after, "AFTER")
+    for run, which in ((before, "BEFORE"), (after, "AFTER")):
+        if run.trainer != "composer":
+            raise SimulationError(
+                f"{which} is a {run.trainer} run: resuming is modelled as Composer's Trainer(load_path=...) does it"
+            )
     # One base LR for both segments where only one spec gives it.
     if before.lr is None and after.lr is not None:
         before = dataclasses.replace(before, lr=after.lr)

@@ -58,6 +58,7 @@ __all__ = [
     "plan",
     "first_batch_at",
     "collect",
+    "to_dataframe",
     "COLUMNS",
     "DEFAULT_CHUNK",
 ]
@@ -70,9 +71,11 @@ COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier")
 #: Rows per streamed chunk: large enough for numpy to be fast, small enough to keep memory flat.
 DEFAULT_CHUNK = 1 << 18
 #: Training loops whose stepping ``mode="trainer"`` replays: Composer's Trainer (schedulers
-#: step after each batch, one batch late; see the module docstring) and Hugging Face's
-#: (``LambdaLR`` stepped after each optimizer update: update *k* trains with the factor at *k*).
-TRAINERS = ("composer", "hf")
+#: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
+#: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
+#: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
+#: Runner (whose parameter schedulers are replayed as its hook steps them).
+TRAINERS = ("composer", "hf", "timm", "mmengine")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -545,8 +548,10 @@ def _rows(
     # each of them can stop the run: evaluate them for their errors alone.
     shadowed = evaluators[:-1] if mode == "trainer" else []
     initial = None
-    if mode == "trainer":
-        initial = segment.initial if segment is not None else _initial_alpha(run, p.ssr, in_force, shadowed)
+    if mode == "trainer" and segment is not None:
+        initial = segment.initial
+    elif mode == "trainer" and run.trainer == "composer":
+        initial = _initial_alpha(run, p.ssr, in_force, shadowed)
     first = segment.first if segment is not None else 0
     base_lr = segment.base_lr if segment is not None and mode == "trainer" else run.lr
     md = p.max_duration
@@ -581,7 +586,10 @@ def _rows(
         if base_lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
             with np.errstate(over="ignore"):  # an overflow is reported just below, in words
-                out["lr"] = torch.torch_lr(rows) if torch is not None else base_lr * multiplier
+                if segment is not None:  # a resumed run's base LR may be BEFORE's (see sched_cli.resume)
+                    out["lr"] = base_lr * multiplier
+                else:
+                    out["lr"] = torch.torch_lr(rows) if torch is not None else _lr_column(p, in_force, at, multiplier)
             _check_lr(out["lr"], base_lr, multiplier, rows.batch)
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
@@ -598,6 +606,10 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     """
     batch = rows.batch
     dl = run.dataloader_len
+    if run.trainer == "timm":
+        mode = "formula"  # timm's schedulers compute what train.py applies, built-in LR included
+    if run.trainer == "mmengine":  # its schedulers hold the LR of each iteration: the formula is the replay
+        return rows, np.zeros(len(batch), dtype=bool)
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
@@ -614,6 +626,20 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     after = Timeline.at_batch_starts(run, start)
     after.epoch = np.maximum(epoch - 1, 0)
     return after, epoch == 0
+
+
+def _lr_column(p: Plan, in_force: list[_Evaluator], at: Timeline, multiplier: np.ndarray) -> np.ndarray:
+    """Base LR x multiplier; a scheduler that computes the optimizer's LR itself gives its own, to
+    the bit: timm's (``learning_rates``, for the LR it was built with) and MMEngine's chains
+    (``optimizer_lr``)."""
+    scheduler = in_force[-1].scheduler
+    if len(in_force) == 1:
+        replay = getattr(scheduler, "optimizer_lr", None)
+        if replay is not None:
+            return replay(p.shape, p.ssr, at, p.run.lr)
+        if getattr(scheduler, "base_lr", None) == p.run.lr:
+            return scheduler.learning_rates(at, p.shape, p.ssr)
+    return p.run.lr * multiplier
 
 
 def _initial_alpha(run: Run, ssr: float, in_force: list[_Evaluator], shadowed: Sequence[_Evaluator] = ()) -> float:
@@ -777,3 +803,26 @@ def collect(chunks: Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndar
     if not chunks:
         return {}
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+
+
+def to_dataframe(
+    rows: dict[str, np.ndarray] | Sequence[dict[str, np.ndarray]] | Iterator[dict[str, np.ndarray]],
+) -> Any:
+    """The rows of :func:`simulate` (its chunks, or :func:`collect`'s arrays) as a pandas
+    ``DataFrame``, one row per batch, columns in :data:`COLUMNS` order (then ``lr``), each with
+    its array's dtype (counters ``int64``, ``multiplier`` and ``lr`` ``float64``).
+
+    pandas is optional: it is imported here, and only here.
+
+    Raises:
+        ImportError: pandas is not installed (the message says how to install it).
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "to_dataframe needs pandas, which sched does not install by itself: "
+            "pip install 'sched-cli[pandas]' (or pip install pandas)"
+        ) from None
+    columns = rows if isinstance(rows, dict) else collect(rows)
+    return pd.DataFrame({key: columns[key] for key in columns}, copy=False)

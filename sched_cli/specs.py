@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from sched_cli import parsing, readers, registry
+from sched_cli.composer_modules import composer_stand_ins
 from sched_cli.geometry import Geometry, GeometryError
 from sched_cli.resume import Resume
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
@@ -56,6 +57,7 @@ TOP_LEVEL_KEYS = (
     "device_batch_size",
     "batch_size",
     "drop_last",
+    "last_batch_size",
     "seq_len",
     "lr",
     "ssr",
@@ -229,6 +231,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
     own directory tree and ``--allow-import``)."""
     path = Path(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
+    if kind is None and path.suffix.lower() == ".py":
+        return _load_python_config(path, overrides or Overrides())
     if kind is None:
         raise SpecError(f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml")
     try:
@@ -252,6 +256,24 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
+    return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+
+
+def _load_python_config(path: Path, overrides: Overrides) -> Spec:
+    """A Python config file: code, so it is run only when asked for by name (``--from mmengine``)."""
+    if overrides.source != "mmengine":
+        raise SpecError(
+            f"{path}: a Python file is read only as an MMEngine config, which runs it: "
+            "add --from mmengine to do so (a spec is .yaml, .yml, .json or .toml)"
+        )
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    try:
+        data = readers.reader("mmengine").load_python(path)
+        data = readers.read("mmengine", data, str(path), overrides.options())
+    except readers.ReaderError as exc:
+        raise SpecError(str(exc)) from None
+    trust = Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
 
@@ -646,6 +668,8 @@ def _build_builtin(where: _Where, entry: registry.Entry, config: dict[str, Any],
             kwargs[key] = value.strip()
         elif kind == "phases":
             kwargs[key] = _phases(where, key, value, base_dir)
+        elif kind == "mappings":
+            kwargs[key] = value
         else:
             kwargs[key] = _number(where, key, value)
     try:
@@ -736,8 +760,12 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
         raise where.error("name", f"cannot load {shown!r} as a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    standing_in = False
     try:
-        spec.loader.exec_module(module)
+        # Code written for Composer imports composer.core and composer.optim: without Composer,
+        # sched's classes answer to those names while the file loads.
+        with composer_stand_ins() as standing_in:
+            spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - sys.exit() in user code must not end sched
         del sys.modules[module_name]
         line = ""
@@ -746,8 +774,14 @@ def _import_file(where: _Where, path: Path, shown: str) -> Any:
             if tb.tb_frame.f_code.co_filename == str(path):
                 line = f" (line {tb.tb_lineno})"
             tb = tb.tb_next
+        hint = ""
+        if standing_in and isinstance(exc, ImportError) and "composer" in str(exc):
+            hint = (
+                "; Composer is not installed, and sched stands in only for composer.core (State, Time, TimeUnit, "
+                "Timestamp) and composer.optim (ComposerScheduler and the 13 schedulers)"
+            )
         what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
-        raise where.error("name", f"importing {shown!r} failed{line}: {what}") from None
+        raise where.error("name", f"importing {shown!r} failed{line}: {what}{hint}") from None
     return module
 
 
@@ -830,11 +864,14 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
                 p = plan(spec.run, ssr)
             except (ScheduleError, TimeStringError) as exc:
                 raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
+            past_the_end = _warmup_past_the_end(spec.run, p)
         for w in caught:
-            first = str(w.message).splitlines()[0]
-            note = f"{first} ..." if "warmup duration is 0" in str(w.message) else first
+            # The whole message, as one line: the CLI prints each warning on one line.
+            note = " ".join(str(w.message).split())
             if note not in notes:
                 notes.append(note)
+        if past_the_end and past_the_end not in notes:
+            notes.append(past_the_end)
         for i, scheduler in enumerate(spec.run.schedulers):
             if (
                 isinstance(scheduler, BuiltinScheduler)
@@ -887,6 +924,35 @@ def _hf_warmup_note(scheduler: Any, p: Any, ssr: float) -> str | None:
     if not isinstance(scheduler, tuple(HF_SCHEDULERS.values())):
         return None
     return scheduler.warmup_note(scheduler.resolve(p.shape, ssr))
+
+
+def _warmup_past_the_end(run: Run, p: Any) -> str | None:
+    """A warning when a scheduler's warmup ends at or after the run's end: the LR never reaches
+    its peak, and the multiplier the run does reach is said."""
+    import numpy as np
+
+    from sched_cli.simulator import Selection, collect, simulate
+
+    for i, scheduler in enumerate(run.schedulers):
+        # Hugging Face's schedules say it in their own words (warmup_note), in updates.
+        if not isinstance(scheduler, BuiltinScheduler) or hasattr(scheduler, "warmup_note"):
+            continue
+        for bp in scheduler.breakpoints(scheduler.resolve(p.shape, p.ssr)):
+            if bp.label != "warmup end":
+                continue
+            batch = run.unscaled_shape().first_batch_reaching(bp.time)
+            if batch is not None and batch < p.batches:
+                continue
+            rows = collect(simulate(run, p.ssr, mode="formula", selection=Selection(points=2000)))
+            peak = int(np.argmax(rows["multiplier"]))
+            where = f"schedulers[{i}]: " if len(run.schedulers) > 1 else ""
+            return (
+                f"{where}the warmup ends at {bp.time} but the run ends at {p.max_duration}"
+                f"{f' (ssr {p.ssr:g})' if p.ssr != 1 else ''}: the LR never reaches its peak, the multiplier "
+                f"peaks at {rows['multiplier'][peak]:.4g} (batch {int(rows['batch'][peak]):,}); "
+                "shorten t_warmup or lengthen max_duration"
+            )
+    return None
 
 
 def replay_notes(run: Run, ssr: float = 1.0) -> list[str]:

@@ -86,6 +86,14 @@ class State:
             raise TypeError(f"timestamp must be a Timestamp, not {type(value).__name__}")
         self._timestamp = value
 
+    def get_elapsed_duration(self) -> Time[float]:
+        """The fraction of the run done, as Composer 0.32's ``State.get_elapsed_duration``:
+        ``timestamp.get(u) / max_duration`` with ``u`` the unit of ``max_duration``, a ``Time`` in
+        ``dur`` (0.0 at the start, 1.0 at the end; the counter is truncated, so mid-epoch
+        progress does not count on an epoch run). Composer returns ``None`` when the run has no
+        ``max_duration``; here it always has one."""
+        return self.timestamp.get(self.max_duration.unit) / self.max_duration
+
     @property
     def time(self) -> Timestamp:
         """Alias of :attr:`timestamp`, for scheduler code written against older Composer docs."""

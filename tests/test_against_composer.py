@@ -870,3 +870,35 @@ def test_resume_matches_composer(resume_oracle: dict[str, Any]) -> None:
 
 if __name__ == "__main__":  # pragma: no cover - dump a request to replay one by hand
     json.dump({"cases": alpha_cases()}, sys.stdout)
+
+
+def test_get_elapsed_duration_matches_composer() -> None:
+    """``State.get_elapsed_duration()`` on a real Composer State, for random runs and timestamps."""
+    python = _composer_python()
+    rng = np.random.default_rng(SEED)
+    cases = []
+    for _ in range(200):
+        unit = str(rng.choice(["ep", "ba", "sp", "tok"]))
+        total = int(rng.integers(1, 10_000))
+        counters = {k: int(rng.integers(0, 2 * total)) for k in ("epoch", "batch", "sample", "token")}
+        cases.append({"max_duration": f"{total}{unit}", **counters})
+    script = (
+        "import json, sys, torch\n"
+        "from composer.core import State, Timestamp\n"
+        "from composer.devices import DeviceCPU\n"
+        "out = []\n"
+        "for c in json.loads(sys.stdin.read()):\n"
+        "    s = State(model=torch.nn.Linear(1, 1), rank_zero_seed=0, run_name='x', device=DeviceCPU(),\n"
+        "              max_duration=c['max_duration'])\n"
+        "    s.timestamp = Timestamp(epoch=c['epoch'], batch=c['batch'], sample=c['sample'], token=c['token'])\n"
+        "    e = s.get_elapsed_duration()\n"
+        "    out.append([e.value, e.unit.value])\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run([python, "-c", script], input=json.dumps(cases), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    theirs = json.loads(proc.stdout.splitlines()[-1])
+    for case, (value, unit) in zip(cases, theirs, strict=True):
+        stamp = Timestamp(epoch=case["epoch"], batch=case["batch"], sample=case["sample"], token=case["token"])
+        mine = State(case["max_duration"], timestamp=stamp).get_elapsed_duration()
+        assert (mine.value, mine.unit.value) == (value, unit), case

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,7 @@ def test_foundry_shape_is_recognised_and_can_be_forced_or_refused(tmp_path):
 
 def test_foundry_epochs_need_dataloader_len_from_the_command_line():
     result = CliRunner().invoke(app, ["validate", str(DATA / "mpt-7b_dolly_sft.yaml")])
-    assert result.exit_code == 2 and "dataloader_len" in result.output
+    assert result.exit_code == 2 and "--dataloader-len" in result.output
     ok("validate", str(DATA / "mpt-7b_dolly_sft.yaml"), "--dataloader-len", "120")
 
 
@@ -102,3 +104,108 @@ def test_pytorch_scheduler_errors_are_clear(args, words):
     assert "Traceback" not in result.output
     for word in words:
         assert word in result.output
+
+
+# -- issue 14: axes, Composer code, describe, Foundry run files ------------------------------------
+def sched(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """``sched ARGS`` in a real process, standard output and error to pipes."""
+    return subprocess.run([sys.executable, "-m", "sched_cli", *args], capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_log_plot_notes_go_to_stderr_and_quiet_hides_them(width):
+    args = ("plot", "cosine_with_warmup(t_warmup=10ba)", "--max-duration", "100ba", "--log", "--width", width)
+    result = sched(*args)
+    assert result.returncode == 0, result.stderr
+    assert "left out" not in result.stdout and "10^" not in result.stdout
+    assert {len(line) for line in result.stdout.splitlines()} == {int(width)}
+    assert result.stderr.strip() == "note: log scale: left out 1 value(s) of ssr=1 that are not positive"  # batch 0
+    quiet = sched("-q", *args)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == result.stdout
+
+
+ZERO_WARMUP = ("cosine_with_warmup(t_warmup=0ba)", "--max-duration", "100ba")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("plot", *ZERO_WARMUP, "--width", "80"),
+        ("plot", *ZERO_WARMUP, "--width", "120", "--as-trainer"),
+        ("export", *ZERO_WARMUP),
+        ("table", *ZERO_WARMUP),
+        ("compare", *ZERO_WARMUP, "--ssr", "0.5", "--ssr", "1"),
+        ("validate", *ZERO_WARMUP),
+    ],
+)
+def test_a_python_warning_is_one_warning_line_once_and_quiet_hides_it(command):
+    result = sched(*command)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # not the warnings module's report with its source line
+    assert lines[0].startswith("warning: CosineAnnealingWithWarmupScheduler: The warmup duration is 0.")
+    assert lines[0].endswith("the same unit as the trainer's max_duration parameter.")
+    assert "UserWarning" not in result.stderr and "warning:" not in result.stdout
+    quiet = sched("-q", *command)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_validate_warns_when_the_run_ends_before_its_warmup():
+    result = sched("validate", "linear_decay_with_warmup(t_warmup=100ba)", "--max-duration", "50ba")
+    assert result.returncode == 0
+    assert result.stderr.startswith("warning: the warmup ends at 100ba but the run ends at 50ba")
+    assert "the multiplier peaks at 0.49 (batch 49)" in result.stderr
+
+
+def test_an_mcli_run_file_plots_as_it_is(tmp_path):
+    run = DATA / "mcli-llama2-finetune.yaml"
+    for width in ("80", "120"):
+        result = sched("plot", str(run), "--dataloader-len", "500", "--width", width)
+        assert result.returncode == 0, result.stderr
+        assert {len(line) for line in result.stdout.splitlines()} == {int(width)}
+    forced = rows(ok("export", str(run), "--from", "foundry", "--dataset-size", "10000", "--every", "50"))
+    # 8 GPUs (compute.gpus) of 8 samples each, drop_last: 10,000 / 8 = 1,250 each, 156 batches.
+    assert [r["batch"] for r in forced][-1] == "155" and forced[1]["sample"] == str(50 * 64)
+    # 5e-7 peak, 100 batches of warmup: batch 50 trains at half of it.
+    assert float(forced[1]["lr"]) == pytest.approx(2.5e-7, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["mcli-llama2-finetune.yaml", "mpt-7b_dolly_sft.yaml"])
+def test_an_epoch_based_foundry_file_without_a_length_names_the_options(name):
+    result = sched("plot", str(DATA / name))
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "is in epochs" in line and "--dataset-size N" in line and "--dataloader-len L" in line
+    assert "dataloader_len:" not in line
+
+
+def test_describe_every_pytorch_scheduler_a_spec_accepts():
+    from sched_cli.schedulers.torch_native import TORCH_SCHEDULERS
+
+    for name in TORCH_SCHEDULERS:
+        for spelled in (name, name.lower(), f"torch.optim.lr_scheduler.{name}"):
+            text = ok("describe", spelled)
+            assert f"torch.optim.lr_scheduler.{name}" in text and "unknown" not in text
+    one_cycle = ok("describe", "OneCycleLR")
+    assert "max_lr" in one_cycle and "(required)" in one_cycle and "pct_start" in one_cycle and "0.3" in one_cycle
+    assert "Only ssr 1" in one_cycle
+
+
+def test_describe_in_a_pipe_defines_x_for_multistep_with_warmup():
+    result = sched("describe", "multistep_with_warmup")
+    assert result.returncode == 0 and result.stderr == ""
+    flat = " ".join(result.stdout.split())
+    assert "γ ^ x" in flat and "x is the number of milestones reached by t" in flat
+    assert "\x1b[" not in result.stdout
+
+
+def test_a_zero_warmup_foundry_finetuning_config_warns_once_in_one_line(tmp_path):
+    text = (DATA / "mpt-7b_dolly_sft.yaml").read_text().replace("t_warmup: 50ba", "t_warmup: 0ba")
+    assert "t_warmup: 0ba" in text
+    config = tmp_path / "finetune.yaml"
+    config.write_text(text)
+    for command in ("plot", "export", "validate"):
+        result = sched(command, str(config), "--dataloader-len", "100")
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("warning: LinearWithWarmupScheduler: ")
+        assert sched("-q", command, str(config), "--dataloader-len", "100").stderr == ""

@@ -15,7 +15,13 @@ import pytest
 import yaml
 
 from sched_cli import registry
-from sched_cli.readers.foundry import FOUNDRY_SCHEDULERS, FoundryConfigError, is_foundry_config, to_spec_mapping
+from sched_cli.readers.foundry import (
+    FOUNDRY_SCHEDULERS,
+    FoundryConfigError,
+    is_foundry_config,
+    is_mcli_run,
+    to_spec_mapping,
+)
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, from_mapping, load_file
 
@@ -73,7 +79,8 @@ def test_gpt2_small():
 
 
 def test_mpt_7b_dolly_finetune_runs_in_epochs():
-    mapping = to_spec_mapping(load("mpt-7b_dolly_sft.yaml"), "mpt-7b_dolly_sft.yaml")
+    options = {"dataloader_len": 300}
+    mapping = to_spec_mapping(load("mpt-7b_dolly_sft.yaml"), "mpt-7b_dolly_sft.yaml", options)
     assert mapping == {
         "max_duration": "2ep",
         "batch_size": 48,
@@ -81,11 +88,68 @@ def test_mpt_7b_dolly_finetune_runs_in_epochs():
         "lr": 5.0e-6,
         "schedulers": [{"name": "linear_decay_with_warmup", "t_warmup": "50ba", "alpha_f": 0}],
     }
-    # The loader's length is not in the file: the spec asks for it, and --dataloader-len gives it.
-    with pytest.raises(SpecError, match="dataloader_len: is required because max_duration 2ep is in epochs"):
-        from_mapping(mapping, "mpt-7b_dolly_sft.yaml", DATA)
-    spec = from_mapping(Overrides(dataloader_len=300).apply(mapping), "mpt-7b_dolly_sft.yaml", DATA)
+    spec = from_mapping(Overrides(**options).apply(mapping), "mpt-7b_dolly_sft.yaml", DATA)
     assert spec.run.batches(1.0) == 600
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("mpt-7b_dolly_sft.yaml", "max_duration"), ("mcli-llama2-finetune.yaml", "parameters.max_duration")],
+)
+def test_an_epoch_based_run_without_a_length_names_the_options_to_pass(name, key):
+    with pytest.raises(FoundryConfigError) as caught:
+        to_spec_mapping(load(name), name, {})  # as `sched` reads it, with no length option given
+    message = str(caught.value)
+    assert message.startswith(f"{name}: {key}: ") and "is in epochs" in message
+    assert "--dataset-size N" in message and "--dataloader-len L" in message and "floor(N / " in message
+    assert "dataloader_len:" not in message  # a key Foundry files do not have
+    for options in ({"dataset_size": 1000}, {"dataloader_len": 10}):  # either is enough
+        assert to_spec_mapping(load(name), name, options)["max_duration"].endswith("ep")
+
+
+def test_a_scheduler_time_in_epochs_needs_a_length_too():
+    data = yaml.safe_load(MINIMAL.replace("t_warmup: 10ba", "t_warmup: 1ep"))
+    with pytest.raises(FoundryConfigError, match=r"t.yaml: scheduler.t_warmup: 1ep is in epochs.*--dataset-size N"):
+        to_spec_mapping(data, "t.yaml", {})
+    assert to_spec_mapping(yaml.safe_load(MINIMAL), "t.yaml", {})["max_duration"] == "1000ba"
+
+
+def test_an_mcli_run_file_is_read_through_its_parameters():
+    run = load("mcli-llama2-finetune.yaml")
+    assert set(run) == {"integrations", "command", "image", "name", "compute", "parameters"}
+    assert is_mcli_run(run) and not is_foundry_config(run)
+    # Interpolations resolve inside parameters: (${max_seq_len} is parameters.max_seq_len, 4096).
+    assert to_spec_mapping(run, "run.yaml", {"dataloader_len": 100}) == {
+        "max_duration": "1ep",
+        "batch_size": 64,
+        "seq_len": 4096,
+        "lr": 5.0e-7,
+        "schedulers": [{"name": "cosine_with_warmup", "t_warmup": "100ba", "alpha_f": 0.1}],
+        "devices": 8,  # compute.gpus
+    }
+    # With the dataset's size, drop_last comes from train_loader and the epoch from the geometry:
+    # 10,000 samples over 8 GPUs is 1,250 each, in batches of 64 / 8 = 8: 156 full batches.
+    mapping = to_spec_mapping(run, "run.yaml", {"dataset_size": 10_000})
+    assert mapping["drop_last"] is True
+    spec = from_mapping(Overrides(dataset_size=10_000).apply(mapping), "run.yaml", DATA)
+    assert spec.run.dataloader_len == 156 and spec.run.batches(1.0) == 156
+
+
+def test_mcli_problems_name_the_key_under_parameters():
+    run = load("mcli-llama2-finetune.yaml")
+    del run["parameters"]["global_train_batch_size"]
+    run["parameters"]["model"]["name"] = "mpt"  # still a Foundry config by its sections
+    run["parameters"]["global_train_batch_size"] = "sixty-four"
+    with pytest.raises(FoundryConfigError, match=r"^r.yaml: parameters.global_train_batch_size: expected a whole"):
+        to_spec_mapping(run, "r.yaml", {"dataloader_len": 1})
+
+
+@pytest.mark.parametrize("parameters", [{}, None, "x"])
+def test_an_mcli_run_file_without_a_training_config(parameters):
+    run = {"name": "mpt-1b", "image": "img", "command": "composer train.py x.yaml", "parameters": parameters}
+    assert not is_mcli_run(run) and not is_foundry_config(run)
+    with pytest.raises(FoundryConfigError, match="parameters: holds no LLM Foundry training config"):
+        to_spec_mapping(run, "r.yaml", {})
 
 
 def test_mpt_125m_previews_like_the_hand_written_sample():
@@ -389,3 +453,17 @@ def test_unresolvable_interpolations_in_keys_sched_reads(changes, message):
     with pytest.raises(FoundryConfigError) as info:
         to_spec_mapping(with_keys(**changes), "t.yaml")
     assert message in str(info.value)
+
+
+def test_an_mcli_run_file_agrees_with_omegaconf():
+    """MCLI writes parameters: to /mnt/config/parameters.yaml, which Foundry loads with OmegaConf."""
+    omegaconf = pytest.importorskip("omegaconf")
+    run = load("mcli-llama2-finetune.yaml")
+    resolved = omegaconf.OmegaConf.to_container(omegaconf.OmegaConf.create(run["parameters"]), resolve=True)
+    mapping = to_spec_mapping(run, "run.yaml", {"dataloader_len": 1})
+    assert mapping["max_duration"] == resolved["max_duration"]
+    assert mapping["seq_len"] == resolved["max_seq_len"] == resolved["train_loader"]["dataset"]["max_seq_len"]
+    assert mapping["batch_size"] == resolved["global_train_batch_size"]
+    assert mapping["lr"] == resolved["optimizer"]["lr"]
+    assert mapping["schedulers"] == [resolved["scheduler"]]
+    assert mapping["devices"] == run["compute"]["gpus"]

@@ -121,3 +121,61 @@ def test_pyplot_is_left_alone(tmp_path):
 
 def test_importing_figure_loads_no_matplotlib():
     assert_import_leaves_out("sched_cli.render, sched_cli.render.figure", ("matplotlib", "torch"))
+
+
+# -- layout: breakpoint labels, scaled ticks, the legend ----------------------------------------
+def drawn(c: Chart):
+    from sched_cli.render.figure import draw_figure
+
+    fig = draw_figure(c)
+    fig.canvas.draw()
+    [ax] = fig.axes
+    return fig, ax
+
+
+def test_breakpoint_labels_sit_above_the_plot_where_no_curve_runs():
+    fig, ax = drawn(chart())
+    renderer = fig.canvas.get_renderer()
+    top = ax.get_window_extent(renderer).y1
+    labels = [t for t in ax.texts if t.get_text()]
+    assert sorted(t.get_text() for t in labels) == ["warmup end", "warmup end"]  # at 200 and 100
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert box.y0 >= top  # wholly above the axes, so no line drawn inside them crosses it
+    # The title is above the labels, not on them.
+    title = fig._suptitle.get_window_extent(renderer)
+    assert all(title.y0 >= t.get_window_extent(renderer).y1 for t in labels)
+
+
+def test_breakpoints_at_one_x_share_a_label_naming_their_curves():
+    t = np.arange(100.0)
+    both = Chart(
+        [Curve("ssr=1", t, t, [(30.0, "milestone 1")]), Curve("ssr=0.5", t, t / 2, [(30.0, "milestone 2")])],
+        "epochs (ep)",
+        "lr",
+    )
+    _, ax = drawn(both)
+    [label] = [x.get_text() for x in ax.texts]
+    assert label.split("\n") == ["milestone 1 (ssr=1)", "milestone 2 (ssr=0.5)"]
+    same = Chart([Curve("ssr=1", t, t, [(5.0, "warmup end")]), Curve("ssr=2", t, t, [(5.0, "warmup end")])], "x", "y")
+    _, ax = drawn(same)
+    assert [x.get_text() for x in ax.texts] == ["warmup end"]
+
+
+def test_tiny_values_and_long_axes_get_a_shared_multiplier_in_the_axis_title():
+    x = np.linspace(0, 2.5e9, 200)
+    c = Chart([Curve("ssr=1", x, 6e-4 * (1 - x / 2.5e9))], "tokens (tok)", "learning rate")
+    _, ax = drawn(c)
+    assert ax.get_ylabel() == "learning rate (×1e-4)" and ax.get_xlabel() == "tokens (tok) ×1e9"
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "6" in ticks and all(len(t) <= 4 for t in ticks), ticks  # 0, 1, ... 6: not 0.0006
+    xticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "2.5" in xticks and not any("e" in t for t in xticks)
+    assert ax.yaxis.get_offset_text().get_text() == "" and ax.xaxis.get_offset_text().get_text() == ""
+
+
+def test_a_legend_only_when_it_tells_something():
+    t = np.arange(10.0)
+    assert drawn(chart())[1].get_legend() is not None  # two curves
+    assert drawn(Chart([Curve("ssr=1", t, t)], "x", "y"))[1].get_legend() is None  # the default: nothing to tell
+    assert drawn(Chart([Curve("ssr=0.5", t, t)], "x", "y"))[1].get_legend() is not None  # an SSR worth saying

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sched_cli.render import Chart, Curve, envelope
-from sched_cli.render.terminal import MARK, MIN_WIDTH, render_terminal
+from sched_cli.render.terminal import MARK, MIN_WIDTH, render_terminal, render_terminal_plot
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -111,8 +111,87 @@ def test_height_is_the_total_number_of_lines():
 def test_log_scale_leaves_out_non_positive_values_with_a_note():
     text = render_terminal(chart(log_y=True), width=100, color=False)
     assert "log scale: left out 1 value(s) of ssr=1.0" in text  # the ramp starts at exactly 0
-    assert "10^" in text
     assert {len(line) for line in text.split("\n")} == {100}
+
+
+def test_notes_can_be_returned_apart_from_the_plot():
+    drawn = render_terminal_plot(chart(log_y=True), width=100, height=25, color=False)
+    assert drawn.notes == [  # both ramps start at exactly 0
+        "log scale: left out 1 value(s) of ssr=1.0 that are not positive",
+        "log scale: left out 1 value(s) of ssr=0.5 that are not positive",
+    ]
+    assert "left out" not in drawn.text
+    lines = drawn.text.split("\n")
+    assert len(lines) == 25 and {len(line) for line in lines} == {100}  # the plot gets the note's line
+
+
+def tick_labels(text: str) -> list[tuple[int, str]]:
+    """(row in the plot, label) of every labelled row, top to bottom."""
+    rows = [line for line in text.split("\n") if line.startswith("│")]
+    return [(i, row.rsplit("│", 1)[1].strip()) for i, row in enumerate(rows) if row.rsplit("│", 1)[1].strip()]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_linear_ticks_are_round_values_on_their_rows(width):
+    x = np.arange(1000.0)
+    ramp = Chart([Curve("a", x, 0.1 * x / 999)], "ba", "lr")
+    text = render_terminal(ramp, width=width, height=16, color=False)
+    labels = tick_labels(text)
+    assert [label for _, label in labels] == ["0.1", "0.075", "0.05", "0.025", "0"]
+    # 16 lines less the axis title, the frame, tick numbers, x axis title and legend: 10 rows, the
+    # top one at 0.1 and the bottom one at 0, so v sits at row (1 - v / 0.1) * 9, to the nearest.
+    assert sum(line.startswith("│") for line in text.split("\n")) == 10
+    assert [row for row, _ in labels] == [0, 2, 4, 7, 9]  # 0, 2.25, 4.5 (drawn in 4), 6.75, 9
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.0, 1.0, ["1", "0.8", "0.6", "0.4", "0.2", "0"]),
+        (0.0, 0.97, ["1", "0.8", "0.6", "0.4", "0.2", "0"]),
+        (-0.3, 0.7, ["0.75", "0.5", "0.25", "0", "-0.25", "-0.5"]),
+        (0.0, 3.0, ["3", "2", "1", "0"]),
+        (0.0, 250.0, ["250", "200", "150", "100", "50", "0"]),
+    ],
+)
+def test_linear_tick_values(low, high, expected):
+    x = np.arange(100.0)
+    labels = tick_labels(render_terminal(Chart([Curve("a", x, np.linspace(low, high, 100))], "ba", "m"), 80, 20, False))
+    assert [label for _, label in labels] == expected
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_no_negative_zero_anywhere(width):
+    x = np.arange(100.0)
+    for y in (np.linspace(-1e-17, 1.0, 100), np.linspace(-0.2, 0.2, 100), np.zeros(100)):
+        text = render_terminal(Chart([Curve("a", x, y)], "ba", "m"), width, 20, False)
+        assert not re.search(r"-0(?![.\d])", text) and "-0.0" not in text
+    # An x axis in fractions of an epoch from 0: uniplot would label its start "-0.0".
+    epochs = Chart([Curve("a", np.linspace(0, 0.99, 100), np.linspace(1, 0, 100))], "epochs (ep)", "m")
+    lines = render_terminal(epochs, width, 14, False).split("\n")
+    ticks = next(line for line in lines if re.match(r"\s*0\.0\s", line))
+    assert "-0" not in "\n".join(lines) and ticks.split()[0] == "0.0"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_log_axis_labels_every_decade_in_one_style(width):
+    x = np.arange(1, 1001.0)
+    decay = Chart([Curve("a", x, 0.1 * np.exp(-x / 60.0))], "ba", "lr", log_y=True)  # 0.1 down to ~6e-9
+    labels = [label for _, label in tick_labels(render_terminal(decay, width, 24, False))]
+    assert labels[0] == "1e-1" and all(re.fullmatch(r"1e-\d+", label) for label in labels), labels
+    exponents = [int(label[3:]) for label in labels]
+    assert exponents == sorted(exponents) and len(set(np.diff(exponents))) == 1  # evenly spaced decades
+    assert "10^" not in render_terminal(decay, width, 24, False)
+
+
+def test_log_axis_within_a_few_decades_uses_decimals():
+    x = np.arange(1000.0)
+    short = Chart([Curve("a", x, np.geomspace(1.0, 0.005, 1000))], "ba", "m", log_y=True)
+    labels = [label for _, label in tick_labels(render_terminal(short, 80, 20, False))]
+    assert labels == ["1", "0.1", "0.01", "0.001"]
+    narrow = Chart([Curve("a", x, np.linspace(0.9, 0.4, 1000))], "ba", "m", log_y=True)
+    labels = [label for _, label in tick_labels(render_terminal(narrow, 80, 20, False))]
+    assert labels and all(re.fullmatch(r"0\.\d", label) for label in labels), labels
 
 
 def test_a_curve_with_nothing_to_draw_is_noted():
@@ -218,5 +297,17 @@ def test_linear_y_axis_is_labelled_at_several_rows():
     labels = [line.rsplit("│", 1)[1].strip() for line in rows]
     ticks = [float(label) for label in labels if label]
     assert ticks[0] == 0.1 and ticks[-1] == 0.0  # the top row is the highest value, the bottom 0
-    assert len(ticks) == 5 and ticks == sorted(ticks, reverse=True)
+    assert ticks == [0.1, 0.08, 0.06, 0.04, 0.02, 0.0]
     assert labels[0] and labels[-1]  # on the first and last rows of the plot
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_breakpoints_stay_marked_on_a_rescaled_x_axis(width):
+    x = np.arange(0, 1_000_000, 100, dtype=np.float64)
+    c = Chart([Curve("a", x, np.minimum(1, x / 250_000), [(250_000.0, "warmup end")])], "batches (ba)", "m")
+    lines = render_terminal(c, width, 16, False).split("\n")
+    [row] = [line for line in lines if MARK in line]
+    assert "warmup end" in row and "batches (ba) ×1e3" in "\n".join(lines)
+    # A quarter of the way along the plot's columns (the frame's "┌" is column 0).
+    columns = len(next(line for line in lines if line.startswith("┌")).rstrip()) - 2
+    assert abs(row.index(MARK) - 1 - columns / 4) <= 1

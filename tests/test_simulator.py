@@ -570,3 +570,29 @@ def test_hf_epochs_must_agree_with_max_duration():
         Run("100ba", [HFLinearScheduler()], 42, trainer="hf", num_train_epochs=2.5)
     with pytest.raises(SimulationError, match="belongs to a Hugging Face run"):
         Run("105ba", [HFLinearScheduler()], 42, num_train_epochs=2.5)
+
+
+def test_to_dataframe_keeps_columns_order_and_dtypes():
+    pd = pytest.importorskip("pandas")
+    from sched_cli.schedulers import LinearWithWarmupScheduler
+    from sched_cli.simulator import to_dataframe
+
+    run = Run(max_duration=Time(10, "ba"), schedulers=(LinearWithWarmupScheduler(t_warmup="4ba"),), lr=0.5)
+    chunks = list(simulate(run, chunk=3))
+    frame = to_dataframe(chunks)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == [*COLUMNS, "lr"]
+    assert frame["batch"].dtype == np.int64 and frame["multiplier"].dtype == np.float64
+    # 4 batches of warmup to 1, then linear to 0 at batch 10: batch 2 is 0.5, batch 7 is 0.5.
+    assert frame["multiplier"].tolist()[:5] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert frame.loc[7, "multiplier"] == 0.5 and frame.loc[7, "lr"] == 0.25
+    assert to_dataframe(collect(chunks)).equals(frame)
+
+
+def test_to_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from sched_cli.simulator import to_dataframe
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    with pytest.raises(ImportError, match=r"pip install 'sched-cli\[pandas\]'"):
+        to_dataframe({"batch": np.arange(3)})

@@ -215,6 +215,28 @@ def test_check_warns_about_zero_warmup_and_milestones_inside_warmup(tmp_path):
     assert any("warmup duration is 0" in n for n in check(load_file(zero)))
 
 
+def test_check_warns_when_the_run_ends_before_its_warmup(tmp_path):
+    # 50 batches of a 100-batch linear warmup: the last batch (49) trains at 49/100 of the peak.
+    short = load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="50ba"))
+    [note] = check(short)
+    assert "the warmup ends at 100ba but the run ends at 50ba" in note
+    assert "the multiplier peaks at 0.49 (batch 49)" in note
+    # Ending exactly with the warmup still never trains at the peak: batch 99 gets 0.99.
+    exact = load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="100ba"))
+    assert any("peaks at 0.99 (batch 99)" in n for n in check(exact))
+    # An SSR shortens the run but not the warmup (scale_warmup is false).
+    assert not check(load("linear_decay_with_warmup(t_warmup=100ba)", Overrides(max_duration="101ba")))
+    halved = with_ssrs(load("cosine_with_warmup(t_warmup=60ba)", Overrides(max_duration="100ba")), [0.5])
+    assert any("run ends at 50ba (ssr 0.5)" in n and "peaks at 0.8167 (batch 49)" in n for n in check(halved))
+
+
+def test_check_turns_a_warning_into_one_line():
+    zero = load("cosine_with_warmup(t_warmup=0ba)", Overrides(max_duration="100ba"))
+    [note] = check(zero)
+    assert "\n" not in note and note.startswith("CosineAnnealingWithWarmupScheduler: The warmup duration is 0.")
+    assert note.endswith("the same unit as the trainer's max_duration parameter.")
+
+
 def test_ssr_from_the_command_line_is_validated(tmp_path):
     spec = load("linear", Overrides(max_duration="10ba"))
     assert with_ssrs(spec, [0.5, 2]).ssrs == (0.5, 2.0)

@@ -73,3 +73,21 @@ def test_optimizers_are_kept_as_a_list():
     assert State("1ba", optimizers=marker).optimizers == [marker]
     assert State("1ba", optimizers=[marker, marker]).optimizers == [marker, marker]
     assert State("1ba", optimizers=(marker,)).optimizers == [marker]
+
+
+@pytest.mark.parametrize(
+    ("max_duration", "timestamp", "expected"),
+    [
+        ("100ba", Timestamp(batch=25), 0.25),
+        ("100ba", Timestamp(), 0.0),
+        ("100ba", Timestamp(batch=100), 1.0),
+        # On an epoch run only whole epochs count: batch 37 of 10-batch epochs is epoch 3 of 10.
+        ("10ep", Timestamp(epoch=3, batch=37), 0.3),
+        ("1000tok", Timestamp(batch=5, sample=10, token=250), 0.25),
+        ("3sp", Timestamp(batch=1, sample=1), 1 / 3),
+    ],
+)
+def test_get_elapsed_duration_is_composers(max_duration, timestamp, expected):
+    elapsed = State(max_duration, timestamp=timestamp).get_elapsed_duration()
+    assert elapsed.unit is TimeUnit.DURATION and elapsed.value == expected
+    assert isinstance(elapsed.value, float)

@@ -18,7 +18,9 @@ from sched_cli.schedulers.base import ScheduleError
 from sched_cli.schedulers.torch_native import (
     MAX_STEPS,
     SCALABLE,
+    TORCH_SCHEDULERS,
     TorchScheduler,
+    describe_torch_scheduler,
     is_torch_scheduler_name,
     steps_taken,
     torch_trainer_multipliers,
@@ -415,3 +417,56 @@ def test_against_a_real_composer_trainer():
         lrs = scheduler.lrs(trainer_steps(n, every, dl) + 1, run["ssr"], run["lr"])
         assert lrs[steps_taken(np.arange(n), every, dl)].tolist() == answer["lrs"], run
         assert lrs[-1] == answer["final"], run
+
+
+# -- describe ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", TORCH_SCHEDULERS)
+def test_describe_reads_the_signature_torch_has(name):
+    import ast
+    import inspect
+
+    described = describe_torch_scheduler(f"torch.optim.lr_scheduler.{name.lower()}")
+    assert described.name == name and described.torch_found and described.summary
+    real = inspect.signature(getattr(lr_scheduler, name).__init__).parameters.values()
+    expected = [p.name for p in real if p.name not in ("self", "optimizer", "last_epoch", "verbose")]
+    assert [param for param, _ in described.params] == expected
+    for (_, default), p in zip(described.params, [p for p in real if p.name in expected], strict=True):
+        assert (default is None) == (p.default is inspect.Parameter.empty)
+        if default is not None:
+            node = ast.parse(default, mode="eval").body
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ConstantLR's factor=1.0 / 3
+                assert ast.literal_eval(node.left) / ast.literal_eval(node.right) == p.default
+            else:
+                assert ast.literal_eval(node) == p.default
+
+
+def test_describe_one_cycle_and_the_notes():
+    one_cycle = dict(describe_torch_scheduler("OneCycleLR").params)
+    # torch's documented defaults: max_lr required, pct_start 0.3, 'cos', div_factor 25, final_div_factor 1e4
+    assert one_cycle["max_lr"] is None and one_cycle["pct_start"] == "0.3" and one_cycle["anneal_strategy"] == "'cos'"
+    assert float(one_cycle["div_factor"]) == 25 and float(one_cycle["final_div_factor"]) == 1e4
+    assert any("Only ssr 1" in n for n in describe_torch_scheduler("OneCycleLR").notes)
+    assert any("rescales its milestones" in n for n in describe_torch_scheduler("MultiStepLR").notes)
+    assert any("cannot preview" in n for n in describe_torch_scheduler("LambdaLR").notes)
+    with pytest.raises(ScheduleError, match="not a torch.optim.lr_scheduler class"):
+        describe_torch_scheduler("NotALR")
+
+
+def test_describe_without_torch_says_what_is_needed(monkeypatch):
+    from sched_cli.schedulers import torch_native
+
+    monkeypatch.setattr(torch_native, "_torch_source", lambda: None)
+    described = describe_torch_scheduler("StepLR")
+    assert not described.torch_found and described.params == ()
+    assert "torch is not installed" in described.notes[0] and "sched-cli[torch]" in described.notes[0]
+
+
+def test_describe_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from sched_cli.schedulers.torch_native import describe_torch_scheduler\n"
+        "describe_torch_scheduler('OneCycleLR')\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -25,6 +25,8 @@ __all__ = ["ReaderError", "NAMES", "reader", "recognise", "read"]
 _MODULES = {
     "foundry": "foundry",
     "hf": "hf",
+    "timm": "timm",
+    "mmengine": "mmengine",
 }
 NAMES = tuple(_MODULES)
 

@@ -20,6 +20,12 @@ LLM Foundry                        sched spec
 ``dataloader_len`` (sched's own)   ``dataloader_len``, winning over the above
 =================================  ============================================================
 
+An MCLI run file (``mcli/*.yaml``) holds such a config under ``parameters:``, beside ``name``,
+``image``, ``integrations``, ``compute`` and ``command``: it is read from there (its
+interpolations resolve within ``parameters``, the file the run trains from), and
+``compute.gpus`` gives ``devices``. A run counting epochs needs the epoch's length, which no
+Foundry file says: ``--dataset-size`` (with ``train_loader.drop_last``) or ``--dataloader-len``.
+
 Every other key (``model``, ``train_loader``, ``eval_interval``,
 ``device_train_microbatch_size``, ...) is ignored. ``seq_len`` is exact for packed pretraining
 data (``train_loader.name: text``); for padded finetuning batches Composer counts only the real
@@ -50,6 +56,7 @@ __all__ = [
     "recognise",
     "read",
     "is_foundry_config",
+    "is_mcli_run",
     "to_spec_mapping",
 ]
 
@@ -92,12 +99,30 @@ def is_foundry_config(data: Any) -> bool:
     return len(sections) == len(_FOUNDRY_SECTIONS)
 
 
-def to_spec_mapping(data: dict[str, Any], source: str) -> dict[str, Any]:
+def is_mcli_run(data: Any) -> bool:
+    """Whether a parsed YAML is an MCLI run file whose ``parameters:`` hold a Foundry training
+    config (``mcli/*.yaml`` in LLM Foundry: ``name``, ``image``, ``compute``, ``integrations`` and
+    ``command`` beside it, the config injected as ``/mnt/config/parameters.yaml``)."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("parameters"), dict)
+        and not is_foundry_config(data)
+        and is_foundry_config(data["parameters"])
+    )
+
+
+def to_spec_mapping(data: dict[str, Any], source: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """A sched spec mapping from a parsed LLM Foundry training YAML (see the module docstring).
+
+    An MCLI run file is read through its ``parameters:``, where its interpolations resolve (it is
+    the file the run trains from), and its ``compute.gpus`` gives ``devices``.
 
     Args:
         data: The YAML as parsed (``yaml.safe_load``), interpolations unresolved.
         source: The file name, for messages.
+        options: Values given on the command line (``dataloader_len``, ``dataset_size``, ...), as
+            :func:`read` passes them: then a run counting epochs needs one of these two, which
+            the file cannot say, and without them is an error naming them. ``None``: no check.
 
     Returns:
         A mapping with ``max_duration``, ``batch_size``, ``seq_len``, ``schedulers`` and, when
@@ -109,7 +134,19 @@ def to_spec_mapping(data: dict[str, Any], source: str) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         raise FoundryConfigError(f"{source}: an LLM Foundry config is a mapping of keys, not {type(data).__name__}")
-    config = _Config(data, source)
+    devices = None
+    if "parameters" in data and not is_foundry_config(data):
+        parameters = data["parameters"]
+        if not isinstance(parameters, dict) or not parameters:
+            raise FoundryConfigError(
+                f"{source}: parameters: holds no LLM Foundry training config (this MCLI run file trains "
+                "from the YAML its command: names); give that YAML to sched instead"
+            )
+        gpus = data.get("compute", {}).get("gpus") if isinstance(data.get("compute"), dict) else None
+        devices = gpus if isinstance(gpus, int) and not isinstance(gpus, bool) and gpus > 0 else None
+        config = _Config(parameters, source, prefix="parameters.")
+    else:
+        config = _Config(data, source)
     spec: dict[str, Any] = {
         "max_duration": _max_duration(config),
         "batch_size": _required_whole(config, "global_train_batch_size", "samples per batch, across all ranks"),
@@ -122,17 +159,55 @@ def to_spec_mapping(data: dict[str, Any], source: str) -> dict[str, Any]:
     dataloader_len = _dataloader_len(config)
     if dataloader_len is not None:
         spec["dataloader_len"] = dataloader_len
+    if devices is not None:
+        spec["devices"] = devices
+    drop_last = config.read("train_loader.drop_last")
+    if isinstance(drop_last, bool) and "dataset_size" in (options or {}):
+        # Foundry's loaders pass it to the sampler and the loader alike; it matters only for a
+        # length derived from the dataset size.
+        spec["drop_last"] = drop_last
+    if options is not None and dataloader_len is None and not {"dataloader_len", "dataset_size"} & set(options):
+        _require_no_epochs(config, spec, drop_last is True, devices)
     return spec
 
 
+def _require_no_epochs(config: _Config, spec: dict[str, Any], drop_last: bool, devices: int | None) -> None:
+    """An error naming the options to pass when the run counts epochs, whose length a Foundry
+    file does not say (it is the dataset's size over the batch)."""
+    epochs = [("max_duration", spec["max_duration"])] if _in_epochs(spec["max_duration"]) else []
+    epochs += [
+        (f"scheduler.{key}", value)
+        for key, value in spec["schedulers"][0].items()
+        if key != "name" and isinstance(value, str) and _in_epochs(value)
+    ]
+    if not epochs:
+        return
+    key, value = epochs[0]
+    batch = spec["batch_size"]
+    rounding = "floor" if drop_last else "ceil"
+    raise config.error(
+        key,
+        f"{value} is in epochs, and the file does not say how many batches an epoch has: pass --dataset-size N "
+        f"(training samples; sched derives the epoch from it, global_train_batch_size {batch}"
+        f"{f' and train_loader.drop_last {str(drop_last).lower()}' if drop_last else ''} as PyTorch's loaders do"
+        f"{f', over compute.gpus {devices} devices' if devices else '; add --devices W for W GPUs'}) "
+        f"or --dataloader-len L (batches per epoch, {rounding}(N / {batch}) on one device)",
+    )
+
+
+def _in_epochs(value: str) -> bool:
+    return re.fullmatch(r"\s*[-+0-9.eE]+\s*ep\s*", value, flags=re.IGNORECASE) is not None
+
+
 def recognise(data: Any) -> bool:
-    """The reader protocol's name for :func:`is_foundry_config`."""
-    return is_foundry_config(data)
+    """A Foundry training config (:func:`is_foundry_config`), or an MCLI run file holding one
+    (:func:`is_mcli_run`)."""
+    return is_foundry_config(data) or is_mcli_run(data)
 
 
 def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The reader protocol's name for :func:`to_spec_mapping` (a Foundry file needs no options)."""
-    return to_spec_mapping(data, source)
+    """The reader protocol's name for :func:`to_spec_mapping`."""
+    return to_spec_mapping(data, source, options)
 
 
 # -- the keys sched reads ------------------------------------------------------------------------
@@ -240,15 +315,17 @@ MAX_RESOLVED_TEXT = 100_000
 class _Config:
     """A parsed OmegaConf YAML whose interpolations are resolved only in the values read."""
 
-    def __init__(self, root: dict[str, Any], source: str) -> None:
+    def __init__(self, root: dict[str, Any], source: str, prefix: str = "") -> None:
         self.root = root
         self.source = source
+        #: Where ``root`` sits in the file, for messages (``parameters.`` in an MCLI run file).
+        self.prefix = prefix
         # Bounds on resolution, so that variables doubling at each step cannot hang sched.
         self._resolved = 0
         self._depth = 0
 
     def error(self, key: str, message: str) -> FoundryConfigError:
-        return FoundryConfigError(f"{self.source}: {key}: {message}")
+        return FoundryConfigError(f"{self.source}: {self.prefix}{key}: {message}")
 
     def read(self, key: str) -> Any:
         """The value at a dotted ``key``, interpolations resolved; ``None`` if there is none."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Curve", "Chart", "envelope"]
+__all__ = ["Curve", "Chart", "envelope", "y_exponent", "x_exponent"]
 
 
 @dataclass
@@ -74,3 +74,20 @@ def envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np
         keep.append(hits[np.unique(bucket[hits], return_index=True)[1]])
     chosen = np.unique(np.concatenate(keep))
     return x[chosen], y[chosen]
+
+
+def y_exponent(peak: float) -> int | None:
+    """The power of ten to show y values in when their largest magnitude is ``peak``, or ``None``
+    to show them as they are: tick labels have a few characters, so 0.0006 would print as 0.000
+    (the terminal plot and the figures share this, as ``(×1e-4)`` after the axis title)."""
+    if peak == 0 or not np.isfinite(peak) or 1e-2 <= peak < 1e4:
+        return None
+    return int(np.floor(np.log10(peak)))
+
+
+def x_exponent(peak: float) -> int | None:
+    """The power of ten, a multiple of 3, to show x values in (thousands, millions, billions of
+    batches or tokens) when the largest is ``peak``, or ``None`` below 100,000."""
+    if not np.isfinite(peak) or peak < 1e5:
+        return None
+    return 3 * (int(np.floor(np.log10(peak))) // 3)

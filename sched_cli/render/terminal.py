@@ -11,14 +11,16 @@ legend with one style per curve without colour, and padding of every line to the
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sched_cli.render import Chart, Curve, envelope
+from sched_cli.render import Chart, Curve, envelope, x_exponent, y_exponent
 
-__all__ = ["render_terminal"]
+__all__ = ["render_terminal", "render_terminal_plot", "TerminalPlot"]
 
 #: Curve colours, in order; uniplot's own names, one per curve, cycling.
 COLORS = ("blue", "magenta", "green", "yellow", "cyan", "red")
@@ -29,11 +31,12 @@ MARK = "▼"
 #: The narrowest plot we draw: room for the frame, some columns of plot and tick labels.
 MIN_WIDTH = 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(0(?:\.0+)?)(?![\w.])")
 _MIN_ROWS = 3
 
 
 def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: bool = True) -> str:
-    """The chart as lines of text, every one exactly ``width`` columns wide.
+    """The chart as lines of text, every one exactly ``width`` columns wide, notes included.
 
     ``height`` is the number of lines to aim for in all: the plot area gets what the title, axis
     titles, breakpoint labels, legend and notes leave, but never fewer than 3 rows. With
@@ -41,6 +44,25 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     (``+``, ``x``, ``o``...); with colour they differ by colour. On a log scale, values that are
     not positive cannot be drawn and are left out, with a note saying how many.
     """
+    plot = render_terminal_plot(chart, width, height, color, notes_inside=True)
+    return plot.text
+
+
+@dataclass
+class TerminalPlot:
+    """A drawn plot: its ``text`` (lines of exactly the width asked for) and, apart, the ``notes``
+    a caller shows elsewhere (standard error): values a log scale left out, curves with nothing
+    to draw."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+
+def render_terminal_plot(
+    chart: Chart, width: int = 100, height: int = 25, color: bool = True, notes_inside: bool = False
+) -> TerminalPlot:
+    """Like :func:`render_terminal`, but the notes are returned beside the text instead of being
+    drawn under it (unless ``notes_inside``), and the plot gets their lines."""
     from uniplot import plot_to_string  # here, not at the top: only a plot pays for it
 
     if width < MIN_WIDTH:
@@ -48,38 +70,48 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     drawable, notes = _drawable(chart)
     drawable, y_label = _readable_scale(drawable, chart.y_label, chart.log_y)
     drawable, x_label = _readable_x(drawable, chart.x_label)
+    inside = notes if notes_inside else []
     head = [chart.title.center(width)] if chart.title else []
     if not drawable:
-        return _fit_all([*head, *(notes or ["nothing to plot"])], width)
+        return TerminalPlot(_fit_all([*head, *(inside or ["nothing to plot"])], width), [] if notes_inside else notes)
     colors = [COLORS[i % len(COLORS)] for i, _ in drawable]
     markers = [MARKERS[i % len(MARKERS)] for i, _ in drawable]
     by_marker = not color and len(chart.curves) > 1
 
     # One bucket per half character is as fine as the plot can show.
     thinned = [envelope(c.x, c.y, 2 * width) for _, c in drawable]
+    if chart.log_y:
+        # Drawn as log10 of the values on a linear axis, so that its rows are labelled here, in
+        # one style, rather than by uniplot (which mixes 0.1 with 10^-2).
+        thinned = [(x, np.log10(y)) for x, y in thinned]
     x_min = min(float(x.min()) for x, _ in thinned)
     x_max = max(float(x.max()) for x, _ in thinned)
     # Widen the range a little, as uniplot does, so that points at the very ends stay inside.
     pad = (x_max - x_min) * 1e-3 or 1.0
     x_min, x_max = x_min - pad, x_max + pad
-    # The drawable curves: their marks are on the same (maybe rescaled, "×1e12") x axis as x_min.
-    marks = _marks([c for _, c in drawable], x_min, x_max)
+    marks = _marks([c for _, c in drawable], x_min, x_max)  # in the rescaled x units
 
     swatches = [m * 2 if by_marker else "██" for m in markers]
     legend = _legend([c.label for _, c in drawable], swatches, colors if color else None, width)
     above = len(head) + 1 + (1 if marks else 0)  # title, y axis title, breakpoint row
-    below = 2 + 1 + len(legend) + len(notes)  # frame bottom and tick labels, x axis title, ...
-
-    y_range = None if chart.log_y else _y_range([y for _, y in thinned])
+    below = 2 + 1 + len(legend) + len(inside)  # frame bottom and tick labels, x axis title, ...
+    # Pixel rows per character row: block characters draw two, ASCII markers one.
+    per_row = 1 if by_marker else 2
 
     def draw(rows: int) -> tuple[list[str], str, list[str]]:
         """The plot's lines, its breakpoint row, and notes on breakpoint labels that did not fit."""
         # uniplot labels a linear y axis with two coarse ticks at most (0.1 and 0.0): label a few
-        # rows ourselves, to three significant digits, in a column on the right.
-        ticks = _y_ticks(y_range, rows) if y_range else {}
+        # rows ourselves, at round values, in a column on the right.
+        ys = [y for _, y in thinned]
+        y_min, y_max, values = _log_ticks(ys, rows) if chart.log_y else _linear_ticks(ys, rows)
+        labels = _tick_labels(values, chart.log_y)
+        ticks = {
+            _row_of(math.log10(v) if chart.log_y else v, y_min, y_max, rows, per_row): label
+            for v, label in zip(values, labels, strict=True)
+        }
         label_width = 1 + max((len(t) for t in ticks.values()), default=0)
         plot = plot_to_string(
-            [y for _, y in thinned],
+            ys,
             [x for x, _ in thinned],
             width=width - label_width,
             height=rows,
@@ -87,16 +119,19 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
             lines=True,
             x_min=x_min,
             x_max=x_max,
-            y_as_log=chart.log_y,
+            y_min=y_min,
+            y_max=y_max,
+            y_labels=False,
             x_gridlines=[x for x, _ in marks],
             y_gridlines=[],
-            **({"y_min": y_range[0], "y_max": y_range[1], "y_labels": False} if y_range else {}),
             color=colors if color else False,
             character_set="ascii" if by_marker else "block",
             force_ascii_characters=markers,
         ).split("\n")
         for row, label in ticks.items():
             plot[1 + row] += " " + label  # 1: below the frame's top line
+        # uniplot labels the x axis itself; the range starts a hair below 0, which it writes "-0.0".
+        plot[2 + rows :] = [_NEGATIVE_ZERO.sub(r" \1", line) for line in plot[2 + rows :]]
         # The frame's top line is "┌", one "─" per plot column, "┐": after uniplot has narrowed
         # the plot to the width limit, this is how wide it is, which the breakpoint row matches.
         mark_row, unplaced = _mark_row(marks, x_min, x_max, len(plot[0]) - 2, width)
@@ -117,45 +152,129 @@ def render_terminal(chart: Chart, width: int = 100, height: int = 25, color: boo
     lines.append(f"{x_label} →".rjust(plot_columns + 2))
     lines += legend
     lines += footnote
-    lines += notes
-    return _fit_all(lines, width)
+    lines += inside
+    return TerminalPlot(_fit_all(lines, width), [] if notes_inside else notes)
 
 
-def _y_range(ys: list[np.ndarray]) -> tuple[float, float]:
-    """The y axis: from 0 (or the lowest value, if below 0) to the highest value."""
+#: Steps of a linear axis, times a power of ten: the "nice numbers" of axis labelling.
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+#: At most this many labelled rows on the y axis.
+_MAX_TICKS = 6
+
+
+def _nice_step(span: float, intervals: int) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten) that covers ``span`` in at
+    most ``intervals`` steps."""
+    raw = span / max(1, intervals)
+    power = 10.0 ** math.floor(math.log10(raw))
+    for m in _NICE_STEPS:
+        if m * power >= raw * (1 - 1e-9):
+            return m * power
+    return 10 * power  # pragma: no cover - 10 is the last step above
+
+
+def _linear_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[float]]:
+    """The y axis and its labelled values: from 0 (or the lowest value, if below 0) to the
+    highest value, widened to whole steps of a round size, at least two rows apart."""
     low = min(0.0, min(float(np.min(y)) for y in ys))
     high = max(float(np.max(y)) for y in ys)
     if high <= low:  # a flat line: give it some room
         spread = abs(high) * 0.5 or 1.0
         low, high = (low - spread, high + spread) if low < 0 else (low, high + spread)
-    return low, high
+    intervals = max(1, min(_MAX_TICKS, (rows + 1) // 2) - 1)
+    step = _nice_step(high - low, intervals)
+    # Widening to whole steps can need one more step than planned: then take the next size up.
+    while True:
+        first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+        if last - first <= intervals:
+            break
+        step = _nice_step(step * (last - first), intervals)
+    values = [k * step for k in range(first, last + 1)]
+    return first * step, last * step, values
 
 
-def _y_ticks(y_range: tuple[float, float], rows: int) -> dict[int, str]:
-    """Labels for about five evenly spaced rows, top (the highest value) to bottom (the lowest)."""
-    low, high = y_range
-    count = min(5, rows)
-    ticks = {}
-    for j in range(count):
-        row = round(j * (rows - 1) / (count - 1)) if count > 1 else 0
-        value = high - row * (high - low) / (rows - 1) if rows > 1 else high
-        ticks[row] = (
-            f"{value:.3g}".replace("-0", "0") if abs(value) < 1e-12 * max(abs(low), abs(high)) else f"{value:.3g}"
-        )
-    return ticks
+def _log_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[float]]:
+    """A log axis (in log10 of the values) and its labelled values: whole decades when the
+    curves span one or more, else 1, 2 and 5 (or every digit) times a power of ten."""
+    low = min(float(np.min(y)) for y in ys)
+    high = max(float(np.max(y)) for y in ys)
+    most = max(2, min(_MAX_TICKS, (rows + 1) // 2))
+    if high - low >= 1:
+        # Whole decades, counted down from the top one so that the highest is always labelled.
+        first, last = math.floor(low + 1e-9), math.ceil(high - 1e-9)
+        every = math.ceil((last - first) / (most - 1))
+        return float(first), float(last), [10.0**k for k in range(last, first - 1, -every)][::-1]
+    if high - low < 1e-9:  # a flat line: a decade around it
+        low, high = low - 0.5, high + 0.5
+    for mantissas in ((1, 2, 5), range(1, 10)):
+        values = [
+            m * 10.0**k
+            for k in range(math.floor(low) - 1, math.ceil(high) + 1)
+            for m in mantissas
+            if low - 1e-9 <= math.log10(m * 10.0**k) <= high + 1e-9
+        ]
+        if len(values) >= 2:
+            return low, high, values[:: math.ceil(len(values) / most)]
+    # Less than one digit apart (0.41 to 0.43): round steps of the values themselves.
+    bottom, top = 10.0**low, 10.0**high
+    step = _nice_step(top - bottom, most - 1)
+    values = [k * step for k in range(math.ceil(bottom / step - 1e-9), math.floor(top / step + 1e-9) + 1)]
+    return low, high, [v for v in values if v > 0] or [bottom, top]
+
+
+def _row_of(value: float, y_min: float, y_max: float, rows: int, per_row: int) -> int:
+    """The character row (0 at the top) that uniplot draws ``value`` in: it rounds to the nearest
+    of ``rows * per_row`` pixel rows spread from ``y_min`` to ``y_max``. On a log axis ``value``
+    is the log10 of the number."""
+    pixels = rows * per_row
+    position = value if y_min == y_max else (value - y_min) / (y_max - y_min)
+    return (pixels - 1 - round((pixels - 1) * position)) // per_row
+
+
+def _tick_labels(values: list[float], log: bool) -> list[str]:
+    """Labels in one style for all the ticks of an axis: decimals with as many places as the
+    step needs (``0``, ``0.025``, ``0.05``), never ``-0``; on a log axis decimals while every
+    value is between 0.001 and 10,000, else ``1e-5``, ``2e-5`` throughout."""
+    if log:
+        if all(1e-3 <= v < 1e4 for v in values):
+            return [_trim(f"{v:.{_places(v)}f}") for v in values]
+        out = []
+        for v in values:
+            exponent = math.floor(math.log10(v) + 1e-9)
+            out.append(f"{_trim(f'{v / 10.0**exponent:.6g}')}e{exponent}")
+        return out
+    step = min((b - a for a, b in zip(values, values[1:], strict=False)), default=1.0) or 1.0
+    power = math.floor(math.log10(step) + 1e-9)
+    # A step of 2.5 needs one more place than its power of ten: 0.025, not 0.03.
+    places = max(0, -power + (1 if round(step / 10.0**power, 6) == 2.5 else 0))
+    return [_trim(f"{0.0 if abs(v) < step * 1e-6 else v:.{places}f}") for v in values]
+
+
+def _places(value: float) -> int:
+    """The fewest decimal places that write ``value`` to six significant digits."""
+    for places in range(16):
+        if abs(round(value, places) - value) <= 1e-6 * abs(value):
+            return places
+    return 16
+
+
+def _trim(text: str) -> str:
+    """``0.050`` -> ``0.05``, ``1.0`` -> ``1``, ``-0`` -> ``0``."""
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _readable_scale(
     drawable: list[tuple[int, Curve]], y_label: str, log_y: bool
 ) -> tuple[list[tuple[int, Curve]], str]:
     """Curves rescaled by a power of ten when their values are tiny or huge, and the axis title
-    saying so: tick labels have a few characters, so 0.0006 would print as 0.000."""
+    saying so (:func:`~sched_cli.render.y_exponent`)."""
     if log_y or not drawable:
         return drawable, y_label
-    peak = max(float(np.max(np.abs(c.y))) for _, c in drawable)
-    if peak == 0 or 1e-2 <= peak < 1e4:
+    exponent = y_exponent(max(float(np.max(np.abs(c.y))) for _, c in drawable))
+    if exponent is None:
         return drawable, y_label
-    exponent = int(np.floor(np.log10(peak)))
     factor = 10.0**exponent
     scaled = [(i, Curve(c.label, c.x, c.y / factor, c.marks)) for i, c in drawable]
     return scaled, f"{y_label} (×1e{exponent})"
@@ -166,10 +285,9 @@ def _readable_x(drawable: list[tuple[int, Curve]], x_label: str) -> tuple[list[t
     so that tick labels stay short and whole."""
     if not drawable:
         return drawable, x_label
-    peak = max(float(np.max(np.abs(c.x))) for _, c in drawable)
-    if peak < 1e5:
+    exponent = x_exponent(max(float(np.max(np.abs(c.x))) for _, c in drawable))
+    if exponent is None:
         return drawable, x_label
-    exponent = 3 * (int(np.floor(np.log10(peak))) // 3)
     factor = 10.0**exponent
     scaled = [
         (i, Curve(c.label, c.x / factor, c.y, [(x / factor, label) for x, label in c.marks])) for i, c in drawable

@@ -97,6 +97,8 @@ class StepScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \gamma ^ {\lfloor t / \rho \rfloor}
 
+    where :math:`t` is the time elapsed in the run, :math:`\rho` is ``step_size`` and :math:`\gamma` is ``gamma``.
+
     Args:
         step_size (str | Time): Time between decays, :math:`\rho`.
         gamma (float): Multiplicative decay factor. Default ``0.1``.
@@ -126,6 +128,8 @@ class MultiStepScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \gamma ^ x, \quad x = \text{number of milestones reached by } t
 
+    where :math:`t` is the time elapsed in the run and :math:`\gamma` is ``gamma``.
+
     Args:
         milestones (list[str | Time]): Times at which the learning rate decays.
         gamma (float): Multiplicative decay factor. Default ``0.1``.
@@ -153,6 +157,8 @@ class ConstantScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \begin{cases} \alpha, & t < t_{max} \\ 1.0, & \text{otherwise} \end{cases}
 
+    where :math:`t` is the time elapsed in the run and :math:`\alpha` is ``alpha``.
+
     Args:
         alpha (float): Multiplier held while active. Default ``1.0``.
         t_max (str | Time): How long it is active. Default ``"1dur"``.
@@ -178,6 +184,8 @@ class LinearScheduler(BuiltinScheduler):
     r"""Moves the multiplier linearly from ``alpha_i`` to ``alpha_f`` over ``t_max``.
 
     .. math:: \alpha(t) = \alpha_i + (\alpha_f - \alpha_i) \times \tau, \quad \tau = \min(1, t / t_{max})
+
+    where :math:`t` is the time elapsed in the run.
 
     Unlike PyTorch's ``LinearLR``, it decreases from 1.0 to 0.0 by default.
 
@@ -212,6 +220,8 @@ class ExponentialScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \gamma ^ {t / \rho}
 
+    where :math:`t` is the time elapsed in the run, :math:`\gamma` is ``gamma`` and :math:`\rho` is ``decay_period``.
+
     Args:
         gamma (float): Multiplicative decay factor per period.
         decay_period (str | Time): The period :math:`\rho`. Default ``"1ep"``.
@@ -237,6 +247,8 @@ class CosineAnnealingScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \alpha_f + (1 - \alpha_f) \times \tfrac{1}{2} (1 + \cos(\pi \tau)),
         \quad \tau = \text{clip}(t / t_{max}, 0, 1)
+
+    where :math:`t` is the time elapsed in the run.
 
     Args:
         t_max (str | Time): Duration of the decay. Default ``"1dur"``.
@@ -266,6 +278,9 @@ class CosineAnnealingWarmRestartsScheduler(BuiltinScheduler):
 
     .. math:: \alpha(t) = \alpha_f + (1 - \alpha_f) \times \tfrac{1}{2}(1 + \cos(\pi \tau_i)),
         \quad \tau_i = (t - \textstyle\sum_{j<i} t_j) / t_i, \quad t_{j+1} = \lfloor t_{mult} \, t_j \rfloor
+
+    where :math:`t` is the time elapsed in the run, cycle :math:`i` is the one :math:`t` falls in
+    and :math:`t_i` its length (:math:`t_0` is ``t_0``).
 
     Args:
         t_0 (str | Time): Length of the first cycle.
@@ -311,6 +326,8 @@ class PolynomialScheduler(BuiltinScheduler):
     r"""Multiplier proportional to a power of the fraction of time left.
 
     .. math:: \alpha(t) = \alpha_f + (1 - \alpha_f) \times (1 - \tau) ^ {\kappa}, \quad \tau = \min(1, t / t_{max})
+
+    where :math:`t` is the time elapsed in the run and :math:`\kappa` is ``power``.
 
     Args:
         power (float): The exponent :math:`\kappa`.
@@ -417,6 +434,9 @@ class MultiStepWithWarmupScheduler(_WarmupScheduler):
 
     .. math:: \alpha(t) = \begin{cases} t / t_{warmup}, & t < t_{warmup} \\ \gamma ^ x, & \text{otherwise} \end{cases}
 
+    where :math:`t` is the time elapsed in the run, :math:`\gamma` is ``gamma`` and :math:`x` is the
+    number of ``milestones`` reached by :math:`t` (0 before the first).
+
     Milestones inside the warmup take effect only once it ends. As in Composer, they are converted
     only then too: one that cannot be (in epochs without ``dataloader_len``, say) fails only after warmup.
 
@@ -462,6 +482,8 @@ class LinearWithWarmupScheduler(_WarmupScheduler):
         \alpha_i + (\alpha_f - \alpha_i) \times \tau_w, & \text{otherwise} \end{cases}
         \quad \tau_w = \min(1, (t - t_{warmup}) / (t_{max} - t_{warmup}))
 
+    where :math:`t` is the time elapsed in the run.
+
     Args:
         t_warmup (str | Time): Warmup time.
         alpha_i (float): Multiplier at the end of warmup. Default ``1.0``.
@@ -505,6 +527,8 @@ class ConstantWithWarmupScheduler(LinearWithWarmupScheduler):
     .. math:: \alpha(t) = \begin{cases} \alpha \, t / t_{warmup}, & t < t_{warmup} \\
         \alpha, & \text{otherwise} \end{cases}
 
+    where :math:`t` is the time elapsed in the run and :math:`\alpha` is ``alpha``.
+
     Composer builds it as a :class:`LinearWithWarmupScheduler` from ``alpha`` to ``alpha``, so it
     holds ``alpha`` after ``t_max`` too (its documentation says 1.0; the code says ``alpha``).
 
@@ -534,6 +558,8 @@ class CosineAnnealingWithWarmupScheduler(_WarmupScheduler):
     .. math:: \alpha(t) = \begin{cases} t / t_{warmup}, & t < t_{warmup} \\
         \alpha_f + (1 - \alpha_f) \times \tfrac{1}{2} (1 + \cos(\pi \tau_w)), & \text{otherwise} \end{cases}
         \quad \tau_w = \min(1, (t - t_{warmup}) / (t_{max} - t_{warmup}))
+
+    where :math:`t` is the time elapsed in the run.
 
     Args:
         t_warmup (str | Time): Warmup time.
@@ -568,6 +594,8 @@ class PolynomialWithWarmupScheduler(_WarmupScheduler):
     .. math:: \alpha(t) = \begin{cases} t / t_{warmup}, & t < t_{warmup} \\
         \alpha_f + (1 - \alpha_f) \times (1 - \tau_w) ^ {\kappa}, & \text{otherwise} \end{cases}
         \quad \tau_w = \min(1, (t - t_{warmup}) / (t_{max} - t_{warmup}))
+
+    where :math:`t` is the time elapsed in the run and :math:`\kappa` is ``power``.
 
     Args:
         t_warmup (str | Time): Warmup time.

@@ -85,7 +85,8 @@ class InverseSquareRootWithWarmupScheduler(_WarmupScheduler):
         \alpha_{f,decay} + (1 - \alpha_{f,decay}) / \sqrt{\tau_d(t)}, & t_{warmup} \le t < t_{cd} \\
         \alpha_{cd} + (\alpha_{f,cooldown} - \alpha_{cd}) \times \tau_c, & \text{otherwise} \end{cases}
 
-    with :math:`\tau_d(t) = (t - t_{warmup} + t_{scale}) / t_{scale}`, the cooldown starting at
+    where :math:`t` is the time elapsed in the run,
+    :math:`\tau_d(t) = (t - t_{warmup} + t_{scale}) / t_{scale}`, the cooldown starting at
     :math:`t_{cd} = \max(t_{warmup}, t_{max} - t_{cooldown})`, :math:`\alpha_{cd}` the decay's value
     at :math:`t_{cd}` and :math:`\tau_c = \min(1, (t - t_{cd}) / t_{cooldown})` (with a cooldown of
     0, :math:`\alpha_{cd}` holds).
@@ -211,7 +212,7 @@ class WarmupStableDecayScheduler(_WarmupScheduler):
         \alpha_f + (1 - \alpha_f) \times d(\tau), & \text{otherwise} \end{cases}
         \quad \tau = \min(1, (t - t_{max} + t_{decay}) / t_{decay})
 
-    where the decay :math:`d` is ``linear``: :math:`1 - \tau`, ``cosine``:
+    where :math:`t` is the time elapsed in the run and the decay :math:`d` is ``linear``: :math:`1 - \tau`, ``cosine``:
     :math:`\tfrac{1}{2} (1 + \cos(\pi \tau))` or ``1-sqrt``: :math:`1 - \sqrt{\tau}`. After
     ``t_max``, ``alpha_f`` holds.
 

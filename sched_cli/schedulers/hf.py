@@ -162,6 +162,9 @@ class HFLinearScheduler(_HFScheduler):
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         \max(0, (T - k) / \max(1, T - w)), & \text{otherwise} \end{cases}
 
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
+
     Args:
         warmup_steps (float): Warmup updates (an int), or a float below 1 as a ratio of the run. Default ``0``.
     """
@@ -180,6 +183,9 @@ class HFCosineScheduler(_HFScheduler):
 
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p))), & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     with :math:`p = (k - w) / \max(1, T - w)`.
 
@@ -205,6 +211,9 @@ class HFCosineWithRestartsScheduler(_HFScheduler):
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         \max(0, \tfrac{1}{2}(1 + \cos(\pi \, ((c p) \bmod 1)))), & p < 1 \\
         0, & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     with :math:`p = (k - w) / \max(1, T - w)`.
 
@@ -243,6 +252,9 @@ class HFPolynomialScheduler(_HFScheduler):
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         ((\eta_0 - \eta_e)(1 - (k - w) / (T - w))^{\rho} + \eta_e) / \eta_0, & k \le T \\
         \eta_e / \eta_0, & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     where :math:`\eta_0` is ``lr_init``, the optimizer's LR (``learning_rate``), which must exceed
     ``lr_end`` (Hugging Face raises otherwise).
@@ -289,6 +301,8 @@ class HFConstantScheduler(_HFScheduler):
     ``warmup_steps`` and ``lr_scheduler_kwargs``.
 
     .. math:: \alpha(k) = 1
+
+    where k is the count of optimizer updates before this one.
     """
 
     hf_name = "constant"
@@ -305,6 +319,9 @@ class HFConstantWithWarmupScheduler(_HFScheduler):
     r"""``constant_with_warmup``: linear warmup, then the optimizer's LR (kwargs are ignored).
 
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\ 1, & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     Args:
         warmup_steps (float): Warmup updates (an int), or a float below 1 as a ratio of the run. Default ``0``.
@@ -324,6 +341,9 @@ class HFInverseSqrtScheduler(_HFScheduler):
 
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         1 / \sqrt{(k + (s - w)) / s}, & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     The time scale :math:`s` defaults to :math:`w`, or 10000 when there is no warmup.
 
@@ -373,6 +393,9 @@ class HFCosineWithMinLRScheduler(_HFScheduler):
     .. math:: \alpha(k) = \begin{cases} k / \max(1, w), & k < w \\
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p)) (1 - m) + m), & \text{otherwise} \end{cases}
 
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
+
     with :math:`p = (k - w) / \max(1, T - w)` and :math:`m` = ``min_lr_rate``, or ``min_lr / lr_init``;
     exactly one of them must be given.
 
@@ -414,6 +437,9 @@ class HFCosineWarmupWithMinLRScheduler(_HFScheduler):
     .. math:: \alpha(k) = \begin{cases} (k + 1) / \max(1, w), & k < w, \ r_w \text{ unset} \\
         r_w + (1 - r_w) k / \max(1, w - 1), & k < w \\
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p)) (1 - m) + m), & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     with :math:`p = (k - w + 1) / \max(1, T - w)` (so the decay reaches its floor at the last
     update, :math:`k = T - 1`), :math:`r_w` = ``warmup_lr_rate`` and :math:`m` as for
@@ -476,6 +502,9 @@ class HFWarmupStableDecayScheduler(_HFScheduler):
         1, & k < w + s \\
         \max(0, f_{decay}((k - w - s) / \max(1, d)) (1 - m) + m), & k < w + s + d \\
         m, & \text{otherwise} \end{cases}
+
+    where k is the count of optimizer updates before this one, w the warmup's updates and T the
+    run's (``num_training_steps``).
 
     with :math:`m` = ``min_lr_ratio``, :math:`d` = ``num_decay_steps`` and :math:`s` =
     ``num_stable_steps``, by default :math:`T - w - d`. Warmup shapes: ``linear`` :math:`x`,

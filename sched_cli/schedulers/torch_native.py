@@ -51,6 +51,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,8 @@ __all__ = [
     "SCALABLE",
     "MAX_STEPS",
     "is_torch_scheduler_name",
+    "describe_torch_scheduler",
+    "TorchDescription",
     "torch_trainer_multipliers",
     "steps_taken",
     "trainer_steps",
@@ -118,6 +121,99 @@ def is_torch_scheduler_name(name: Any) -> bool:
         return False
     name = name.strip()
     return name.startswith(PREFIX) or name.lower() in {n.lower() for n in TORCH_SCHEDULERS}
+
+
+@dataclass(frozen=True)
+class TorchDescription:
+    """What ``sched describe`` says of a PyTorch scheduler.
+
+    Args:
+        name: The class name, as torch spells it.
+        params: Its constructor's arguments a spec may give (not ``optimizer``, ``last_epoch``,
+            ``verbose``): ``(name, default)`` with the
+            default as torch's source writes it, or ``None`` for a required one; empty when torch
+            is not installed.
+        summary: The opening paragraph of its docstring (empty without torch).
+        notes: How sched previews it: stepping, SSR, whether it can be previewed at all.
+        torch_found: Whether torch's source was found (it is read, never imported).
+    """
+
+    name: str
+    params: tuple[tuple[str, str | None], ...]
+    summary: str
+    notes: tuple[str, ...]
+    torch_found: bool
+
+
+def describe_torch_scheduler(name: str) -> TorchDescription:
+    """A PyTorch scheduler's signature, summary and how sched previews it, read from torch's
+    ``torch/optim/lr_scheduler.py`` with :mod:`ast`: torch is found, not imported (that takes
+    seconds), and none of its code runs.
+
+    Raises:
+        ScheduleError: ``name`` is not one of :data:`TORCH_SCHEDULERS`.
+    """
+    wanted = name.strip().removeprefix(PREFIX).lower()
+    matches = [n for n in TORCH_SCHEDULERS if n.lower() == wanted]
+    if not matches:
+        raise ScheduleError(f"{name!r} is not a torch.optim.lr_scheduler class")
+    cls = matches[0]
+    notes = []
+    if cls in _NOT_PREVIEWABLE:
+        notes.append(f"sched cannot preview it: it {_NOT_PREVIEWABLE[cls]}.")
+    else:
+        notes.append(
+            "sched steps the real scheduler on a real optimizer (needs torch: pip install 'sched-cli[torch]'), "
+            "after every epoch as Composer's Trainer does, or every batch with step_every: batch."
+        )
+        if cls in SCALABLE:
+            attribute = _SCALE_RULES[cls][0]
+            notes.append(f"An SSR rescales its {attribute} as Composer's Trainer does.")
+        else:
+            notes.append("Only ssr 1: Composer's Trainer cannot rescale it.")
+        notes.append(f"In a spec: name: {cls}, with the arguments below as keys.")
+    source = _torch_source()
+    if source is None:
+        notes.insert(0, "torch is not installed, so its arguments cannot be shown: pip install 'sched-cli[torch]'.")
+        return TorchDescription(cls, (), "", tuple(notes), False)
+    import ast
+
+    params: list[tuple[str, str | None]] = []
+    summary = ""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            doc = ast.get_docstring(node) or ""
+            summary = doc.split("\n\n")[0].replace("\n", " ").strip()
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            if init is not None:
+                positional = [*init.args.posonlyargs, *init.args.args]
+                defaults = [None] * (len(positional) - len(init.args.defaults)) + list(init.args.defaults)
+                pairs = list(zip(positional, defaults, strict=True))
+                pairs += list(zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True))
+                for arg, default in pairs:
+                    # optimizer is sched's own, last_epoch resumes mid-run, verbose prints: none is a spec key.
+                    if arg.arg not in ("self", "optimizer", "last_epoch", "verbose"):
+                        params.append((arg.arg, None if default is None else ast.unparse(default)))
+            break
+    return TorchDescription(cls, tuple(params), summary, tuple(notes), True)
+
+
+def _torch_source() -> str | None:
+    """The text of torch's ``optim/lr_scheduler.py``, found without importing torch, or None."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        path = Path(root) / "optim" / "lr_scheduler.py"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None
 
 
 def steps_taken(batch: Any, step_every: str, dataloader_len: int | None) -> np.ndarray:
