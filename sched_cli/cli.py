@@ -163,6 +163,19 @@ AsTrainerOpt = typer.Option(
     help="Show what Composer's Trainer applies (one-batch lag; only the last scheduler in force).",
 )
 
+ResumeFromOpt = typer.Option(
+    None,
+    "--resume-from",
+    metavar="BEFORE",
+    help="The run was resumed from a checkpoint of BEFORE (a spec): show both segments. Needs --resume-at.",
+)
+ResumeAtOpt = typer.Option(
+    None, "--resume-at", metavar="TIME", help="Where BEFORE's checkpoint was taken, e.g. 5000ba, 3ep, 4e9tok."
+)
+StopAtOpt = typer.Option(
+    None, "--stop-at", metavar="TIME", help="Preview the run stopped early at TIME (e.g. 4e12tok): the LR it ends on."
+)
+
 # The options that describe the run, shared by every command that reads a spec.
 _RUN_OPTIONS = {
     "max_duration": (str | None, MaxDurationOpt),
@@ -176,6 +189,9 @@ _RUN_OPTIONS = {
     "lr": (float | None, LrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
     "source": (SpecFormat | None, FromOpt),
+    "resume_from": (str | None, ResumeFromOpt),
+    "resume_at": (str | None, ResumeAtOpt),
+    "stop_at": (str | None, StopAtOpt),
     "allow_import": (list[str] | None, AllowImportOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`_with_run_options` fills in.
@@ -646,22 +662,25 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
 
     from sched_cli import __version__
     from sched_cli.render.writers import atomic_output, preload, write_rows
-    from sched_cli.simulator import COLUMNS, Selection, plan, simulate
+    from sched_cli.simulator import COLUMNS, Selection
+    from sched_cli.views import shown
 
     preload()
 
     selection = Selection(every=every, points=points)
     mode = "trainer" if as_trainer else "formula"
-    plans = [plan(spec.run, ssr) for ssr in spec.ssrs]
-    _check_rows(plans, selection, max_rows)
-    columns = list(COLUMNS) + (["lr"] if spec.run.lr is not None else [])
+    views = [shown(spec, ssr) for ssr in spec.ssrs]
+    plans = [v.plan for v in views]
+    _check_rows(views, selection, max_rows)
+    has_lr = spec.run.lr is not None or (spec.before is not None and spec.before.run.lr is not None)
+    columns = list(COLUMNS) + (["lr"] if has_lr else []) + (["segment"] if spec.before is not None else [])
     meta = {
         "sched_version": __version__,
         "source": spec.source,
         "mode": mode,
         "max_duration": str(spec.run.max_duration),
         "scaled_max_duration": {f"{p.ssr:g}": str(p.max_duration) for p in plans},
-        "batches": {f"{p.ssr:g}": p.batches for p in plans},
+        "batches": {f"{v.ssr:g}": v.batches for v in views},
         "dataloader_len": spec.run.dataloader_len,
         "batch_size": spec.run.batch_size,
         "last_batch_size": spec.run.last_batch_size or spec.run.batch_size,
@@ -673,10 +692,12 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
         "schedulers": [_describe_scheduler(s) for s in spec.run.schedulers],
         "columns": columns,
     }
-    with _progress(sum(p.batches for p in plans), "simulating", _custom(spec)) as progress:
-        chunks = itertools.chain.from_iterable(
-            simulate(spec.run, p.ssr, mode=mode, selection=selection, progress=progress) for p in plans
-        )
+    if spec.stop_at is not None:
+        meta["stop_at"] = str(spec.stop_at)
+    if spec.before is not None:
+        meta["resume"] = _resume_meta(spec, views, mode)
+    with _progress(sum(v.batches for v in views), "simulating", _custom(spec)) as progress:
+        chunks = itertools.chain.from_iterable(v.rows(mode, selection, progress) for v in views)
         # Compute the first rows before writing anything: most errors show up there, and then
         # standard output gets no half-written table.
         first = next(chunks, None)
@@ -689,6 +710,48 @@ def _export(spec, fmt: str, output: Path | None, as_trainer: bool, every, points
             with atomic_output(output) as stream:
                 rows = write_rows(chunks, fmt, stream, columns, meta)
             _wrote(f"wrote {rows:,} rows to {output}")
+
+
+def _resume_meta(spec, views, mode: str) -> dict[str, Any]:
+    """What export records of a resume: BEFORE's spec, the checkpoint, and the LR across it."""
+    from sched_cli.resume import jump
+
+    before = spec.before
+    out: dict[str, Any] = {
+        "from": before.source,
+        "at": str(spec.resume_at),
+        "before": {
+            "max_duration": str(before.run.max_duration),
+            "ssr": before.ssrs[0],
+            "dataloader_len": before.run.dataloader_len,
+            "batch_size": before.run.batch_size,
+            "last_batch_size": before.run.last_batch_size or before.run.batch_size,
+            "seq_len": before.run.seq_len,
+            "step_every": before.run.step_every,
+            "lr": before.run.lr,
+            "schedulers": [_describe_scheduler(s) for s in before.run.schedulers],
+        },
+        "segments": "rows with segment 0 come from the spec in resume.from, segment 1 from this spec",
+    }
+    for v in views:
+        rp = v.resumed
+        j = jump(rp, mode)
+        ts = rp.restored
+        out.setdefault("by_ssr", {})[f"{v.ssr:g}"] = {
+            "checkpoint_batch": rp.checkpoint,
+            "restored": {
+                "epoch": int(ts.epoch),
+                "batch": int(ts.batch),
+                "sample": int(ts.sample),
+                "token": int(ts.token),
+                "batch_in_epoch": int(ts.batch_in_epoch),
+            },
+            f"{j.what}_before_resume": j.before,
+            f"{j.what}_after_resume": j.after,
+            "first_batch_set_by_after": None if j.after_row is None else rp.checkpoint + j.after_row,
+            "jump": j.ratio,
+        }
+    return out
 
 
 def _check_rows(plans, selection, max_rows: int) -> None:
@@ -796,6 +859,46 @@ def _summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None) -> N
 
     mode = "trainer" if as_trainer else "formula"
     _print_table(summary_view(specs, mode, lambda spec, total, label: _progress(total, label, _custom(spec))), fmt)
+
+
+# -- resume ---------------------------------------------------------------------------------------
+@app.command("resume")
+@_with_run_options
+def resume_(
+    before: str = typer.Argument(..., metavar="BEFORE", help="The spec the run was trained with until the checkpoint."),
+    after: str = typer.Argument(..., metavar="AFTER", help="The spec the run was resumed with."),
+    at: str = typer.Option(..., "--at", metavar="TIME", help="Where the checkpoint was taken, e.g. 5000ba, 3ep."),
+    ssr: list[float] | None = SsrOpt,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the plot to a .png, .svg or .pdf."),
+    x: XUnit | None = typer.Option(None, "--x", help="X axis unit. Default: ba."),
+    y: YAxis | None = typer.Option(None, "--y", help="Y axis: the multiplier, or the LR. Default: lr if known."),
+    log: bool = typer.Option(False, "--log", help="Logarithmic Y axis."),
+    as_trainer: bool = AsTrainerOpt,
+    width: int | None = typer.Option(None, "--width", min=40, help="Terminal plot width."),
+    height: int = typer.Option(20, "--height", min=10, help="Terminal plot height in lines."),
+    overrides: Overrides = RUN_OPTIONS,
+) -> None:
+    """Show a run resumed from BEFORE's checkpoint with AFTER: both segments plotted, the LR
+    across the resume, and what Composer's Trainer makes of it (the run options apply to AFTER).
+
+    Example:  sched resume before.yaml after.yaml --at 5000ba --as-trainer
+    """
+    with _user_errors():
+        from dataclasses import replace
+
+        from sched_cli.views import footnotes, shown
+
+        if overrides.resume_from is not None or overrides.resume_at is not None:
+            raise UserError("sched resume takes BEFORE and --at itself; drop --resume-from/--resume-at")
+        loaded = _load(after, replace(overrides, resume_from=before, resume_at=at), ssr)
+        mode = "trainer" if as_trainer else "formula"
+        chart = _chart([loaded], x or XUnit.ba, y, log, as_trainer, PLOT_POINTS, by_fraction=False)
+        _draw(chart, output, width, height)
+        _summary_table([loaded], as_trainer)
+        console = _stdout_console()
+        for value in loaded.ssrs:
+            for note in footnotes(shown(loaded, value), mode):
+                console.print((f"ssr {value:g}: " if len(loaded.ssrs) > 1 else "") + note, markup=False, soft_wrap=True)
 
 
 # -- table ----------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ __all__ = [
     "Plan",
     "Timeline",
     "Selection",
+    "Segment",
     "SimulationError",
+    "simulate_plan",
     "simulate",
     "plan",
     "first_batch_at",
@@ -265,6 +267,8 @@ class Timeline:
     batch: np.ndarray
     sample: np.ndarray
     token: np.ndarray
+    #: Batches since the epoch began, where the counters alone do not tell it (a resumed run).
+    in_epoch: np.ndarray | None = None
 
     def get(self, unit: TimeUnit) -> np.ndarray:
         unit = TimeUnit(unit)
@@ -290,7 +294,10 @@ class Timeline:
             return Timestamp(epoch=epoch, batch=batch, sample=sample, token=token)
         # Batches since the epoch began: dataloader_len right after an epoch's last batch, whose
         # epoch counter has not moved on yet (the Trainer's epoch-stepping moment).
-        in_epoch = batch - epoch * run.dataloader_len if run.dataloader_len else batch
+        if self.in_epoch is not None:
+            in_epoch = int(self.in_epoch[i])
+        else:
+            in_epoch = batch - epoch * run.dataloader_len if run.dataloader_len else batch
         in_epoch_samples = samples_before(in_epoch, run.dataloader_len, run.batch_size, run.last_batch_size)
         return Timestamp(
             epoch=epoch,
@@ -472,6 +479,57 @@ def _grid_windows(n: int, selection: Selection, chunk: int) -> Iterator[tuple[np
 
 
 # -- the simulation -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    """How a run resumed from a checkpoint continues: its rows are the run's own timeline from
+    batch ``first`` on, with the restored counters added.
+
+    A resumed run trains under its own geometry from a timestamp it did not count itself, so
+    the timestamp of its batch ``first + j`` is its own timestamp there plus the offsets
+    (``epoch``, ``batch``, ``sample``, ``token``). ``first`` is the restored ``batch_in_epoch``
+    when it is less than ``dataloader_len`` (the epoch goes on), else ``dataloader_len`` (the
+    Trainer skips through the whole loader, ends the epoch, then starts the next). In trainer
+    mode the optimizer holds ``initial`` (a multiplier of ``base_lr``) until the schedulers
+    first step after the resume.
+    """
+
+    first: int
+    epoch: int
+    batch: int
+    sample: int
+    token: int
+    initial: float = 1.0
+    base_lr: float | None = None
+
+    def shift(self, run: Run, t: Timeline) -> Timeline:
+        """The restored timeline of the run's own batches ``t``."""
+        dl = run.dataloader_len
+        in_epoch = t.batch - t.epoch * dl if dl else t.batch
+        return Timeline(
+            epoch=t.epoch + self.epoch,
+            batch=t.batch + self.batch,
+            sample=t.sample + self.sample,
+            token=t.token + self.token,
+            in_epoch=in_epoch,
+        )
+
+
+def simulate_plan(
+    p: Plan,
+    *,
+    mode: Mode = "formula",
+    selection: Selection | None = None,
+    segment: Segment | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[dict[str, np.ndarray]]:
+    """Like :func:`simulate` for a ready plan; with ``segment``, rows ``0 .. p.batches - 1`` are
+    the batches trained after a resume (``sched_cli.resume`` builds both)."""
+    if mode not in ("formula", "trainer"):
+        raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
+    return _rows(p, mode, selection or Selection(), chunk, progress, segment)
+
+
 def simulate(
     run: Run,
     ssr: float = 1.0,
@@ -517,20 +575,28 @@ def _rows(
     chunk: int,
     progress: Callable[[int], None] | None,
     through_end: bool = False,
+    segment: Segment | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
+    """The rows of a planned run; with ``segment``, of a run resumed part-way (see :class:`Segment`)."""
     run = p.run
     evaluators = [_Evaluator(s, p) for s in run.schedulers]
     in_force = evaluators if mode == "formula" else evaluators[-1:]
     # The Trainer still builds and steps every scheduler whose LR the last one overwrites, so
     # each of them can stop the run: evaluate them for their errors alone.
     shadowed = evaluators[:-1] if mode == "trainer" else []
-    initial = (
-        _initial_alpha(run, p.ssr, in_force, shadowed) if mode == "trainer" and run.trainer == "composer" else None
-    )
+    initial = None
+    if mode == "trainer" and segment is not None:
+        initial = segment.initial
+    elif mode == "trainer" and run.trainer == "composer":
+        initial = _initial_alpha(run, p.ssr, in_force, shadowed)
+    first = segment.first if segment is not None else 0
+    base_lr = segment.base_lr if segment is not None and mode == "trainer" else run.lr
     md = p.max_duration
     for batches in _selected_batches(p, selection, chunk, through_end):
-        rows = Timeline.at_batch_starts(run, batches)
-        at, fresh = _evaluation_times(run, rows, mode)
+        rows = Timeline.at_batch_starts(run, batches + first)
+        at, fresh = _evaluation_times(run, rows, mode, first)
+        if segment is not None:
+            rows, at = segment.shift(run, rows), segment.shift(run, at)
         multiplier = np.ones(len(batches), dtype=np.float64)
         for evaluator in shadowed:
             evaluator(at, rows)
@@ -554,21 +620,26 @@ def _rows(
             "duration": np.true_divide(rows.get(md.unit), md.value),
             "multiplier": multiplier,
         }
-        if run.lr is not None:
+        if base_lr is not None:
             torch = in_force[-1] if in_force[-1].torch_lrs is not None else None
             with np.errstate(over="ignore"):  # an overflow is reported just below, in words
-                out["lr"] = torch.torch_lr(rows) if torch is not None else _lr_column(p, in_force, at, multiplier)
-            _check_lr(out["lr"], run.lr, multiplier, rows.batch)
+                if segment is not None:  # a resumed run's base LR may be BEFORE's (see sched_cli.resume)
+                    out["lr"] = base_lr * multiplier
+                else:
+                    out["lr"] = torch.torch_lr(rows) if torch is not None else _lr_column(p, in_force, at, multiplier)
+            _check_lr(out["lr"], base_lr, multiplier, rows.batch)
         if progress is not None:
             progress(int(batches[-1]) + 1 if len(batches) else 0)
         yield out
 
 
-def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, np.ndarray]:
+def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> tuple[Timeline, np.ndarray]:
     """The timestamp each row's multiplier is computed at, and which rows use the initial LR.
 
     This is where each trainer's stepping lives: ``formula`` mode evaluates at the start of each
     batch (or epoch); ``trainer`` mode replays ``run.trainer``'s loop (Composer's below).
+    ``first`` is the batch training starts at (not 0 in a resumed segment): until the schedulers
+    first step after it, the optimizer holds the LR it started with.
     """
     batch = rows.batch
     dl = run.dataloader_len
@@ -582,7 +653,7 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode) -> tuple[Timeline, n
         if mode == "formula" or run.trainer == "hf":
             return rows, np.zeros(len(batch), dtype=bool)
         # Trainer: the scheduler stepped after batch k-1, before the timestamp moved past it.
-        return Timeline.at_batch_starts(run, np.maximum(batch - 1, 0)), batch == 0
+        return Timeline.at_batch_starts(run, np.maximum(batch - 1, first)), batch == first
     # Stepping every epoch.
     epoch = rows.epoch
     start = epoch * dl if dl else np.zeros_like(batch)

@@ -39,6 +39,7 @@ from typing import Any
 from sched_cli import parsing, readers, registry
 from sched_cli.composer_modules import composer_stand_ins
 from sched_cli.geometry import Geometry, GeometryError
+from sched_cli.resume import Resume
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, scheduler_name
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import TRAINERS, Run, SimulationError, plan
@@ -78,6 +79,7 @@ TOP_LEVEL_KEYS = (
     "scheduler",
     "title",
     "description",
+    "resume",
 )
 #: Keys that say the same thing in two ways: a value given on the command line for one of them
 #: replaces what the file says of the others, so that ``--devices 16`` or ``--dataloader-len``
@@ -117,17 +119,18 @@ class Overrides:
     source: str | None = None
     #: Modules whose custom schedulers the user allows (``--allow-import``); see :mod:`sched_cli.trust`.
     allow_import: tuple[str, ...] = ()
+    #: ``--resume-from BEFORE --resume-at TIME``: the run was resumed from BEFORE's checkpoint.
+    resume_from: str | None = None
+    resume_at: str | None = None
+    #: ``--stop-at TIME``: preview the run stopped early.
+    stop_at: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if value is not None and key not in ("source", "allow_import")
-        }
+        return {key: value for key, value in vars(self).items() if value is not None and key not in _NOT_RUN_OPTIONS}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         given = self.options()
@@ -136,9 +139,16 @@ class Overrides:
         return merged
 
 
+_NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at")
+
+
 @dataclass
 class Spec:
-    """A validated spec: the run, the SSRs to show, and where it came from."""
+    """A validated spec: the run, the SSRs to show, and where it came from.
+
+    ``before`` and ``resume_at``: the run was resumed from a checkpoint of ``before`` taken at
+    ``resume_at`` (spec key ``resume:``). ``stop_at``: the run is shown stopped early there.
+    """
 
     source: str
     run: Run
@@ -147,6 +157,16 @@ class Spec:
     configs: list[dict[str, Any]] = field(default_factory=list)
     #: The scheduler expression an inline spec was read from (empty for a file).
     expression: str = ""
+    before: Spec | None = None
+    resume_at: Time | None = None
+    stop_at: Time | None = None
+
+    @property
+    def resume(self) -> Resume | None:
+        """The simulator's description of the resume: BEFORE's run at its first SSR, and the checkpoint."""
+        if self.before is None or self.resume_at is None:
+            return None
+        return Resume(self.before.run, self.resume_at, self.before.ssrs[0])
 
     @property
     def label(self) -> str:
@@ -170,8 +190,28 @@ class Spec:
 
 # -- entry points -------------------------------------------------------------------------------
 def load(arg: str, overrides: Overrides | None = None) -> Spec:
-    """A spec from a file path, or from an inline scheduler expression plus options."""
+    """A spec from a file path, or from an inline scheduler expression plus options
+    (``--resume-from``/``--resume-at`` and ``--stop-at`` included)."""
     overrides = overrides or Overrides()
+    spec = _load(arg, overrides)
+    where = _Where("command line")
+    if overrides.resume_from is not None:
+        if overrides.resume_at is None:
+            raise SpecError("command line: --resume-from needs --resume-at TIME (the checkpoint, e.g. 5000ba)")
+        before = _load(overrides.resume_from, Overrides(source=overrides.source, allow_import=overrides.allow_import))
+        if before.before is not None:
+            raise SpecError(f"{before.source}: resume: a resumed run cannot be resumed from again (chained resumes)")
+        spec = replace(spec, before=before)
+    if overrides.resume_at is not None:
+        if spec.before is None:
+            raise SpecError("command line: --resume-at needs --resume-from BEFORE (or a resume: key in the spec)")
+        spec = replace(spec, resume_at=_time_value(where, "--resume-at", overrides.resume_at))
+    if overrides.stop_at is not None:
+        spec = replace(spec, stop_at=_time_value(where, "--stop-at", overrides.stop_at))
+    return spec
+
+
+def _load(arg: str, overrides: Overrides) -> Spec:
     if not arg.strip():
         raise SpecError(
             "the spec is empty: give a spec file (.yaml, .yml, .json, .toml) or a scheduler expression "
@@ -211,8 +251,9 @@ def is_spec_file_argument(arg: str) -> bool:
         return False
 
 
-def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
-    """Read, parse and validate a spec file."""
+def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Trust | None = None) -> Spec:
+    """Read, parse and validate a spec file (``trust``: what custom code it may run; default: its
+    own directory tree and ``--allow-import``)."""
     path = Path(path)
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
     if kind is None and path.suffix.lower() == ".py":
@@ -239,7 +280,7 @@ def load_file(path: str | Path, overrides: Overrides | None = None) -> Spec:
             raise SpecError(str(exc)) from None
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
-    trust = Trust.for_spec(path.parent, overrides.allow_import)
+    trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
 
@@ -334,7 +375,43 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
-    return Spec(source=source, run=run, ssrs=ssrs, title=title, configs=[c for _, c in configs])
+    before, resume_at = _resume(where, data.get("resume"), base_dir)
+    return Spec(
+        source=source,
+        run=run,
+        ssrs=ssrs,
+        title=title,
+        configs=[c for _, c in configs],
+        before=before,
+        resume_at=resume_at,
+    )
+
+
+def _resume(where: _Where, value: Any, base_dir: Path) -> tuple[Spec | None, Time | None]:
+    """``resume: {from: before.yaml (relative to this spec) or a mapping, at: 5000ba}``."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise where.error("resume", f"expected a mapping with from and at, got {_kind(value)}")
+    for key in value:
+        if key not in ("from", "at"):
+            raise where.error(f"resume.{key}", "unknown key; resume takes from (BEFORE's spec) and at (the checkpoint)")
+    if "from" not in value or "at" not in value:
+        missing = "from" if "from" not in value else "at"
+        raise where.error(f"resume.{missing}", "is required: resume: {from: before.yaml, at: 5000ba}")
+    at = _time_value(where, "resume.at", value["at"])
+    origin = value["from"]
+    if isinstance(origin, str):
+        path = Path(origin)
+        # BEFORE runs only the code the spec naming it may run: no more trust by pointing elsewhere.
+        before = load_file(path if path.is_absolute() else base_dir / path, trust=where.trust)
+    elif isinstance(origin, dict):
+        before = from_mapping(origin, f"{where.source}: resume.from", base_dir, trust=where.trust)
+    else:
+        raise where.error("resume.from", f"expected a spec path or a mapping, got {_kind(origin)}")
+    if before.before is not None:
+        raise where.error("resume.from", "BEFORE is itself resumed: chained resumes are not supported")
+    return before, at
 
 
 def _geometry(where: _Where, data: dict[str, Any]) -> tuple[int | None, int, int | None, Geometry | None]:
@@ -885,6 +962,30 @@ def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
             if note and note not in notes:
                 notes.append(note)
     notes.extend(replay_notes(spec.run, (ssrs or spec.ssrs)[0]))
+    notes.extend(resume_notes(spec, ssrs))
+    return notes
+
+
+def resume_notes(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
+    """Check a resume (and an early stop) at every SSR: errors where Composer's Trainer would fail,
+    warnings where the LR jumps by more than 2x or a warmup restarts or vanishes."""
+    from sched_cli import resume as resumes
+
+    notes: list[str] = []
+    for ssr in ssrs or spec.ssrs:
+        try:
+            if spec.resume is not None:
+                rp = resumes.plan_resumed(spec.run, spec.resume, ssr)
+                if spec.stop_at is not None:
+                    resumes.stop_resumed(rp, spec.stop_at)
+                at = f" (ssr {ssr:g})" if len(ssrs or spec.ssrs) > 1 else ""
+                for note in resumes.notes(rp, "trainer"):
+                    if note + at not in notes:
+                        notes.append(note + at)
+            elif spec.stop_at is not None:
+                resumes.stop(plan(spec.run, ssr), spec.stop_at)
+        except (ScheduleError, TimeStringError) as exc:
+            raise SpecError(f"{spec.source}: at ssr {ssr:g}: {exc}") from None
     return notes
 
 

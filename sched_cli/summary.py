@@ -12,7 +12,7 @@ import numpy as np
 from sched_cli.simulator import Plan, Selection, breakpoints_in_force, end_of_run, plan, simulate
 from sched_cli.time import Time
 
-__all__ = ["Summary", "summarize", "EXACT_LIMIT"]
+__all__ = ["Summary", "summarize", "summarize_rows", "EXACT_LIMIT"]
 
 #: Runs longer than this are summarised from evenly spread points (the mean is then approximate).
 EXACT_LIMIT = 20_000_000
@@ -34,14 +34,34 @@ class Summary:
 
 def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], None] | None = None) -> Summary:
     p = plan(run, ssr)
-    exact = p.batches <= EXACT_LIMIT
+
+    def simulated(selection: Selection, report: Callable[[int], None] | None) -> Iterator[dict[str, np.ndarray]]:
+        return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
+
+    final = float(end_of_run(run, ssr, mode=mode)["multiplier"][0])  # type: ignore[arg-type]
+    return summarize_rows(simulated, ssr, p.max_duration, p.batches, _warmup_end(p, mode), progress, final)
+
+
+def summarize_rows(
+    simulated: Callable[[Selection, Callable[[int], None] | None], Iterator[dict[str, np.ndarray]]],
+    ssr: float,
+    max_duration: Time,
+    batches: int,
+    warmup_end: int | None,
+    progress: Callable[[int], None] | None = None,
+    final: float | None = None,
+) -> Summary:
+    """The summary of any stream of rows (a resumed run, a run stopped early): ``simulated(selection,
+    progress)`` yields the rows of ``batches`` batches; ``final`` is the multiplier at the end of
+    the run (default: the last row's)."""
+    exact = batches <= EXACT_LIMIT
     selection = Selection() if exact else Selection(points=_SAMPLE_POINTS)
 
     def rows(report: Callable[[int], None] | None = None) -> Iterator[dict[str, np.ndarray]]:
-        return simulate(run, ssr, mode=mode, selection=selection, progress=report)  # type: ignore[arg-type]
+        return simulated(selection, report)
 
     # First pass: peak, where it is, final value and mean.
-    peak, peak_at, total, count = -np.inf, 0, 0.0, 0
+    peak, peak_at, total, count, last = -np.inf, 0, 0.0, 0, float("nan")
     for chunk in rows(progress):
         m = chunk["multiplier"]
         if not len(m):
@@ -51,6 +71,7 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
             peak, peak_at = float(m[i]), int(chunk["batch"][i])
         total += float(m.sum())
         count += len(m)
+        last = float(m[-1])
     # Second pass: the first batch after the peak below half of it.
     below = None
     for chunk in rows():
@@ -61,11 +82,11 @@ def summarize(run, ssr: float, mode: str = "formula", progress: Callable[[int], 
             break
     return Summary(
         ssr=ssr,
-        max_duration=p.max_duration,
-        batches=p.batches,
-        warmup_end=_warmup_end(p, mode),
+        max_duration=max_duration,
+        batches=batches,
+        warmup_end=warmup_end,
         peak=peak,
-        final=float(end_of_run(run, ssr, mode=mode)["multiplier"][0]),  # type: ignore[arg-type]
+        final=last if final is None else final,
         mean=total / count if count else float("nan"),
         exact=exact,
         below_half=below,

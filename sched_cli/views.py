@@ -6,15 +6,18 @@ the renderers arrays and labels, so that the CLI only parses options and prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sched_cli import resume as resumes
 from sched_cli.render import Chart, Curve
 from sched_cli.render.tables import Column, Table, compact_text, compact_time
+from sched_cli.schedulers.base import Breakpoint
 from sched_cli.simulator import (
     Plan,
     Run,
@@ -26,6 +29,7 @@ from sched_cli.simulator import (
     first_batch_at,
     plan,
     simulate,
+    simulate_plan,
 )
 from sched_cli.specs import Spec, short_expression
 from sched_cli.time import Time, TimeStringError, TimeUnit
@@ -52,6 +56,8 @@ __all__ = [
     "summary_table",
     "report",
     "run_facts",
+    "Shown",
+    "shown",
 ]
 
 #: Axis titles for each unit a chart's x axis may use.
@@ -69,6 +75,95 @@ ProgressFactory = Callable[[Spec, int, str], AbstractContextManager[Any]]
 
 class ViewError(ValueError):
     """An option that does not fit the specs it is asked to show (an LR axis without an LR...)."""
+
+
+@dataclass
+class Shown:
+    """One spec at one SSR as the commands show it: a plain run, one stopped early (``--stop-at``),
+    or a resumed run (``resume:``), whose rows are BEFORE's up to the checkpoint then AFTER's.
+
+    In every case row ``i`` is batch ``i`` of the run (a resumed run's batch counter continues
+    from the checkpoint).
+    """
+
+    spec: Spec
+    ssr: float
+    plan: Plan
+    resumed: resumes.ResumedPlan | None = None
+    #: Where a run stopped early stops (its batch count), when it does.
+    stopped: int | None = None
+
+    @property
+    def batches(self) -> int:
+        return self.resumed.batches if self.resumed is not None else self.plan.batches
+
+    @property
+    def breakpoints(self) -> list[tuple[Breakpoint, int]]:
+        """Each breakpoint and the row where it falls, across both segments of a resumed run."""
+        if self.resumed is None:
+            return self.plan.breakpoints
+        k = self.resumed.checkpoint
+        return self.resumed.before.breakpoints + [(bp, k + j) for bp, j in self.resumed.after.breakpoints]
+
+    def breakpoints_in(self, mode: str) -> list[tuple[Breakpoint, int]]:
+        """The breakpoints that shape what ``mode`` shows (under the Trainer, only those of the
+        scheduler in force), and the row where each falls."""
+        if self.resumed is None:
+            return breakpoints_in_force(self.plan, mode)  # type: ignore[arg-type]
+        k = self.resumed.checkpoint
+        after = breakpoints_in_force(self.resumed.after, mode)  # type: ignore[arg-type]
+        return breakpoints_in_force(self.resumed.before, mode) + [(bp, k + j) for bp, j in after]  # type: ignore[arg-type]
+
+    def rows(
+        self, mode: str, selection: Selection | None = None, progress: Callable[[int], None] | None = None
+    ) -> Iterator[dict[str, np.ndarray]]:
+        if self.resumed is not None:
+            return resumes.simulate_resumed(
+                self.resumed.after.run,
+                self.spec.resume,  # type: ignore[arg-type]
+                self.ssr,
+                mode=mode,  # type: ignore[arg-type]
+                selection=selection,
+                progress=progress,
+                planned=self.resumed,
+            )
+        return simulate_plan(self.plan, mode=mode, selection=selection, progress=progress)  # type: ignore[arg-type]
+
+    def counters_at(self, row: int) -> dict[str, np.ndarray]:
+        """The counters at the start of row ``row`` (no scheduler evaluated)."""
+        rp = self.resumed
+        if rp is None or row < rp.checkpoint:
+            return _row_at(self.plan.run if rp is None else rp.before.run, row)
+        run = rp.after.run
+        t = rp.segment.shift(run, Timeline.at_batch_starts(run, np.asarray([rp.segment.first + row - rp.checkpoint])))
+        return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
+
+    def marks(self, mode: str) -> list[tuple[int, str]]:
+        """Rows to mark beyond the breakpoints: the resume (with the LR jump) and an early stop."""
+        out: list[tuple[int, str]] = []
+        if self.resumed is not None:
+            j = resumes.jump(self.resumed, mode)  # type: ignore[arg-type]
+            ratio = j.ratio
+            out.append((self.resumed.checkpoint, "resume" + ("" if ratio is None else f" (x{ratio:.3g})")))
+        if self.stopped is not None:
+            out.append((self.stopped - 1, "stop"))
+        return out
+
+
+def shown(spec: Spec, ssr: float) -> Shown:
+    """Plan a spec at one SSR, with its resume and early stop."""
+    if spec.resume is not None:
+        rp = resumes.plan_resumed(spec.run, spec.resume, ssr)
+        stopped = None
+        if spec.stop_at is not None:
+            rp = resumes.stop_resumed(rp, spec.stop_at)
+            stopped = rp.batches
+        return Shown(spec, ssr, rp.after, rp, stopped)
+    p = plan(spec.run, ssr)
+    if spec.stop_at is not None:
+        p = resumes.stop(p, spec.stop_at)
+        return Shown(spec, ssr, p, None, p.batches)
+    return Shown(spec, ssr, p)
 
 
 def chart(
@@ -91,18 +186,21 @@ def chart(
     :func:`chart_title`.
     """
     unit, y_axis = _axes(specs, x, y, by_fraction)
+    if unit == "ep" and any(
+        s.before is not None and s.before.run.dataloader_len != s.run.dataloader_len for s in specs
+    ):
+        raise ViewError("--x ep: the resume changes batches per epoch, so epochs are not one axis; use ba, sp or tok")
     curves = []
     names = iter(curve_labels(specs))
     for s in specs:
         for ssr in s.ssrs:
-            p = plan(s.run, ssr)
+            view = shown(s, ssr)
+            p = view.plan if view.resumed is None else _whole(view)
             label = next(names)
-            with progress(s, p.batches, label) if progress else nullcontext(None) as report:
-                rows = collect(simulate(s.run, ssr, mode=mode, selection=Selection(points=points), progress=report))
-            marks = [
-                (float(x_values(_row_at(s.run, batch), unit, p)[0]), bp.label)
-                for bp, batch in breakpoints_in_force(p, mode)  # type: ignore[arg-type]
-            ]
+            with progress(s, view.batches, label) if progress else nullcontext(None) as report:
+                rows = collect(view.rows(mode, Selection(points=points), report))
+            marked = [(batch, bp.label) for bp, batch in view.breakpoints_in(mode)] + view.marks(mode)
+            marks = [(float(x_values(view.counters_at(batch), unit, p)[0]), text) for batch, text in marked]
             curves.append(
                 Curve(
                     label=label,
@@ -217,6 +315,13 @@ def x_values(rows: dict[str, np.ndarray], unit: str, p: Plan) -> np.ndarray:
     return rows["batch"] / p.batches
 
 
+def _whole(view: Shown) -> Plan:
+    """A plan standing for a whole resumed run on an x axis: its batches, BEFORE's loader."""
+    rp = view.resumed
+    assert rp is not None
+    return Plan(run=rp.before.run, ssr=view.ssr, max_duration=rp.after.max_duration, batches=rp.batches)
+
+
 def _row_at(run: Run, batch: int) -> dict[str, np.ndarray]:
     t = Timeline.at_batch_starts(run, np.asarray([batch]))
     return {"batch": t.batch, "epoch": t.epoch, "sample": t.sample, "token": t.token}
@@ -295,6 +400,8 @@ def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -
     ``dataloader_len``, sample when a batch is one sample, token when a sample is one token.
     """
     run = spec.run
+    if spec.resume is not None or spec.stop_at is not None:
+        return _resumed_table_view(spec, at, mode), []
     names = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"] + (["lr"] if run.lr is not None else [])
     values: dict[str, list[Any]] = {name: [] for name in names}
     errors: list[str] = []
@@ -330,24 +437,49 @@ def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -
     return Table(columns, title=title), errors
 
 
+def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
+    """:func:`table_view` of a resumed run, or one stopped early: the rows around the resume or the
+    stop, and under the table the LR across the resume (the jump) and where the run stops."""
+    has_lr = spec.run.lr is not None or (spec.before is not None and spec.before.run.lr is not None)
+    names = ["ssr", "time", "batch", "epoch", "sample", "token", "multiplier"] + (["lr"] if has_lr else [])
+    values: dict[str, list[Any]] = {name: [] for name in names}
+    notes: list[str] = []
+    for ssr in spec.ssrs:
+        view = shown(spec, ssr)
+        wanted = table_batches(view, at, mode)
+        rows = collect(view.rows(mode, Selection(batches=tuple(sorted({b for b, _ in wanted})))))
+        notes.extend((f"ssr {ssr:g}: " if len(spec.ssrs) > 1 else "") + n for n in footnotes(view, mode))
+        index = {int(b): i for i, b in enumerate(rows["batch"])}
+        for batch, label in wanted:
+            i = index[batch]
+            values["ssr"].append(float(ssr))
+            values["time"].append(label)
+            for name in names[2:]:
+                value = rows[name][i]
+                values[name].append(int(value) if name in ("batch", "epoch", "sample", "token") else float(value))
+    kinds = {"ssr": "float", "time": "text", "multiplier": "float", "lr": "float"}
+    title = spec_labels([spec])[0] + (" (as the Trainer applies it)" if mode == "trainer" else "")
+    columns = [Column(n, kinds.get(n, "int"), values[n], hide=n == "ssr" and len(spec.ssrs) == 1) for n in names]  # type: ignore[arg-type]
+    return Table(columns, title=title, caption="\n".join(notes))
+
+
 def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFactory | None = None) -> Table:
     """``sched compare``'s summary: per spec and SSR, the scaled ``max_duration``, batches, where
     warmup ends, the final LR multiplier (at the end of the run), the mean, and the first batch
     below half the peak. Times are batches (shown as ``100ba``); the spec column is hidden for
     one spec (its name is the title), the ssr column for one SSR, warmup end when none has one.
     """
-    from sched_cli.summary import summarize
-
     labels = spec_labels(specs)
     names = list(SUMMARY_COLUMNS)
     values: dict[str, list[Any]] = {name: [] for name in names}
-    shown: dict[str, list[str]] = {"warmup end": [], "mean": [], "below half peak at": []}
+    display: dict[str, list[str]] = {"warmup end": [], "mean": [], "below half peak at": []}
     compact: dict[str, list[str]] = {"max_duration": [], "mean": [], "below half peak at": []}
     for s, label in zip(specs, labels, strict=True):
         for ssr in s.ssrs:
-            p = plan(s.run, ssr)
-            with progress(s, p.batches, f"{label} ssr={ssr:g}") if progress else nullcontext(None) as report:
-                sm = summarize(s.run, ssr, mode, report)
+            view = shown(s, ssr)  # a resumed run: both segments; one stopped early: up to the stop
+            p = view.plan if view.resumed is None else view.resumed.after
+            with progress(s, view.batches, f"{label} ssr={ssr:g}") if progress else nullcontext(None) as report:
+                sm = summary(view, mode, report)
             # The run's geometry: batches per epoch, samples in an epoch's last batch, and what
             # the whole run counts (a short last batch or several devices change the samples).
             geometry = [
@@ -372,9 +504,9 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
                 strict=True,
             ):
                 values[name].append(value)
-            shown["warmup end"].append("-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba")
-            shown["mean"].append(("" if sm.exact else "≈") + f"{sm.mean:.6g}")
-            shown["below half peak at"].append(
+            display["warmup end"].append("-" if sm.warmup_end is None else f"{sm.warmup_end:,}ba")
+            display["mean"].append(("" if sm.exact else "≈") + f"{sm.mean:.6g}")
+            display["below half peak at"].append(
                 "never" if sm.below_half is None else f"{sm.below_half:,}ba ({sm.below_half / sm.batches:.1%})"
             )
             compact["max_duration"].append(compact_time(str(sm.max_duration)))
@@ -398,7 +530,7 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
             n,
             kinds.get(n, "int"),  # type: ignore[arg-type]
             values[n],
-            shown=shown.get(n),
+            shown=display.get(n),
             compact=compact.get(n),
             hide=hidden.get(n, False),
             copyable=n != "spec",
@@ -502,7 +634,7 @@ def report(
     if mode not in ("formula", "trainer"):
         raise ViewError(f"mode must be formula or trainer, not {mode!r}")
     unit, y_axis = _axes(specs, x, y, by_fraction)
-    plans = [plan(s.run, ssr) for s in specs for ssr in s.ssrs]
+    plans = [shown(s, ssr) for s in specs for ssr in s.ssrs]
     total = sum(min(points, p.batches) for p in plans)
     if total > MAX_REPORT_POINTS:
         raise ViewError(
@@ -515,22 +647,22 @@ def report(
     names = iter(curve_labels(specs))
     for s, spec_label in zip(specs, spec_labels(specs), strict=True):
         for ssr in s.ssrs:
-            p = plan(s.run, ssr)
+            p = shown(s, ssr)  # a resumed run: both segments; one stopped early: up to the stop
             label = next(names)
             selection = Selection(points=points)
             values = {}
             for m in (mode, other):
                 with progress(s, p.batches, f"{label} ({m})") if progress else nullcontext(None) as report_progress:
-                    rows = collect(simulate(s.run, ssr, mode=m, selection=selection, progress=report_progress))  # type: ignore[arg-type]
+                    rows = collect(p.rows(m, selection, report_progress))
                 if m == mode:
                     counters = {name: rows[name] for name in ("batch", "epoch", "sample", "token", "duration")}
                 values[m] = {name: rows[name] for name in value_names if name in rows}
             if all(np.array_equal(values[mode][n], values[other][n]) for n in values[mode]):
                 del values[other]
             marks = []
-            for bp, batch in p.breakpoints:
-                at = _row_at(s.run, batch)
-                marks.append({"label": bp.label, **{k: int(v[0]) for k, v in at.items()}})
+            for batch, text in [(batch, bp.label) for bp, batch in p.breakpoints_in(mode)] + p.marks(mode):
+                at = p.counters_at(batch)
+                marks.append({"label": text, **{k: int(v[0]) for k, v in at.items()}})
             curves.append(
                 ReportCurve(
                     label=label,
@@ -603,3 +735,100 @@ def run_facts(spec: Spec) -> list[str]:
             f"{samples:,} samples, {tokens:,} tokens"
         )
     return lines
+
+
+def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple[int, str]]:
+    """The batches ``sched table`` lists for a view: the ``--at`` times, else the default ones,
+    plus (by default) the batches around a resume and the last batch before a stop."""
+    rp = view.resumed
+    if rp is None:
+        wanted = batches_at(view.plan, times) if times else default_batches(view.plan)
+        if view.stopped is not None and not times:
+            wanted = [(b, t) for b, t in wanted if b != view.stopped - 1] + [(view.stopped - 1, "stop (final)")]
+        return sorted(wanted)
+    if times:
+        out = []
+        for text in times:
+            try:
+                time = Time.from_timestring(text.strip())
+            except TimeStringError as exc:
+                raise ViewError(f"--at {text!r}: {exc}") from None
+            batch = resumes.batch_reaching(rp, time)
+            if batch is None:
+                raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
+            if not 0 <= batch < rp.batches:
+                raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,})")
+            out.append((batch, text.strip()))
+        return out
+    k = rp.checkpoint
+    chosen: dict[int, str] = {}
+    for batch, label in default_batches(rp.before):
+        chosen[batch] = f"{label} (before)"
+    if rp.after.batches:
+        for j, label in default_batches(rp.after):
+            chosen[k + j] = label.replace("of run", "of the rest")
+    chosen[k - 1] = "last before resume"
+    if rp.after.batches:
+        chosen[k] = "first after resume"
+    row = resumes.first_set_row(rp, mode)  # type: ignore[arg-type]
+    if row is not None and row > 0:
+        chosen[k + row] = "first LR set by AFTER"
+    if view.stopped is not None:
+        chosen[view.stopped - 1] = "stop (final)"
+    return sorted(chosen.items())
+
+
+def footnotes(view: Shown, mode: str, rows: dict[str, np.ndarray] | None = None) -> list[str]:
+    """Lines ``sched table`` prints under the table: the LR across a resume, where a run stops."""
+    out = []
+    rp = view.resumed
+    if rp is not None:
+        j = resumes.jump(rp, mode)  # type: ignore[arg-type]
+        ts = rp.restored
+        where = (
+            f"resume at {time_text(view.spec.resume_at)} = batch {rp.checkpoint:,} (restored epoch {int(ts.epoch)}, "
+            f"batch_in_epoch {int(ts.batch_in_epoch)}, sample {int(ts.sample):,}, token {int(ts.token):,})"
+        )
+        if j.after is None:
+            out.append(f"{where}: {j.what} {j.before:.6g} before it; AFTER's schedulers never set the LR")
+        else:
+            ratio = j.ratio
+            out.append(
+                f"{where}: {j.what} {j.before:.6g} just before, {j.after:.6g} at batch {rp.checkpoint + j.after_row:,}"
+                + ("" if ratio is None else f", a jump of x{ratio:.4g}")
+            )
+        out.extend(rp.warnings)
+    if view.stopped is not None:
+        last = view.stopped - 1
+        final = collect(view.rows(mode, Selection(batches=(last,))))
+        what = "lr" if "lr" in final else "multiplier"
+        out.append(
+            f"stopped at {time_text(view.spec.stop_at)}: batch {last:,} is the last trained, "
+            f"at {what} {float(final[what][0]):.6g} ({view.stopped:,} batches)"
+        )
+    return out
+
+
+def summary(view: Shown, mode: str, progress: Callable[[int], None] | None = None) -> Any:
+    """The summary row of ``compare`` for a view: a plain run's, or a resumed or stopped run's."""
+    from sched_cli.summary import summarize, summarize_rows
+
+    if view.resumed is None and view.stopped is None:
+        return summarize(view.spec.run, view.ssr, mode, progress)
+    warmup = next((b for bp, b in view.breakpoints if bp.label == "warmup end"), None)
+    max_duration = view.resumed.after.max_duration if view.resumed is not None else view.plan.max_duration
+    return summarize_rows(
+        lambda selection, report: view.rows(mode, selection, report),
+        view.ssr,
+        max_duration,
+        view.batches,
+        warmup,
+        progress,
+    )
+
+
+def time_text(time: Any) -> str:
+    """A time as a person writes it: ``4e12tok`` rather than ``4000000000000tok``."""
+    value = time.value
+    text = f"{value}" if abs(value) < 1e7 else f"{value:.6g}".replace("e+", "e")
+    return f"{text}{time.unit.value}"

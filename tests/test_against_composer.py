@@ -625,6 +625,249 @@ def test_trainer_matches_composer(oracle: dict[str, Any]) -> None:
     assert not problems, "\n".join(problems)
 
 
+# -- resumed runs --------------------------------------------------------------------------------
+def resume_configs(seed: int = SEED) -> list[dict[str, Any]]:
+    """Resume scenarios: hand-picked for each behaviour of ``Trainer(load_path=...)``, then random.
+
+    Each is ``{"before": config, "after": config, "at": time}``; a config is the trainer mode's
+    (``dataloader_len``, ``batch_size``, ``seq_len``, ``max_duration``, ``ssr``, ...).
+    """
+
+    def s(name: str, **kwargs: Any) -> dict[str, Any]:
+        return {"scheduler": name, "kwargs": kwargs}
+
+    def cfg(schedulers: list, max_duration: str, dl: int = 8, bs: int = 2, **extra: Any) -> dict[str, Any]:
+        base = {"schedulers": schedulers, "max_duration": max_duration, "dataloader_len": dl, "batch_size": bs}
+        base.update({"seq_len": 3, "ssr": 1.0, "step_every": "batch", "lr": 0.1})
+        base.update(extra)
+        return base
+
+    lin = [s("LinearWithWarmupScheduler", t_warmup="4ba", alpha_f=0.0)]
+    cos = [s("CosineAnnealingScheduler")]
+    linear = [s("LinearScheduler", alpha_f=0.1)]
+    step_ep = [s("StepScheduler", step_size="1ep", gamma=0.5)]
+    out = [
+        # longer max_duration, mid-epoch: the LR jumps up
+        {"at": "6ba", "before": cfg(lin, "20ba"), "after": cfg(lin, "40ba")},
+        # the same, with a different base LR (the checkpoint's base LR wins)
+        {"at": "6ba", "before": cfg(lin, "20ba"), "after": cfg(lin, "40ba", lr=0.5)},
+        # shorter max_duration, still ahead of the checkpoint
+        {"at": "10ba", "before": cfg(cos, "30ba"), "after": cfg(cos, "12ba")},
+        # max_duration already reached: the Trainer refuses
+        {"at": "10ba", "before": cfg(cos, "30ba"), "after": cfg(cos, "10ba")},
+        {"at": "2ep", "before": cfg(cos, "3ep"), "after": cfg(cos, "2ep")},
+        # at an epoch's last batch, same loader; a longer one (the epoch goes on); a shorter one
+        {"at": "8ba", "before": cfg(linear, "3ep"), "after": cfg(linear, "3ep")},
+        {"at": "8ba", "before": cfg(linear, "3ep"), "after": cfg(linear, "3ep", dl=11)},
+        {"at": "8ba", "before": cfg(linear, "3ep"), "after": cfg(linear, "4ep", dl=5)},
+        # mid-epoch, the new loader is shorter than the batches already done in the epoch
+        {"at": "14ba", "before": cfg(linear, "3ep"), "after": cfg(linear, "3ep", dl=4)},
+        # an epoch checkpoint
+        {"at": "1ep", "before": cfg(linear, "3ep"), "after": cfg(linear, "4ep", dl=6)},
+        {"at": "2ep", "before": cfg(cos, "3ep"), "after": cfg(cos, "60ba")},
+        # SSR: AFTER's own, applied once; BEFORE's
+        {"at": "8ba", "before": cfg(cos, "20ba"), "after": cfg(cos, "30ba", dl=5, bs=3, ssr=2.0)},
+        {"at": "5ba", "before": cfg(cos, "20ba", ssr=0.5), "after": cfg(cos, "20ba")},
+        {"at": "12ba", "before": cfg(lin, "40ba", ssr=1.5), "after": cfg(lin, "40ba", ssr=0.5)},
+        # scheduler changed: a warmup that restarts, one that has passed, a stack
+        {
+            "at": "10ba",
+            "before": cfg(cos, "30ba"),
+            "after": cfg([s("CosineAnnealingWithWarmupScheduler", t_warmup="16ba")], "40ba"),
+        },
+        {
+            "at": "10ba",
+            "before": cfg(cos, "30ba"),
+            "after": cfg([s("LinearWithWarmupScheduler", t_warmup="0.1dur")], "40ba"),
+        },
+        {
+            "at": "9ba",
+            "before": cfg(linear, "30ba"),
+            "after": cfg(
+                [s("MultiStepScheduler", milestones=["3ba", "12ba"]), s("ExponentialScheduler", gamma=0.9)], "30ba"
+            ),
+        },
+        {
+            "at": "9ba",
+            "before": cfg(lin, "30ba"),
+            "after": cfg([s("ConstantScheduler", alpha=0.5, t_max="20ba")], "30ba"),
+        },
+        # batch size and sequence length changed: samples and tokens continue from the checkpoint
+        {"at": "6ba", "before": cfg(linear, "24ba"), "after": cfg(linear, "24ba", bs=5, seq_len=2)},
+        {"at": "6ba", "before": cfg(linear, "48sp"), "after": cfg(linear, "100sp", bs=4)},
+        {"at": "7ba", "before": cfg(cos, "120tok"), "after": cfg(cos, "300tok", bs=3, seq_len=4)},
+        # the checkpoint given in samples, tokens or a fraction of BEFORE
+        {"at": "20sp", "before": cfg(linear, "30ba"), "after": cfg(linear, "40ba")},
+        {"at": "36tok", "before": cfg(linear, "30ba"), "after": cfg(linear, "40ba")},
+        {"at": "0.5dur", "before": cfg(lin, "24ba"), "after": cfg(lin, "30ba")},
+        # epoch stepping: mid-epoch, at an epoch's last batch, at an epoch checkpoint
+        {
+            "at": "12ba",
+            "before": cfg(linear, "3ep", step_every="epoch"),
+            "after": cfg(linear, "4ep", step_every="epoch"),
+        },
+        {
+            "at": "8ba",
+            "before": cfg(linear, "3ep", step_every="epoch"),
+            "after": cfg(linear, "4ep", dl=10, step_every="epoch"),
+        },
+        {
+            "at": "8ba",
+            "before": cfg(step_ep, "3ep", step_every="epoch"),
+            "after": cfg(step_ep, "3ep", dl=6, step_every="epoch"),
+        },
+        {
+            "at": "1ep",
+            "before": cfg(step_ep, "3ep", step_every="epoch"),
+            "after": cfg(step_ep, "4ep", step_every="epoch"),
+        },
+        # from the end of a finished run, with a longer max_duration
+        {"at": "16ba", "before": cfg(lin, "16ba"), "after": cfg(lin, "32ba")},
+        {"at": "3ep", "before": cfg(cos, "3ep", dl=4), "after": cfg(cos, "5ep", dl=4)},
+        # datasets that do not divide into batches: a short last batch on either side
+        {"at": "6ba", "before": cfg(linear, "20ba"), "after": cfg(linear, "20ba", dataset_size=13, bs=3)},
+        {
+            "at": "5ba",
+            "before": cfg(cos, "3ep", dataset_size=11, bs=3),
+            "after": cfg(cos, "4ep", dataset_size=11, bs=3),
+        },
+        {
+            "at": "8ba",
+            "before": cfg(linear, "3ep", dataset_size=15, bs=2),
+            "after": cfg(linear, "100sp", dataset_size=9, bs=4),
+        },
+        {
+            "at": "1ep",
+            "before": cfg(lin, "4ep", dataset_size=10, bs=4),
+            "after": cfg(lin, "6ep", dataset_size=10, bs=4),
+        },
+    ]
+    g = Gen(seed + 7)
+    names = (
+        "CosineAnnealingScheduler",
+        "LinearScheduler",
+        "LinearWithWarmupScheduler",
+        "PolynomialScheduler",
+        "CosineAnnealingWithWarmupScheduler",
+        "ExponentialScheduler",
+        "MultiStepScheduler",
+    )
+
+    def random_scheduler() -> dict[str, Any]:
+        name = g.pick(names)
+        if "Warmup" in name:
+            return s(name, t_warmup=g.pick(["3ba", "0.1dur", "1ep"]))
+        if name == "ExponentialScheduler":
+            return s(name, gamma=g.pick([0.9, 0.95]))
+        if name == "MultiStepScheduler":
+            return s(name, milestones=[g.pick(["4ba", "1ep"]), g.pick(["16ba", "2ep"])], gamma=0.5)
+        if name == "PolynomialScheduler":
+            return s(name, power=2.0)
+        return s(name)
+
+    while len(out) < 44:
+        dl_b, dl_a = g.pick([4, 6, 8]), g.pick([3, 5, 8, 10])
+        bs_b, bs_a = g.pick([1, 2, 3]), g.pick([1, 2, 4])
+        md_b = g.pick([f"{3 * dl_b}ba", "3ep", f"{30 * bs_b}sp"])
+        before = cfg(
+            [random_scheduler()],
+            md_b,
+            dl=dl_b,
+            bs=bs_b,
+            ssr=g.pick([1.0, 1.0, 0.5, 1.5]),
+            step_every=g.pick(["batch", "batch", "epoch"]),
+        )
+        after = cfg(
+            [random_scheduler() for _ in range(g.pick([1, 1, 2]))],
+            g.pick(["4ep", "40ba", f"{45 * bs_a}sp"]),
+            dl=dl_a,
+            bs=bs_a,
+            ssr=g.pick([1.0, 1.0, 0.75, 2.0]),
+            step_every=before["step_every"],
+            lr=g.pick([0.1, 0.3]),
+        )
+        at = g.pick([f"{g.pick([dl_b, 2 * dl_b])}ba", f"{g.pick([3, 5, 7])}ba", "1ep"])
+        out.append({"at": at, "before": before, "after": after})
+    return out
+
+
+def our_run(config: dict[str, Any]) -> Run:
+    dl, bs, last = config["dataloader_len"], config["batch_size"], None
+    if config.get("dataset_size") is not None:  # the oracle's loader: ceil(n / bs) batches, the last short
+        dl = -(-config["dataset_size"] // bs)
+        last = config["dataset_size"] - (dl - 1) * bs
+    return Run(
+        max_duration=config["max_duration"],
+        schedulers=tuple(build(s) for s in config["schedulers"]),
+        dataloader_len=dl,
+        last_batch_size=last,
+        batch_size=bs,
+        seq_len=config["seq_len"],
+        step_every=config["step_every"],
+        lr=config["lr"],
+    )
+
+
+@pytest.fixture(scope="module")
+def resume_oracle() -> dict[str, Any]:
+    python = _composer_python()
+    configs = resume_configs()
+    half = len(configs) // 2
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(_ask, python, "resume", {"runs": configs[:half]})
+        second = pool.submit(_ask, python, "resume", {"runs": configs[half:]})
+        return {"configs": configs, "runs": first.result()["runs"] + second.result()["runs"]}
+
+
+def test_resume_matches_composer(resume_oracle: dict[str, Any]) -> None:
+    from sched_cli.resume import Resume, simulate_resumed
+
+    problems: list[str] = []
+    compared = refused = 0
+    for config, theirs in zip(resume_oracle["configs"], resume_oracle["runs"], strict=True):
+        label = json.dumps(config)
+        if "error" in theirs:
+            problems.append(f"the oracle failed: {theirs['error']}: {label}")
+            continue
+        try:
+            resume = Resume(our_run(config["before"]), Time.from_timestring(config["at"]), config["before"]["ssr"])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = collect(
+                    simulate_resumed(our_run(config["after"]), resume, config["after"]["ssr"], mode="trainer")
+                )
+        except Exception as exc:  # noqa: BLE001
+            if "error" not in theirs["after"]:
+                problems.append(f"we raise {type(exc).__name__}: {exc}; the Trainer resumes: {label}")
+            else:
+                refused += 1
+            continue
+        if "error" in theirs["after"]:
+            problems.append(f"the Trainer raises {theirs['after']['error']}; we simulate: {label}")
+            continue
+        k = int((rows["segment"] == 0).sum())
+        their_rows = theirs["before"]["rows"][:k] + theirs["after"]["rows"]
+        if theirs["after"]["rows"] and theirs["after"]["rows"][0]["batch"] != k:
+            problems.append(f"checkpoint at batch {k} vs the Trainer's {theirs['after']['rows'][0]['batch']}: {label}")
+            continue
+        if len(rows["batch"]) != len(their_rows):
+            problems.append(f"{len(rows['batch'])} batches vs the Trainer's {len(their_rows)}: {label}")
+            continue
+        compared += len(their_rows)
+        for i, row in enumerate(their_rows):
+            counters = {key: int(rows[key][i]) for key in ("epoch", "batch", "sample", "token")}
+            if counters != {key: row[key] for key in counters}:
+                problems.append(f"row {i}: counters {counters} vs {row}: {label}")
+                break
+            if not close(float(rows["lr"][i]), row["lr"]):
+                problems.append(f"row {i}: lr {float(rows['lr'][i])!r} vs the Trainer's {row['lr']!r}: {label}")
+                break
+    n = len(resume_oracle["configs"])
+    print(f"\n{n} resume scenarios ({refused} refused by both), {compared} batches compared, {len(problems)} disagree")
+    assert n >= 30
+    assert not problems, "\n".join(problems)
+
+
 if __name__ == "__main__":  # pragma: no cover - dump a request to replay one by hand
     json.dump({"cases": alpha_cases()}, sys.stdout)
 

@@ -82,6 +82,16 @@ def test_breakpoints_are_marked_and_labelled():
         assert sum(line[col] == "│" for line in body) > len(body) // 2
 
 
+def test_breakpoints_stay_marked_when_the_x_axis_is_rescaled():
+    # Tokens in the trillions are drawn as "x1e12": the marks must be rescaled with the curve.
+    x = np.linspace(0, 4e12, 500)
+    curve = Curve("run", x, 1 - x / 5e12, marks=[(8e9, "warmup end"), (4e12, "stop")])
+    text = render_terminal(Chart([curve], x_label="tokens (tok)", y_label="lr"), width=80, color=False)
+    row = next(line for line in text.split("\n") if MARK in line)
+    assert row.count(MARK) == 2 and "warmup end" in row and "stop" in row
+    assert "×1e12" in text
+
+
 def test_labels_that_do_not_fit_go_to_a_note():
     crowded = Chart(
         [Curve("a", np.arange(100.0), np.linspace(1, 0, 100), [(10.0, "first label"), (13.0, "second label")])],

@@ -6,6 +6,7 @@ one line of JSON on stdout; anything Composer or torch prints goes to stderr.
 
     python tools/composer_oracle.py alpha   < request.json
     python tools/composer_oracle.py trainer < request.json
+    python tools/composer_oracle.py resume  < request.json
 
 ``alpha``: ``{"cases": [case, ...]}``. Each case names a scheduler class of
 ``composer.optim.scheduler`` with its keyword arguments, a ``max_duration`` string, a
@@ -21,7 +22,18 @@ call.
 ``batch_size``, ``seq_len``, ``ssr``, ``step_every`` (``"batch"`` or ``"epoch"``) and ``lr``.
 A real ``Trainer`` trains a one-layer model on CPU with SGD; a callback records, at every
 ``BATCH_START``, the timestamp and the learning rate the batch's optimizer step uses. The answer
-is ``{"runs": [{"rows": [...], "info": {...}} | {"error": "Type: message"}, ...]}``.
+is ``{"runs": [{"rows": [...], "info": {...}} | {"error": "Type: message"}, ...]}``. A config may
+give ``dataset_size`` (samples) instead of ``dataloader_len``: the loader then has
+``ceil(dataset_size / batch_size)`` batches, the last one short when it does not divide (or
+dropped, with ``"drop_last": true``).
+
+``resume``: ``{"runs": [{"before": config, "after": config, "at": "Kba" | "Kep"}, ...]}``. The
+``before`` run trains in full with a ``CheckpointSaver(save_interval=at)``; the checkpoint whose
+timestamp is the first multiple of ``at`` is then loaded by a second ``Trainer(load_path=...)``
+built from ``after``, which trains to its own ``max_duration``. The answer per run is
+``{"before": {"rows": ...}, "after": {"rows": ..., "info": ...} | {"error": ...},
+"checkpoint": file name, "loaded_timestamp": {...}, "loaded_lr": float, "loaded_base_lrs": [...]}``:
+``loaded_lr`` is what the optimizer holds right after loading, before any batch.
 """
 
 from __future__ import annotations
@@ -91,16 +103,20 @@ def run_alpha(request: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- trainer mode -----------------------------------------------------------------------------
-def _train(config: dict[str, Any]) -> dict[str, Any]:
+def _trainer(config: dict[str, Any], **extra: Any) -> tuple[Any, Any]:
+    """A real Trainer for ``config`` on CPU, and the callback recording each batch's LR."""
     import torch
     from composer import Trainer
     from composer.core import Callback, DataSpec
     from composer.models import ComposerModel
 
-    dataloader_len = int(config["dataloader_len"])
     batch_size = int(config.get("batch_size", 1))
     seq_len = int(config.get("seq_len", 1))
     lr = float(config.get("lr", 1.0))
+    if config.get("dataset_size") is not None:
+        n = int(config["dataset_size"])
+    else:
+        n = int(config["dataloader_len"]) * batch_size
 
     class TinyModel(ComposerModel):
         def __init__(self) -> None:
@@ -131,9 +147,8 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
             )
 
     generator = torch.Generator().manual_seed(0)
-    # With dataset_size, the loader is what a real run builds: Composer's DistributedSampler (world
-    # size 1 here) and a DataLoader, both with drop_last; the last batch may be short.
-    n = int(config.get("dataset_size", dataloader_len * batch_size))
+    # The loader a real run builds: Composer's DistributedSampler (world size 1 here) and a
+    # DataLoader, both with drop_last; with dataset_size the last batch may be short.
     drop_last = bool(config.get("drop_last", False))
     dataset = torch.utils.data.TensorDataset(
         torch.randn(n, 4, generator=generator), torch.randn(n, 1, generator=generator)
@@ -160,7 +175,12 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
         device="cpu",
         precision="fp32",
         seed=0,
+        **extra,
     )
+    return trainer, recorder
+
+
+def _fit(trainer: Any, recorder: Any) -> dict[str, Any]:
     start = time.perf_counter()
     trainer.fit()
     seconds = time.perf_counter() - start
@@ -173,8 +193,87 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
         "final_lr": float(state.optimizers[0].param_groups[0]["lr"]),
         "seconds": seconds,
     }
-    trainer.close()
     return {"rows": recorder.rows, "info": info}
+
+
+def _train(config: dict[str, Any]) -> dict[str, Any]:
+    trainer, recorder = _trainer(config)
+    try:
+        return _fit(trainer, recorder)
+    finally:
+        trainer.close()
+
+
+_TIMESTAMP_FIELDS = ("epoch", "batch", "sample", "token", "batch_in_epoch", "sample_in_epoch", "token_in_epoch")
+
+
+def _resume(request: dict[str, Any]) -> dict[str, Any]:
+    import glob
+    import tempfile
+
+    from composer.core import Time
+
+    at = Time.from_timestring(request["at"])
+    with tempfile.TemporaryDirectory() as folder:
+        trainer, recorder = _trainer(
+            request["before"],
+            save_folder=folder,
+            save_interval=request["at"],
+            save_filename="ep{epoch}-ba{batch}.pt",
+            save_latest_filename=None,
+            save_overwrite=True,
+        )
+        try:
+            before = _fit(trainer, recorder)
+        finally:
+            trainer.close()
+        # The first checkpoint the interval produced: batch (or epoch) `at`.
+        found = {}
+        for path in glob.glob(f"{folder}/ep*-ba*.pt"):
+            name = path.rsplit("/", 1)[1][:-3]
+            epoch, batch = (int(part[2:]) for part in name.split("-"))
+            found[(epoch, batch)] = path
+        if at.unit.value == "ba":
+            wanted = [k for k in found if k[1] == at.value]
+        elif at.unit.value == "ep":
+            wanted = [k for k in found if k[0] == at.value]
+        else:  # sp, tok, dur: the first multiple the interval reached
+            wanted = list(found)
+        if not wanted:
+            raise RuntimeError(f"no checkpoint at {at}: found {sorted(found)}")
+        path = found[min(wanted, key=lambda k: k[1])]
+        answer: dict[str, Any] = {"before": before, "checkpoint": path.rsplit("/", 1)[1]}
+        try:
+            trainer, recorder = _trainer(request["after"], load_path=path)
+        except Exception as exc:  # noqa: BLE001 - the Trainer refusing is an answer
+            answer["after"] = _error(exc)
+            return answer
+        try:
+            state = trainer.state
+            answer["loaded_lr"] = float(state.optimizers[0].param_groups[0]["lr"])
+            answer["loaded_base_lrs"] = [float(s.base_lrs[0]) for s in state.schedulers]
+            answer["loaded_timestamp"] = {k: int(getattr(state.timestamp, k)) for k in _TIMESTAMP_FIELDS}
+            try:
+                answer["after"] = _fit(trainer, recorder)
+            except Exception as exc:  # noqa: BLE001
+                answer["after"] = _error(exc)
+                answer["after_rows"] = recorder.rows
+        finally:
+            trainer.close()
+    return answer
+
+
+def run_resume(request: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    answers = []
+    for config in request["runs"]:
+        try:
+            answers.append(_resume(config))
+        except Exception as exc:  # noqa: BLE001
+            answers.append(_error(exc))
+    return {"runs": answers}
 
 
 def run_trainer(request: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +292,7 @@ def run_trainer(request: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("alpha", "trainer"))
+    parser.add_argument("mode", choices=("alpha", "trainer", "resume"))
     parser.add_argument("--in", dest="infile", help="read the request from this file instead of stdin")
     args = parser.parse_args(argv)
     if args.infile:
@@ -210,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         # Composer and torch may print; keep stdout for the one line of JSON.
         with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            answer = run_alpha(request) if args.mode == "alpha" else run_trainer(request)
+            answer = {"alpha": run_alpha, "trainer": run_trainer, "resume": run_resume}[args.mode](request)
     except Exception as exc:  # noqa: BLE001
         out.write(json.dumps(_error(exc)) + "\n")
         return 1
