@@ -948,6 +948,9 @@ def _print_table(view, fmt: TableFormat | None) -> None:
         return
     sys.stdout.write(render_text(view, fmt.value if fmt else "tsv"))
     sys.stdout.flush()
+    if view.caption:
+        # Lines about the table (the LR across a resume...) go to stderr, so stdout stays parsable.
+        typer.echo(view.caption, err=True)
 
 
 # -- list / describe ------------------------------------------------------------------------------

@@ -527,7 +527,7 @@ def simulate_plan(
     the batches trained after a resume (``sched_cli.resume`` builds both)."""
     if mode not in ("formula", "trainer"):
         raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
-    return _rows(p, mode, selection or Selection(), chunk, progress, segment)
+    return _rows(p, mode, selection or Selection(), chunk, progress, segment=segment)
 
 
 def simulate(

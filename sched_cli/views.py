@@ -446,7 +446,8 @@ def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
     notes: list[str] = []
     for ssr in spec.ssrs:
         view = shown(spec, ssr)
-        wanted = table_batches(view, at, mode)
+        # The end of each segment (a row after its last batch) is not a row of a resumed run.
+        wanted = [(b, t) for b, t in table_batches(view, at, mode) if b < view.batches]
         rows = collect(view.rows(mode, Selection(batches=tuple(sorted({b for b, _ in wanted})))))
         notes.extend((f"ssr {ssr:g}: " if len(spec.ssrs) > 1 else "") + n for n in footnotes(view, mode))
         index = {int(b): i for i, b in enumerate(rows["batch"])}
