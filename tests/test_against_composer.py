@@ -49,7 +49,8 @@ def _composer_python() -> str:
     python = os.environ.get(ENV)
     how = (
         f"set {ENV} to a Python that has composer installed to run the differential test, e.g. "
-        f"{ENV}=/work/oracle/venv/bin/python pytest tests/test_against_composer.py (docs/composer-parity.md)"
+        f"bash tools/envs/composer.sh DIR, then {ENV}=DIR/bin/python pytest tests/test_against_composer.py "
+        "(docs/composer-parity.md)"
     )
     if not python:
         pytest.skip(f"{ENV} is not set: {how}")
