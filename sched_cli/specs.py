@@ -551,7 +551,14 @@ def _number(where: _Where, key: str, value: Any) -> float:
             raise where.error(key, f"expected a number, got {_kind(value)}") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise where.error(key, f"expected a number, got {_kind(value)}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond any float (10**400): too large to compute with
+        digits = int(value.bit_length() * math.log10(2)) + 1  # type: ignore[union-attr]
+        raise where.error(
+            key, f"an integer of about {digits} digits is too large; numbers must be below 1.8e308"
+        ) from None
+    if not finite:
         raise where.error(key, f"{value!r} is not a finite number")
     return value
 

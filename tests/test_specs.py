@@ -413,3 +413,18 @@ def test_sample_milestones_and_dur_follow_the_short_last_batch(tmp_path):
     assert rows["epoch"].tolist() == [0, 0, 0, 1, 1, 1, 2]
     assert rows["multiplier"].tolist() == [1, 1, 1, 1, 0.1, 0.1, 0.1]
     assert rows["duration"].tolist() == [s / 144 for s in [0, 30, 60, 70, 100, 130, 140]]
+
+
+def test_an_integer_beyond_any_float_is_a_clear_error(tmp_path):
+    # Found by the CLI fuzzing in CI: lr: 10**400 overflowed while being checked (an internal error).
+    text = "max_duration: 100ba\nlr: 1" + "0" * 400 + "\nschedulers: [{name: linear}]\n"
+    with pytest.raises(SpecError, match="lr: an integer of about 401 digits is too large"):
+        load_file(write(tmp_path, "big.yaml", text))
+    with pytest.raises(SpecError, match="alpha_f: an integer of about 401 digits is too large"):
+        load_file(
+            write(
+                tmp_path,
+                "big2.yaml",
+                "max_duration: 100ba\nschedulers: [{name: linear, alpha_f: 1" + "0" * 400 + "}]\n",
+            )
+        )
