@@ -522,21 +522,24 @@ def _labelled(specs: list[Spec], labels: list[str] | None) -> list[Spec]:
     return [replace(s, title=label) for s, label in zip(specs, labels, strict=True)]
 
 
+def _view_options(x, y, log, as_trainer, points, by_fraction) -> dict[str, Any]:
+    """The chart options plot, compare and report share, as the views take them."""
+    return {
+        "x": x.value if x else None,
+        "y": y.value if y else None,
+        "log": log,
+        "mode": "trainer" if as_trainer else "formula",
+        "points": points,
+        "by_fraction": by_fraction,
+        "progress": lambda spec, total, label: _progress(total, label, _custom(spec)),
+    }
+
+
 def _chart(specs, x, y, log, as_trainer, points, by_fraction, title=None):
     from sched_cli.views import chart
 
     _check_plot_size(points=points)
-    return chart(
-        specs,
-        x=x.value if x else None,
-        y=y.value if y else None,
-        log=log,
-        mode="trainer" if as_trainer else "formula",
-        points=points,
-        by_fraction=by_fraction,
-        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
-        title=title,
-    )
+    return chart(specs, **_view_options(x, y, log, as_trainer, points, by_fraction), title=title)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -592,14 +595,8 @@ def _write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_t
     page = report(
         specs,
         inputs,
-        x=x.value if x else None,
-        y=y.value if y else None,
-        log=log,
-        mode="trainer" if as_trainer else "formula",
-        points=points,
-        by_fraction=by_fraction,
+        **_view_options(x, y, log, as_trainer, points, by_fraction),
         command=command,
-        progress=lambda spec, total, label: _progress(total, label, _custom(spec)),
     )
     if output is None:
         sys.stdout.write(render_html(page))

@@ -185,8 +185,7 @@ class HFCosineScheduler(_HFScheduler):
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p))), & \text{otherwise} \end{cases}
 
     where k is the count of optimizer updates before this one, w the warmup's updates and T the
-    run's (``num_training_steps``).
-
+    run's (``num_training_steps``),
     with :math:`p = (k - w) / \max(1, T - w)`.
 
     Args:
@@ -213,8 +212,7 @@ class HFCosineWithRestartsScheduler(_HFScheduler):
         0, & \text{otherwise} \end{cases}
 
     where k is the count of optimizer updates before this one, w the warmup's updates and T the
-    run's (``num_training_steps``).
-
+    run's (``num_training_steps``),
     with :math:`p = (k - w) / \max(1, T - w)`.
 
     Args:
@@ -394,8 +392,7 @@ class HFCosineWithMinLRScheduler(_HFScheduler):
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p)) (1 - m) + m), & \text{otherwise} \end{cases}
 
     where k is the count of optimizer updates before this one, w the warmup's updates and T the
-    run's (``num_training_steps``).
-
+    run's (``num_training_steps``),
     with :math:`p = (k - w) / \max(1, T - w)` and :math:`m` = ``min_lr_rate``, or ``min_lr / lr_init``;
     exactly one of them must be given.
 
@@ -439,8 +436,7 @@ class HFCosineWarmupWithMinLRScheduler(_HFScheduler):
         \max(0, \tfrac{1}{2}(1 + \cos(2 \pi c p)) (1 - m) + m), & \text{otherwise} \end{cases}
 
     where k is the count of optimizer updates before this one, w the warmup's updates and T the
-    run's (``num_training_steps``).
-
+    run's (``num_training_steps``),
     with :math:`p = (k - w + 1) / \max(1, T - w)` (so the decay reaches its floor at the last
     update, :math:`k = T - 1`), :math:`r_w` = ``warmup_lr_rate`` and :math:`m` as for
     ``cosine_with_min_lr``.
@@ -504,8 +500,7 @@ class HFWarmupStableDecayScheduler(_HFScheduler):
         m, & \text{otherwise} \end{cases}
 
     where k is the count of optimizer updates before this one, w the warmup's updates and T the
-    run's (``num_training_steps``).
-
+    run's (``num_training_steps``),
     with :math:`m` = ``min_lr_ratio``, :math:`d` = ``num_decay_steps`` and :math:`s` =
     ``num_stable_steps``, by default :math:`T - w - d`. Warmup shapes: ``linear`` :math:`x`,
     ``cosine`` :math:`\tfrac{1}{2}(1 - \cos \pi x)`, ``1-sqrt`` :math:`1 - \sqrt{1 - x}`; decay
