@@ -160,6 +160,11 @@ class Spec:
     before: Spec | None = None
     resume_at: Time | None = None
     stop_at: Time | None = None
+    #: A reader's warnings about the file (keys it does not model, a schedule another block
+    #: replaces): printed with the other warnings, and ``validate --strict`` fails on them.
+    notes: list[str] = field(default_factory=list)
+    #: The numbers a reader's tool derives (steps, warmup steps...), printed by ``validate``.
+    facts: list[str] = field(default_factory=list)
 
     @property
     def resume(self) -> Resume | None:
@@ -275,11 +280,14 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
         reader = readers.recognise(data)
     if reader is not None:
         try:
-            data = readers.read(reader, data, str(path), overrides.options())
+            reading = readers.read(reader, data, str(path), overrides.options())
         except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
+        trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
+        spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
+        return replace(spec, notes=reading.notes, facts=reading.facts)
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
@@ -295,11 +303,12 @@ def _load_python_config(path: Path, overrides: Overrides) -> Spec:
         raise SpecError(f"{path}: no such file")
     try:
         data = readers.reader("mmengine").load_python(path)
-        data = readers.read("mmengine", data, str(path), overrides.options())
+        reading = readers.read("mmengine", data, str(path), overrides.options())
     except readers.ReaderError as exc:
         raise SpecError(str(exc)) from None
     trust = Trust.for_spec(path.parent, overrides.allow_import)
-    return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+    spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
+    return replace(spec, notes=reading.notes, facts=reading.facts)
 
 
 def _parse(text: str, kind: str, path: Path) -> Any:
@@ -929,7 +938,7 @@ def _split(text: str, sep: str) -> list[str]:
 def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
     """Resolve every scheduler at every SSR (raising :class:`SpecError` on a Composer error) and
     return warnings: zero warmup, milestones inside the warmup, trainer replay differing."""
-    notes: list[str] = []
+    notes: list[str] = [" ".join(note.split()) for note in spec.notes]
     for ssr in ssrs or spec.ssrs:
         for scheduler in spec.run.schedulers:
             if isinstance(scheduler, TorchScheduler):

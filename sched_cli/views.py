@@ -718,7 +718,7 @@ def run_facts(spec: Spec) -> list[str]:
     """What the run is, in a few lines for ``validate``: the data geometry (derived or given) and,
     at each SSR, how many batches, samples and tokens it trains."""
     run = spec.run
-    lines = []
+    lines = list(spec.facts)
     if run.geometry is not None:
         lines.append(f"data: {run.geometry.describe()}")
     elif run.dataloader_len is not None:
