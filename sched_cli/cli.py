@@ -107,6 +107,8 @@ class SpecFormat(str, enum.Enum):
     hf = "hf"
     timm = "timm"
     mmengine = "mmengine"
+    axolotl = "axolotl"
+    llamafactory = "llamafactory"
 
 
 # -- shared options ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+from sched_cli.schedulers import axolotl as _axolotl
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
@@ -116,6 +117,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.SequentialScheduler, ("sequential",)),
     # Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py).
     *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
+    # axolotl's own schedules and its jagged-restart wrapper, on the update counter (schedulers/axolotl.py).
+    *(Entry(cls, (f"axolotl:{name}", f"axolotl_{name}")) for name, cls in _axolotl.AXOLOTL_SCHEDULERS.items()),
     # timm's sched values, on the epoch or update counter (schedulers/timm.py).
     *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
     # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).

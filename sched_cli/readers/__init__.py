@@ -48,6 +48,9 @@ __all__ = [
 
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
 _MODULES = {
+    # The fine-tuning front-ends first: their files also hold TrainingArguments keys.
+    "axolotl": "axolotl",
+    "llamafactory": "llamafactory",
     "foundry": "foundry",
     "hf": "hf",
     "timm": "timm",
