@@ -505,7 +505,7 @@ def _facts(
         facts.append("axolotl: lr_scheduler defaults to cosine (HF's default is linear)")
     replaced = "one_cycle" if kind == "one_cycle" else "axolotl:rex" if kind == "rex" else _replaced_cosine(c, kind)
     if replaced:
-        facts.append(f"axolotl: the schedule is {replaced}, not Hugging Face's {kind}")
+        facts.append(f"axolotl: builds {replaced} itself in place of Hugging Face's cosine")
     if c.value("jagged_restart_steps"):
         facts.append(f"axolotl: jagged restarts every {c.value('jagged_restart_steps')} updates wrap the schedule")
     return facts

@@ -220,14 +220,15 @@ class AxolotlJaggedRestartScheduler(BuiltinScheduler):
     r"""``jagged_restart_steps``: axolotl's ``JaggedLRRestartScheduler``, another schedule scaled by
     a dip to :math:`m` and a re-warmup every :math:`R` updates.
 
-    .. math:: \alpha(k) = \alpha_{inner}(s) \cdot \sigma(s), \quad
+    .. math:: \alpha(k) = \alpha_{inner}(k + 1) \cdot \sigma(s), \quad
         \sigma(s) = \begin{cases} 1, & s < R - A \\ t (1 - m) + m, & \text{otherwise} \end{cases}
         \quad t = \begin{cases} \min(1, q / W), & q < W \\ \min(1, (R - q) / A), & q > R - A \\
         1, & \text{otherwise} \end{cases}
 
-    where :math:`s = k + 1` is torch's step at update k (the wrapper is built at its inner
-    schedule's ``last_epoch``, 0, and torch's constructor steps once; the inner schedule is set to
-    the same step), :math:`q = s \bmod R`, :math:`R` = ``restart_steps``, :math:`W` =
+    where :math:`s = k + 1 + i` is torch's step at update k (the wrapper is built at its inner
+    schedule's ``last_epoch``, :math:`i` = 0, or 1 for ``RexLR``, and torch's constructor steps
+    once; the inner schedule is set to the same step, so it runs one update ahead of its own
+    course), :math:`q = s \bmod R`, :math:`R` = ``restart_steps``, :math:`W` =
     ``warmup_steps``, :math:`A` = ``anneal_steps`` and :math:`m` = ``min_lr_scale``. The product
     is taken after the inner LR, as axolotl does (``lr * scale``), so it may differ from sched's
     single multiplier by an ulp.
@@ -273,9 +274,10 @@ class AxolotlJaggedRestartScheduler(BuiltinScheduler):
 
     def formula(self, r: Resolved, counters: Counters) -> Any:
         k = counters.get(TimeUnit.BATCH)
-        s = np.add(k, 1)
-        # The inner schedule runs at torch step s, which is its own update k + 1 - initial_step.
-        inner = self._inner.formula(r.inner, _Shifted(counters, 1 - getattr(self._inner, "initial_step", 0)))
+        # The wrapper starts from its inner schedule's last_epoch (0, or 1 for RexLR) and steps once
+        # more; the inner schedule is set to that step, s, which is its own update s - initial_step = k + 1.
+        s = np.add(k, 1 + getattr(self._inner, "initial_step", 0))
+        inner = self._inner.formula(r.inner, _Shifted(counters, 1))
         big_r, w, a, m = self.restart_steps, self.warmup_steps, self.anneal_steps, self.min_lr_scale
         q = np.remainder(s, big_r)
         t = np.where(
