@@ -10,7 +10,8 @@ another width), as a user at a terminal sees it, colours removed. A command that
 type) and blocks indented inside lists are left alone. Commands run in parallel, from the
 repository's root.
 With ``--check`` nothing is written and the exit code says whether every file is current.
-tests/test_docs_outputs.py imports ``pasted`` and ``run`` from here and checks the same outputs in CI.
+tests/test_docs_outputs.py imports ``doc_files``, ``pasted`` and ``run_all`` from here and checks the same
+outputs in CI.
 """
 
 from __future__ import annotations
