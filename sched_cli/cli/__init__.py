@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 
+from sched_cli.cli import coercion
 from sched_cli.cli.options import app
 from sched_cli.cli.process import guard_commands, main
 
@@ -21,5 +22,6 @@ COMMANDS = ("plot", "report", "export", "compare", "resume", "table", "catalog",
 for _name in COMMANDS:
     importlib.import_module(f"sched_cli.cli.{_name}")
 guard_commands(app)
+coercion.install()
 
 __all__ = ["app", "main"]
