@@ -289,15 +289,44 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
     warning(str(message) if str(message).strip() else category.__name__)
 
 
+def _usage_error(exc: Any) -> int:
+    """A mistyped command line (an unknown option or command, a bad or missing value) as one
+    ``sched: error:`` line with a did-you-mean, instead of click's usage block."""
+    kind = type(exc).__name__
+    ctx = getattr(exc, "ctx", None)
+    if kind == "NoArgsIsHelpError":  # `sched` alone: the help
+        exc.show()
+        return exc.exit_code
+    message = exc.format_message()
+    if kind == "NoSuchOption":
+        possibilities = sorted(exc.possibilities or ())
+        message = exc.message + (f"; did you mean {' or '.join(possibilities)}?" if possibilities else "")
+    elif message.startswith("No such command"):
+        message = message.replace(". Did you mean", "; did you mean")
+    message = message.rstrip(".")
+    help_command = ctx.command_path if ctx is not None and ctx.command_path else "sched"
+    error("error", f"{message} (see `{help_command} --help`)")
+    return exc.exit_code
+
+
 def main() -> None:
     """Entry point of the ``sched`` console script."""
     from sched_cli.cli import app
 
     Options.argv = sys.argv[1:]
+    code: Any
     try:
         _prepare_process()
-        app()
-        code: Any = 0  # pragma: no cover - typer always ends with SystemExit
+        # Not standalone: click's usage and conversion errors come here, to be told in sched's voice.
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C while parsing options into a silent exit 130
+            report_interrupted()
+    except _click_exception() as exc:
+        code = _usage_error(exc)
+    except typer.Abort:
+        report_interrupted()
+        code = EXIT_INTERRUPTED
     except SystemExit as exc:
         code = exc.code
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C while parsing options into a silent exit 130
