@@ -119,3 +119,20 @@ def test_a_bad_option_value_names_the_option_and_the_value(sched, args, expected
     code, out, err = sched("export", "cosine", "--max-duration", "10ba", *args)
     assert code == 2 and out == ""
     assert expected in err, err
+
+
+def test_a_command_run_builds_only_its_own_options(sched):
+    """main() hands typer only the command being run; --help, a mistyped name and the others
+    still see every command."""
+    from sched_cli.cli.process import _only_the_command_run
+
+    def names(app):
+        return [c.name or c.callback.__name__ for c in app.registered_commands]
+
+    assert names(_only_the_command_run(cli.app, ["-q", "export", "x", "--lr", "1"])) == ["export"]
+    assert names(_only_the_command_run(cli.app, ["list"])) == ["list"]
+    assert names(_only_the_command_run(cli.app, ["--help"])) == names(cli.app)
+    assert names(_only_the_command_run(cli.app, ["exprot"])) == names(cli.app)
+    assert len(cli.app.registered_commands) == len(EXPECTED) + 1  # the app itself is left whole
+    code, out, _ = sched("--help")
+    assert code == 0 and all(f"  {name} " in out for name in names(cli.app))
