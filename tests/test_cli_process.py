@@ -300,7 +300,7 @@ def test_an_internal_error_outside_a_command_body_is_one_line():
         (["exprot", RESNET], "sched: error: No such command 'exprot'; did you mean 'export'"),
         (["lst"], "sched: error: No such command 'lst'; did you mean 'list'?"),
         (["export", RESNET, "--every", "two"], "sched: error: Invalid value for '--every': 'two' is not a valid"),
-        (["export", RESNET, "--every", "0"], "sched: error: Invalid value for '--every': 0 is less than the minimum"),
+        (["export", RESNET, "--every", "0"], "sched: error: Invalid value for '--every': 0"),
         (["plot", RESNET, "--x", "steps"], "sched: error: Invalid value for '--x': 'steps' is not one of 'ep', 'ba'"),
         (["export"], "sched: error: Missing argument 'SPEC'"),
     ],

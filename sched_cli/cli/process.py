@@ -323,6 +323,11 @@ def _usage_error(exc: Any) -> int:
         message = exc.message + (f"; did you mean {' or '.join(possibilities)}?" if possibilities else "")
     elif message.startswith("No such command"):
         message = message.replace(". Did you mean", "; did you mean")
+        if "did you mean" not in message and ctx is not None and exc.message.count("'") >= 2:
+            import difflib  # click before 8.2 suggests nothing
+
+            close = difflib.get_close_matches(exc.message.split("'")[1], ctx.command.list_commands(ctx))
+            message = message.rstrip(".") + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
     message = message.rstrip(".")
     help_command = ctx.command_path if ctx is not None and ctx.command_path else "sched"
     error("error", f"{message} (see `{help_command} --help`)")
