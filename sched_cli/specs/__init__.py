@@ -67,9 +67,19 @@ __all__ = [
     "load",
     "load_file",
     "from_mapping",
+    "is_spec_file_argument",
+    "with_ssrs",
     "parse_expression",
     "short_expression",
     "check",
+    "resume_notes",
+    "replay_notes",
+    "SPEC_SUFFIXES",
+    "TOP_LEVEL_KEYS",
+    "MAX_COUNT",
+    "MAX_PHASE_DEPTH",
+    "LABEL_LIMIT",
+    "LABEL_HARD_LIMIT",
 ]
 
 

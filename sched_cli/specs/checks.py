@@ -14,6 +14,7 @@ from sched_cli.specs.types import Spec
 from sched_cli.specs.values import SpecError
 from sched_cli.time import TimeStringError
 
+
 # -- checks beyond validity ----------------------------------------------------------------------
 def check(spec: Spec, ssrs: tuple[float, ...] | None = None) -> list[str]:
     """Resolve every scheduler at every SSR (raising :class:`SpecError` on a Composer error) and

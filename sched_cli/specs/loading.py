@@ -140,20 +140,32 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
         text = parsing.read_text(path)
     except parsing.ParseError as exc:
         raise SpecError(str(exc)) from None
+    overrides = overrides or Overrides()
     if not text.strip():
+        if overrides.source not in (None, "sched"):
+            raise SpecError(readers.empty_message(overrides.source, str(path)))
         raise SpecError(f"{path}: the spec file is empty; it needs at least max_duration and schedulers")
-    data = _parse(text, kind, path)
+    duplicates: list[parsing.Duplicate] = []
+    data = _parse(text, kind, path, duplicates)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec must be a mapping of keys (max_duration, schedulers, ...), not {_kind(data)}")
-    overrides = overrides or Overrides()
     reader = overrides.source if overrides.source not in (None, "sched") else None
     if overrides.source is None:
         reader = readers.recognise(data)
+    if reader is None:
+        # sched's own specs refuse a key given twice; another tool's file is read as its parser reads it.
+        try:
+            readers.refuse_other_tool(data, str(path))
+        except readers.ReaderError as exc:
+            raise SpecError(str(exc)) from None
+        if duplicates:
+            raise SpecError(f"{path}: {duplicates[0].refusal}")
     if reader is not None:
         try:
             reading = readers.read(reader, data, str(path), overrides.options())
         except readers.ReaderError as exc:
             raise SpecError(str(exc)) from None
+        reading.notes[:0] = [d.note(str(path)) for d in duplicates]
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
         trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
@@ -182,10 +194,11 @@ def _load_python_config(path: Path, overrides: Overrides) -> Spec:
     return replace(spec, notes=reading.notes, facts=reading.facts)
 
 
-def _parse(text: str, kind: str, path: Path) -> Any:
-    """Parse a spec file's text within bounds (size, nesting, aliases, duplicate keys)."""
+def _parse(text: str, kind: str, path: Path, duplicates: list[parsing.Duplicate] | None = None) -> Any:
+    """Parse a spec file's text within bounds (size, nesting, aliases; duplicate keys recorded in
+    ``duplicates`` when given, else refused)."""
     try:
-        return parsing.parse(text, kind, str(path))
+        return parsing.parse(text, kind, str(path), duplicates)
     except parsing.ParseError as exc:
         raise SpecError(str(exc)) from None
 
@@ -420,7 +433,6 @@ def _require_no_epochs(where: _Where, max_duration: Time, configs: list[tuple[st
                         f"is required because {key}.{param} is in epochs ({v!r}); say how many batches an epoch has "
                         "(dataloader_len), or give dataset_size to derive it",
                     )
-
 
 
 def with_ssrs(spec: Spec, ssrs: list[float] | tuple[float, ...]) -> Spec:

@@ -19,7 +19,6 @@ class SpecError(Exception):
     """A spec that cannot be used; the message says where and why."""
 
 
-
 class _Where:
     """Where in a spec a value sits, for messages: ``file: schedulers[0].t_warmup: ...``."""
 
