@@ -137,7 +137,7 @@ KEYS = (
 )
 #: timm 1.0.x train.py arguments that change neither the LR nor the batches.
 IRRELEVANT = frozenset(
-    """data data_dir dataset train_split val_split train_num_samples val_num_samples dataset_download class_map
+    """data data_dir dataset train_split val_split val_num_samples dataset_download class_map
     input_img_mode input_key target_key dataset_trust_remote_code pretrained pretrained_path initial_checkpoint
     no_resume_opt num_classes gp img_size in_chans input_size crop_pct mean std interpolation
     validation_batch_size channels_last fuser grad_checkpointing fast_norm model_kwargs head_init_scale
