@@ -55,7 +55,6 @@ from typing import Any
 from sched_cli import registry
 from sched_cli.readers import ReaderError, Reading, hf_fields
 from sched_cli.schedulers.base import ScheduleError
-from sched_cli.schedulers.hf import HF_SCHEDULERS, NOT_PREVIEWABLE
 
 __all__ = [
     "NAME",
@@ -307,6 +306,9 @@ def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
 
 # -- the schedule ---------------------------------------------------------------------------------
 def _scheduler(args: _Args, lr: float) -> dict[str, Any]:
+    # Imported here: recognising a file (every reader is asked) must not load every family's formulas.
+    from sched_cli.schedulers.hf import HF_SCHEDULERS, NOT_PREVIEWABLE
+
     kind = args.value("lr_scheduler_type")
     if not isinstance(kind, str):
         raise args.error("lr_scheduler_type", f"expected a scheduler type such as 'cosine', got {kind!r}")

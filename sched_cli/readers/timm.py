@@ -55,7 +55,6 @@ from typing import Any
 
 from sched_cli.readers import ReaderError, Reading
 from sched_cli.schedulers.base import RunShape, ScheduleError
-from sched_cli.schedulers.timm import SCHEDULERS
 from sched_cli.time import Time
 
 __all__ = [
@@ -210,6 +209,9 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
 
 
 def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: recognising a file (every reader is asked) must not load every family's formulas.
+    from sched_cli.schedulers.timm import SCHEDULERS
+
     args = _Args(data, source)
     sched = args["sched"]
     if sched == "plateau":
