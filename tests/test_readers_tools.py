@@ -92,6 +92,8 @@ def test_identify_names_the_tool_and_what_it_adds(data, words):
         {"sched": "cosine", "epochs": 300, "batch_size": 256},
         # one axolotl-looking key alone is not enough
         {"learning_rate": 2e-5, "adapter": "lora"},
+        # TRL's ModelConfig fields beside SFTConfig's (alignment-handbook's QLoRA recipes): not axolotl
+        {"learning_rate": 2e-4, "load_in_4bit": True, "use_peft": True, "lora_target_modules": ["q_proj"]},
     ],
 )
 def test_files_of_modelled_tools_are_not_refused(data):

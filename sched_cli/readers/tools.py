@@ -125,9 +125,7 @@ TOOLS: tuple[Tool, ...] = (
                 "pad_to_sequence_len",
                 "val_set_size",
                 "datasets",
-                "lora_target_modules",
-                "load_in_8bit",
-                "load_in_4bit",
+                # Not load_in_4bit, lora_target_modules...: TRL's ModelConfig has them too.
             }
         ),
         2,
