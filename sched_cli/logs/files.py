@@ -132,6 +132,14 @@ def _tag_alignment(tag: str):
     return None
 
 
+def _names_an_lr(name: str) -> bool:
+    """``lr``, ``lr-AdamW/pg1``, ``train/my_lr``, ``learning_rate``...: a word of the name says LR."""
+    import re
+
+    words = re.split(r"[/_\-. ]+", name.lower())
+    return "lr" in words or "learning" in words and "rate" in words or name.lower().startswith("lr-")
+
+
 def _choose(names: list[str], asked: str | None, where: str, what: str, option: str) -> str:
     """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one."""
     if asked is not None:
@@ -145,7 +153,7 @@ def _choose(names: list[str], asked: str | None, where: str, what: str, option: 
     for known in LR_TAGS:
         if known in names:
             return known
-    lr_like = [n for n in names if n.startswith("lr-") or n.split("/")[-1] in ("lr", "learning_rate")]
+    lr_like = [n for n in names if _names_an_lr(n)]
     if len(lr_like) == 1:
         return lr_like[0]
     if len(lr_like) > 1:
