@@ -339,6 +339,8 @@ def _user_errors() -> Iterator[None]:
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
+    from sched_cli.check import CheckError
+    from sched_cli.logs import LogError
     from sched_cli.time import TimeStringError
     from sched_cli.views import ViewError
 
@@ -347,7 +349,7 @@ def _user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         _report_interrupted()
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
+    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError, LogError, CheckError) as exc:
         if _Options.debug:
             raise
         _error("error", str(exc))
@@ -1077,6 +1079,63 @@ def validate(
     if strict and warned:
         _error("error", f"--strict: {warned} spec{'s' if warned != 1 else ''} with warnings")
         raise typer.Exit(EXIT_WARNINGS)
+
+
+# -- check ----------------------------------------------------------------------------------------
+#: ``sched check``: the log leaves the plan.
+EXIT_DIVERGES = 1
+
+
+@app.command()
+@_with_global_options
+@_with_run_options
+def check(
+    plan: str = typer.Argument(..., metavar="PLAN", help="What the run was meant to do: any spec or file sched reads."),
+    logs: list[str] = typer.Argument(
+        ...,
+        metavar="LOG...",
+        help="The run's log: trainer_state.json (or its directory), a TensorBoard event file or directory, "
+        "trainer_log.jsonl, scalars.json, metrics.csv, or any CSV/JSON lines with a step and an LR column.",
+    ),
+    ssr: list[float] | None = SsrOpt,
+    alignment: str | None = typer.Option(
+        None,
+        "--alignment",
+        help="The logger's rule: hf, hf-legacy, composer, lightning, mmengine, megatron, current, next, zero, "
+        "or an offset N (step s logs the LR of update s+N). Default: the log's own.",
+    ),
+    tolerance: float = typer.Option(
+        1e-6, "--tolerance", min=0.0, help="Relative tolerance (float32 logs round to 6e-8). Default: 1e-6."
+    ),
+    tag: str | None = typer.Option(None, "--tag", "--lr-col", help="The TensorBoard tag or column of the LR."),
+    step_col: str | None = typer.Option(None, "--step-col", help="The column of the step, in a CSV or JSON log."),
+    fmt: TableFormat | None = typer.Option(None, "--format", "-f", help="json: the verdict as one JSON object."),
+    overrides: Overrides = RUN_OPTIONS,
+) -> None:
+    """Check a run's logged LRs against the plan: exit 0 when every logged LR matches, 1 at the
+    first divergence (with the spans off the plan, and the reason when one fits), 2 on an error.
+
+    Example:  sched check args.json runs/ --dataset-size 52000 --devices 8
+    """
+    with _user_errors():
+        from sched_cli.views_check import check_view
+
+        loaded = _load(plan, overrides, ssr)
+        view = check_view(
+            loaded, plan, logs, overrides, alignment=alignment, tolerance=tolerance, tag=tag, step_col=step_col
+        )
+        for note in view.notes:
+            _warning(note)
+        if fmt is not None and fmt.value == "json":
+            import json
+
+            typer.echo(json.dumps(view.verdict.as_dict()))
+        else:
+            typer.echo(view.verdict.headline())
+            for line in view.lines(verbose=_Options.verbose):
+                typer.echo(f"  {line}")
+        if not view.verdict.ok:
+            raise typer.Exit(EXIT_DIVERGES)
 
 
 # -- the process: pipes, signals, standard streams -----------------------------------------------

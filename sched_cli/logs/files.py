@@ -17,7 +17,7 @@ import numpy as np
 from sched_cli.logs import ALIGNMENTS, FLOAT32_EPS, LogError, LoggedLRs
 from sched_cli.logs import tensorboard as tb
 
-__all__ = ["read_log", "MAX_LOG_BYTES", "MAX_EVENT_FILES"]
+__all__ = ["read_log", "read_logs", "MAX_LOG_BYTES", "MAX_EVENT_FILES"]
 
 #: Bound on a text log (a CSV or JSON lines of a few million rows).
 MAX_LOG_BYTES = 1 * 2**30
@@ -343,3 +343,31 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LogError(f"{path}: not a text log (byte {exc.start} is not UTF-8)") from None
+
+
+def read_logs(paths: list[str], tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
+    """Several logs of one run (a resumed run's event files, its checkpoints' states), as one: the
+    same kind and tag in each; a step logged in several keeps the value of the last log given."""
+    logs = [read_log(p, tag, step_col) for p in paths]
+    first = logs[0]
+    for other in logs[1:]:
+        if (other.kind, other.tag, other.unit) != (first.kind, first.tag, first.unit):
+            raise LogError(
+                f"{other.source}: a {other.kind} log of {other.tag!r}, but {first.source} is a {first.kind} log of "
+                f"{first.tag!r}; check one kind of log at a time"
+            )
+    if len(logs) == 1:
+        return first
+    merged = LoggedLRs(
+        ", ".join(log.source for log in logs),
+        first.kind,
+        first.tag,
+        np.concatenate([log.steps for log in logs]),
+        np.concatenate([log.lrs for log in logs]),
+        alignment=first.alignment,
+        unit=first.unit,
+        precision=max(log.precision for log in logs),
+        facts={k: v for log in logs for k, v in log.facts.items()},
+        notes=[note for log in logs for note in log.notes],
+    )
+    return _deduplicated(merged)

@@ -1,0 +1,61 @@
+"""What ``sched check`` shows: the verdict of a run's logs against its plan, the spans off the
+plan, and the reason when one explanation fits every logged point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain
+from sched_cli.logs.files import read_logs
+from sched_cli.specs import Overrides, Spec, load, with_ssrs
+
+__all__ = ["CheckView", "check_view"]
+
+
+@dataclass
+class CheckView:
+    verdict: Verdict
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self, verbose: bool = False) -> list[str]:
+        """The spans off the plan (a few, all with ``verbose``) and the reason, one line each."""
+        v = self.verdict
+        out = []
+        spans = v.spans if verbose else v.spans[:SPANS_SHOWN]
+        for span in spans:
+            where = f"step {span.first_step:,}" if span.points == 1 else f"steps {span.first_step:,}-{span.last_step:,}"
+            out.append(f"off the plan: {where} ({span.points:,} logged, worst x{span.worst_ratio:.3g})")
+        if len(v.spans) > len(spans):
+            out.append(f"... {len(v.spans) - len(spans):,} more spans (-v shows all)")
+        if v.beyond:
+            out.append(f"{v.beyond:,} logged steps lie past the plan's last update")
+        if not v.ok:
+            out.append(f"logger's rule: {v.alignment.name} ({v.alignment.says})")
+            out.append(f"reason: {v.reason}" if v.reason else "reason: no known explanation fits every logged point")
+        return out
+
+
+def check_view(
+    spec: Spec,
+    plan_arg: str,
+    log_args: list[str],
+    overrides: Overrides,
+    *,
+    alignment: str | None = None,
+    tolerance: float = 1e-6,
+    tag: str | None = None,
+    step_col: str | None = None,
+) -> CheckView:
+    log = read_logs(log_args, tag, step_col)
+    rule, note = default_alignment(log, alignment)
+    notes = [note] if note else []
+    verdict, _ = check(spec, log, rule, tolerance)
+    notes.extend(verdict.notes)
+    if not verdict.ok:
+
+        def replan(changes: dict[str, Any]) -> Spec:
+            return with_ssrs(load(plan_arg, replace(overrides, **changes)), list(spec.ssrs))
+
+        verdict.reason = explain(spec, log, rule, replan, overrides, tolerance, consumes=("devices",))
+    return CheckView(verdict, notes)
