@@ -240,7 +240,9 @@ def explain(
             )
     for ssr in SSRS:
         if ssr != spec.ssrs[0] and _fits_safely(fits, spec, ssr):
-            return f"the log matches the plan at --ssr {ssr:g} (not {spec.ssrs[0]:g}): the run was stretched or shortened"
+            return (
+                f"the log matches the plan at --ssr {ssr:g} (not {spec.ssrs[0]:g}): the run was stretched or shortened"
+            )
     return None
 
 

@@ -336,11 +336,11 @@ def _user_errors() -> Iterator[None]:
 
     A full disk is exit code 1; a closed pipe, a signal or a failing standard output pass on to
     :func:`_guarded`, which handles them the same way for every command."""
+    from sched_cli.check import CheckError
+    from sched_cli.logs import LogError
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
-    from sched_cli.check import CheckError
-    from sched_cli.logs import LogError
     from sched_cli.time import TimeStringError
     from sched_cli.views import ViewError
 

@@ -67,7 +67,9 @@ def test_a_real_hugging_face_log_matches_its_plan(sched, hf_run, where):
 
 def test_a_real_hugging_face_log_against_a_plan_on_more_devices(sched, hf_run):
     out, plan, trained = hf_run
-    code, stdout, _ = sched("check", str(plan), str(out / "trainer_state.json"), "--dataset-size", "50", "--devices", "2")
+    code, stdout, _ = sched(
+        "check", str(plan), str(out / "trainer_state.json"), "--dataset-size", "50", "--devices", "2"
+    )
     assert code == 1
     # On 2 devices the run has 8 updates (50 samples, 4 per device, 2 micro-batches per update),
     # so the cosine decays twice as fast: the log leaves that plan after the warmup's end.
@@ -115,7 +117,9 @@ def test_real_lightning_logs_match_their_plan(sched, lightning_run, where):
 def test_a_real_lightning_log_against_another_peak(sched, lightning_run, tmp_path):
     out, plan, _ = lightning_run
     other = tmp_path / "plan.yaml"
-    other.write_text(plan.read_text().replace("pct_start", "x").replace("total_steps: 20", "total_steps: 20\n    pct_start: 0.5"))
+    other.write_text(
+        plan.read_text().replace("pct_start", "x").replace("total_steps: 20", "total_steps: 20\n    pct_start: 0.5")
+    )
     code, stdout, _ = sched("check", str(other), str(out / "csv/version_0/metrics.csv"))
     # OneCycleLR's first LR is max_lr / 25 whatever pct_start is: the runs part at step 1.
     assert code == 1 and "check: the run leaves the plan at step 1:" in stdout

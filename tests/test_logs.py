@@ -44,7 +44,9 @@ def test_event_file_scalars_are_read_exactly_as_float32(tmp_path):
 def test_every_record_layout_decodes_like_the_slow_parser(tmp_path):
     # Steps of 1 to 5 varint bytes, several tags of several lengths, negative and zero values.
     steps = [0, 1, 127, 128, 16383, 16384, 2**21 + 5, 2**28 + 7]
-    scalars = [(tag, s, v) for s in steps for tag, v in (("lr", 1e-3 + s * 1e-12), ("x/lr-long-name", -0.5), ("z", 0.0))]
+    scalars = [
+        (tag, s, v) for s in steps for tag, v in (("lr", 1e-3 + s * 1e-12), ("x/lr-long-name", -0.5), ("z", 0.0))
+    ]
     path = _write_events(tmp_path, scalars)[0]
     fast = tb.read_event_file(path)
     buf = path.read_bytes()
@@ -94,7 +96,9 @@ def _trainer_state(path, rows, **facts):
 
 
 def test_trainer_state_json_and_its_directory_forms(tmp_path):
-    rows = [{"step": s, "learning_rate": lr, "loss": 1.0} for s, lr in ((1, 1e-4), (2, 2e-4), (3, 3e-4))] + [{"step": 3, "eval_loss": 0.5}]
+    rows = [{"step": s, "learning_rate": lr, "loss": 1.0} for s, lr in ((1, 1e-4), (2, 2e-4), (3, 3e-4))] + [
+        {"step": 3, "eval_loss": 0.5}
+    ]
     out = tmp_path / "out"
     (out / "checkpoint-2").mkdir(parents=True)
     (out / "checkpoint-10").mkdir()
@@ -114,7 +118,9 @@ def test_llamafactory_and_mmengine_json_lines(tmp_path):
     assert log.kind.startswith("llamafactory") and log.steps.tolist() == [1, 2, 3]
     mm = tmp_path / "vis" / "scalars.json"
     mm.parent.mkdir()
-    lines = [json.dumps({"lr": 0.01 * s, "data_time": 0.1, "loss": 1.0, "time": 0.2, "iter": s, "step": s}) for s in (1, 2)]
+    lines = [
+        json.dumps({"lr": 0.01 * s, "data_time": 0.1, "loss": 1.0, "time": 0.2, "iter": s, "step": s}) for s in (1, 2)
+    ]
     mm.write_text("\n".join(lines) + '\n{"lr": 0.0')  # the last line cut short: a run still writing
     log = read_log(mm)
     assert log.kind.startswith("mmengine") and log.alignment is ALIGNMENTS["mmengine"]

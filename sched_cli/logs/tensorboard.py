@@ -82,7 +82,9 @@ def read_event_file(path: str | Path, tags: Iterable[str] | None = None) -> Even
         try:
             step, scalars = _parse_event(buf, start, start + int(lengths[index]))
         except (IndexError, ValueError, struct.error) as exc:
-            raise TensorBoardError(f"{path}: byte {start - _HEADER:,}: not a TensorBoard event record ({exc})") from None
+            raise TensorBoardError(
+                f"{path}: byte {start - _HEADER:,}: not a TensorBoard event record ({exc})"
+            ) from None
         for tag, value, is32 in scalars:
             if wanted is not None and tag not in wanted:
                 continue
