@@ -1110,6 +1110,10 @@ def check(
     tag: str | None = typer.Option(None, "--tag", "--lr-col", help="The TensorBoard tag or column of the LR."),
     step_col: str | None = typer.Option(None, "--step-col", help="The column of the step, in a CSV or JSON log."),
     fmt: TableFormat | None = typer.Option(None, "--format", "-f", help="json: the verdict as one JSON object."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Also draw the plan and the logged LRs to a .png, .svg or .pdf."
+    ),
+    plot: bool = typer.Option(False, "--plot", help="Also draw the plan and the logged LRs in the terminal."),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Check a run's logged LRs against the plan: exit 0 when every logged LR matches, 1 at the
@@ -1120,6 +1124,8 @@ def check(
     with _user_errors():
         from sched_cli.views_check import check_view
 
+        if output is not None:
+            _check_output_dir(output, [plan, *logs])
         loaded = _load(plan, overrides, ssr)
         view = check_view(
             loaded, plan, logs, overrides, alignment=alignment, tolerance=tolerance, tag=tag, step_col=step_col
@@ -1134,6 +1140,8 @@ def check(
             typer.echo(view.verdict.headline())
             for line in view.lines(verbose=_Options.verbose):
                 typer.echo(f"  {line}")
+        if output is not None or plot:
+            _draw(view.chart, output, None, 20)
         if not view.verdict.ok:
             raise typer.Exit(EXIT_DIVERGES)
 

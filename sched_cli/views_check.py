@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain
+from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
+from sched_cli.render import Chart, Curve
+from sched_cli.simulator import Selection, collect
 from sched_cli.specs import Overrides, Spec, load, with_ssrs
 
 __all__ = ["CheckView", "check_view"]
@@ -17,6 +22,8 @@ __all__ = ["CheckView", "check_view"]
 class CheckView:
     verdict: Verdict
     notes: list[str] = field(default_factory=list)
+    #: The planned curve and the logged points, in the log's step numbering.
+    chart: Chart | None = None
 
     def lines(self, verbose: bool = False) -> list[str]:
         """The spans off the plan (a few, all with ``verbose``) and the reason, one line each."""
@@ -58,4 +65,24 @@ def check_view(
             return with_ssrs(load(plan_arg, replace(overrides, **changes)), list(spec.ssrs))
 
         verdict.reason = explain(spec, log, rule, replan, overrides, tolerance, consumes=("devices",))
-    return CheckView(verdict, notes)
+    return CheckView(verdict, notes, _chart(spec, log, rule, verdict))
+
+
+def _chart(spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, points: int = 2000) -> Chart:
+    """The plan as a line and the logged LRs as points, both against the log's steps; each span
+    off the plan marked where it starts."""
+    from sched_cli.views import shown
+
+    view = shown(spec, spec.ssrs[0])
+    rows = collect(view.rows("trainer", Selection(points=points)))
+    # Update u is logged at step u - offset (the logger's rule, read backwards).
+    plan = Curve(f"plan: {spec.label}", rows["batch"].astype(np.float64) - rule.offset, rows["lr"])
+    marks = [(float(s.first_step), f"off the plan (x{s.worst_ratio:.3g})") for s in verdict.spans[:SPANS_SHOWN]]
+    logged = Curve(f"logged: {log.tag}", log.steps.astype(np.float64), log.lrs, marks=marks, points=True)
+    verdict_line = "matches the plan" if verdict.ok else "leaves the plan"
+    return Chart(
+        [plan, logged],
+        x_label=f"step ({log.kind}'s numbering)",
+        y_label="learning rate",
+        title=f"{spec.label}: the log {verdict_line}",
+    )
