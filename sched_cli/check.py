@@ -112,8 +112,9 @@ class Verdict:
 
 # -- the plan at the logged steps ----------------------------------------------------------------
 def planned_lrs(spec: Spec, rows: np.ndarray, ssr: float | None = None) -> tuple[np.ndarray, int]:
-    """The LR the trainer applies at each update in ``rows`` (rows past the run give NaN), and the
-    run's number of updates."""
+    """The LR the trainer applies at each update in ``rows``, and the run's number of updates ``n``.
+    Row ``n`` is the LR the optimizer holds once the run is over (what a logger that logs the next
+    update's LR writes at the last step); rows past it give NaN."""
     from sched_cli.views import shown
 
     view = shown(spec, spec.ssrs[0] if ssr is None else ssr)
@@ -127,6 +128,10 @@ def planned_lrs(spec: Spec, rows: np.ndarray, ssr: float | None = None) -> tuple
         got = collect(view.rows("trainer", Selection(batches=tuple(int(b) for b in wanted))))
         lookup = dict(zip(got["batch"].tolist(), got["lr"].tolist(), strict=True))
         out[inside] = [lookup[int(b)] for b in rows[inside]]
+    if (rows == total).any() and view.resumed is None and view.stopped is None:
+        from sched_cli.simulator import end_of_run
+
+        out[rows == total] = float(end_of_run(spec.run, view.ssr, mode="trainer")["lr"][0])
     return out, total
 
 

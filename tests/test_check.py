@@ -39,10 +39,11 @@ def _log(steps, lrs, alignment=ALIGNMENTS["hf"], **facts):
 
 
 def test_the_plan_is_what_the_trainer_applies(hf_file):
-    planned, total = planned_lrs(load(str(hf_file)), np.arange(-1, 11))
+    planned, total = planned_lrs(load(str(hf_file)), np.arange(-1, 12))
     assert total == 10
     assert np.isnan(planned[0]) and np.isnan(planned[-1])
-    assert planned[1:-1] == pytest.approx(HAND, rel=1e-15, abs=0)
+    # Row 10 is what the optimizer holds once the 10 updates are done: the schedule's end, 0.
+    assert planned[1:-1] == pytest.approx([*HAND, 0.0], rel=1e-15, abs=0)
 
 
 def test_a_log_that_follows_the_plan(hf_file):
