@@ -210,8 +210,17 @@ def explain(
     overrides: Overrides,
     tolerance: float = DEFAULT_TOLERANCE,
     consumes: Iterable[str] = (),
+    others: Iterable[tuple[str, Replan]] = (),
+    first_row: int | None = None,
+    last_good_row: int | None = None,
 ) -> str | None:
-    """The first explanation under which *every* logged point fits, in words; ``None`` if none."""
+    """The first explanation under which *every* logged point fits, in words; ``None`` if none.
+
+    ``others``: other specs the user offers (``--explain-with``), each as (name, replan): tried as
+    the whole plan (a DeepSpeed block's schedule in place of HF's...), then as the spec the run was
+    resumed with from the plan's checkpoint between the last update the log shows on the plan
+    (``last_good_row``) and the first it shows off it (``first_row``).
+    """
     rows = rows_of(log, alignment)
 
     def fits(candidate: Spec, shift: int = 0, ssr: float | None = None) -> bool:
@@ -243,6 +252,15 @@ def explain(
                 f"the log matches the plan run for {max_steps:,} updates (the log's max_steps), "
                 f"not {spec.run.max_duration}: the run was stretched or shortened"
             )
+    for name, other in others:
+        candidate = _try(other, {})
+        if candidate is not None and _fits_safely(fits, candidate, None):
+            return f"the log matches {name}'s schedule, not the plan's"
+        if first_row is None:
+            continue
+        resumed = _resume_point(other, fits, first_row, last_good_row)
+        if resumed is not None:
+            return f"the log matches the plan until {resumed}, then a resume with {name}"
     for ssr in SSRS:
         if ssr != spec.ssrs[0] and _fits_safely(fits, spec, ssr):
             return (
@@ -251,17 +269,44 @@ def explain(
     return None
 
 
+def _resume_point(other: Replan, fits: Callable[..., bool], first: int, last_good: int | None) -> str | None:
+    """Where a resume with ``other`` makes the log fit: one update, or the range the log cannot
+    tell apart (it has no points between them); ``None`` if nowhere near the divergence."""
+    # The first update after a resume may still train with the LR the checkpoint saved (Composer's
+    # Trainer does): the resume can be as early as the last update the log shows on the plan.
+    low = max(1, last_good if last_good is not None else first - 2)
+    tried = sorted({first, low, *range(first - 1, max(low, first - 3), -1)})
+
+    def fits_at(k: int) -> bool:
+        candidate = _try(other, {"resume_at": f"{k}ba"})
+        return candidate is not None and _fits_safely(fits, candidate, None)
+
+    good = [k for k in tried if fits_at(k)]
+    if not good:
+        return None
+    if len(good) == 1 or good[0] == good[-1]:
+        return f"update {good[0]:,} (--resume-at {good[0]}ba)"
+    return (
+        f"a checkpoint between updates {good[0]:,} and {good[-1]:,} (the log has no points in between to tell; "
+        f"--resume-at {good[0]}ba ... {good[-1]}ba)"
+    )
+
+
 def _try(replan: Replan, changes: dict[str, Any]) -> Spec | None:
+    from sched_cli.schedulers.base import ScheduleError
+
     try:
         return replan(changes)
-    except (SpecError, ValueError):
+    except (SpecError, ScheduleError, ValueError):
         return None
 
 
-def _fits_safely(fits: Callable[..., bool], spec: Spec, ssr: float) -> bool:
+def _fits_safely(fits: Callable[..., bool], spec: Spec, ssr: float | None) -> bool:
+    from sched_cli.schedulers.base import ScheduleError
+
     try:
         return fits(spec, 0, ssr)
-    except (SpecError, ValueError):
+    except (SpecError, ScheduleError, ValueError):
         return False
 
 

@@ -1114,6 +1114,13 @@ def check(
         None, "-o", "--output", help="Also draw the plan and the logged LRs to a .png, .svg or .pdf."
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw the plan and the logged LRs in the terminal."),
+    explain_with: list[str] | None = typer.Option(
+        None,
+        "--explain-with",
+        metavar="SPEC",
+        help="Another spec the run may have followed (a DeepSpeed-scheduled twin, the spec it was resumed "
+        "with): tried as the whole plan, then as a resume from PLAN where the log leaves it. Repeat for several.",
+    ),
     overrides: Overrides = RUN_OPTIONS,
 ) -> None:
     """Check a run's logged LRs against the plan: exit 0 when every logged LR matches, 1 at the
@@ -1128,7 +1135,15 @@ def check(
             _check_output_dir(output, [plan, *logs])
         loaded = _load(plan, overrides, ssr)
         view = check_view(
-            loaded, plan, logs, overrides, alignment=alignment, tolerance=tolerance, tag=tag, step_col=step_col
+            loaded,
+            plan,
+            logs,
+            overrides,
+            alignment=alignment,
+            tolerance=tolerance,
+            tag=tag,
+            step_col=step_col,
+            explain_with=explain_with,
         )
         for note in view.notes:
             _warning(note)

@@ -53,6 +53,7 @@ def check_view(
     tolerance: float = 1e-6,
     tag: str | None = None,
     step_col: str | None = None,
+    explain_with: list[str] | None = None,
 ) -> CheckView:
     log = read_logs(log_args, tag, step_col)
     rule, note = default_alignment(log, alignment)
@@ -64,7 +65,31 @@ def check_view(
         def replan(changes: dict[str, Any]) -> Spec:
             return with_ssrs(load(plan_arg, replace(overrides, **changes)), list(spec.ssrs))
 
-        verdict.reason = explain(spec, log, rule, replan, overrides, tolerance, consumes=("devices",))
+        def other_plan(path: str):
+            def replan_other(changes: dict[str, Any]) -> Spec:
+                resumed = {"resume_from": plan_arg} if "resume_at" in changes else {}
+                return with_ssrs(load(path, replace(overrides, **resumed, **changes)), list(spec.ssrs))
+
+            return path, replan_other
+
+        first_row = last_good_row = None
+        if verdict.first_divergence is not None:
+            step = int(verdict.first_divergence["step"])
+            first_row = step + rule.offset
+            before = log.steps[log.steps < step]
+            last_good_row = int(before[-1]) + rule.offset if len(before) else None
+        verdict.reason = explain(
+            spec,
+            log,
+            rule,
+            replan,
+            overrides,
+            tolerance,
+            consumes=("devices",),
+            others=[other_plan(p) for p in explain_with or []],
+            first_row=first_row,
+            last_good_row=last_good_row,
+        )
     return CheckView(verdict, notes, _chart(spec, log, rule, verdict))
 
 

@@ -111,3 +111,36 @@ def test_a_generic_csv_says_which_rule_it_assumed(sched, run, tmp_path):
     assert code == 0 and "--alignment current" in err and err.startswith("warning:")
     code, _, err = sched("-q", "check", str(plan), str(log))
     assert code == 0 and err == ""
+
+
+def test_a_resume_under_another_spec_is_found(sched, tmp_path):
+    from sched_cli.check import planned_lrs
+    from sched_cli.specs import load
+
+    before = "sample_specs/resume/gpt_before.yaml"
+    extended = "sample_specs/resume/gpt_extended.yaml"  # resumed from gpt_before at batch 8,000
+    import numpy as np
+
+    steps = np.union1d(np.arange(0, 20_000, 37), np.arange(7_990, 8_010))
+    logged, _ = planned_lrs(load(extended), steps)
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n" + "".join(f"{s},{float(v)!r}\n" for s, v in zip(steps, logged, strict=True)))
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero")
+    assert code == 1 and "reason: no known explanation" in out
+    # The resumed spec as it is (its resume: key says where it was resumed) is the whole schedule...
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero", "--explain-with", extended)
+    assert code == 1 and f"reason: the log matches {extended}'s schedule, not the plan's" in out
+    # ...and without its resume: key, the resume is found where the log leaves the plan.
+    plain = tmp_path / "extended.yaml"
+    text = open(extended).read()
+    plain.write_text(text[: text.index("resume:")])
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero", "--explain-with", str(plain))
+    assert code == 1
+    reason = f"reason: the log matches the plan until update 8,000 (--resume-at 8000ba), then a resume with {plain}"
+    assert reason in out
+    # Logged every 37 steps only, the log cannot tell where between two points the resume was.
+    rows = log.read_text().splitlines(True)
+    sparse = tmp_path / "sparse.csv"
+    sparse.write_text(rows[0] + "".join(r for r in rows[1:] if int(r.split(",")[0]) % 37 == 0))
+    code, out, _ = sched("check", before, str(sparse), "--alignment", "zero", "--explain-with", str(plain))
+    assert code == 1 and "a checkpoint between updates 7,992 and 8,028 (the log has no points in between" in out
