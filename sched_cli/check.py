@@ -49,14 +49,29 @@ class Span:
     first_step: int
     last_step: int
     points: int
-    worst_ratio: float
+    #: The point of the span farthest from the plan (by ratio): its step, logged and planned LR.
+    worst_step: int
+    worst_logged: float
+    worst_planned: float
+
+    @property
+    def worst_ratio(self) -> float:
+        return self.worst_logged / self.worst_planned if self.worst_planned else float("inf")
+
+    def describe(self) -> str:
+        where = f"step {self.first_step:,}" if self.points == 1 else f"steps {self.first_step:,}-{self.last_step:,}"
+        ratio = f" (x{self.worst_ratio:.3g})" if self.worst_planned else ""
+        return (
+            f"{where} ({self.points:,} logged); farthest at step {self.worst_step:,}: logged "
+            f"{self.worst_logged:.6g}, planned {self.worst_planned:.6g}{ratio}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "first_step": self.first_step,
             "last_step": self.last_step,
             "points": self.points,
-            "worst_ratio": self.worst_ratio,
+            "worst": {"step": self.worst_step, "logged": self.worst_logged, "planned": self.worst_planned},
         }
 
 
@@ -177,10 +192,21 @@ def _spans(steps: np.ndarray, logged: np.ndarray, planned: np.ndarray, bad: np.n
     breaks = np.flatnonzero(np.diff(bad) != 1) + 1
     out = []
     for group in np.split(bad, breaks):
+        lo, pl = logged[group], planned[group]
+        # How far off each point is: |log| of the ratio, infinite where one of the two is 0.
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.where(planned[group] != 0, logged[group] / planned[group], np.inf)
-        worst = ratios[np.argmax(np.abs(np.log(np.where(ratios > 0, ratios, np.inf))))]
-        out.append(Span(int(steps[group[0]]), int(steps[group[-1]]), len(group), float(worst)))
+            off = np.where((lo > 0) & (pl > 0), np.abs(np.log(lo / pl)), np.inf)
+        w = group[int(np.argmax(off))]
+        out.append(
+            Span(
+                int(steps[group[0]]),
+                int(steps[group[-1]]),
+                len(group),
+                int(steps[w]),
+                float(logged[w]),
+                float(planned[w]),
+            )
+        )
     return out
 
 

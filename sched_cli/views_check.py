@@ -31,8 +31,7 @@ class CheckView:
         out = []
         spans = v.spans if verbose else v.spans[:SPANS_SHOWN]
         for span in spans:
-            where = f"step {span.first_step:,}" if span.points == 1 else f"steps {span.first_step:,}-{span.last_step:,}"
-            out.append(f"off the plan: {where} ({span.points:,} logged, worst x{span.worst_ratio:.3g})")
+            out.append(f"off the plan: {span.describe()}")
         if len(v.spans) > len(spans):
             out.append(f"... {len(v.spans) - len(spans):,} more spans (-v shows all)")
         if v.beyond:
@@ -102,7 +101,7 @@ def _chart(spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, points
     rows = collect(view.rows("trainer", Selection(points=points)))
     # Update u is logged at step u - offset (the logger's rule, read backwards).
     plan = Curve(f"plan: {spec.label}", rows["batch"].astype(np.float64) - rule.offset, rows["lr"])
-    marks = [(float(s.first_step), f"off the plan (x{s.worst_ratio:.3g})") for s in verdict.spans[:SPANS_SHOWN]]
+    marks = [(float(s.first_step), "off the plan") for s in verdict.spans[:SPANS_SHOWN]]
     logged = Curve(f"logged: {log.tag}", log.steps.astype(np.float64), log.lrs, marks=marks, points=True)
     verdict_line = "matches the plan" if verdict.ok else "leaves the plan"
     return Chart(

@@ -67,7 +67,11 @@ def test_a_divergence_is_named_at_its_first_step_in_the_logs_numbering(hf_file):
     assert not verdict.ok and verdict.matched == 8
     assert verdict.first_divergence == {"step": 6, "logged": 9e-4, "planned": 6.25e-4}
     assert [(s.first_step, s.last_step, s.points) for s in verdict.spans] == [(6, 7, 2)]
-    assert verdict.spans[0].worst_ratio == pytest.approx(9e-4 / 5e-4)
+    assert (verdict.spans[0].worst_step, verdict.spans[0].worst_logged, verdict.spans[0].worst_planned) == (
+        7,
+        9e-4,
+        5e-4,
+    )
     assert verdict.headline() == ("check: the run leaves the plan at step 6: logged 0.0009, planned 0.000625 (x1.44)")
     as_json = verdict.as_dict()
     assert as_json["verdict"] == "diverges" and as_json["first_divergence"]["step"] == 6

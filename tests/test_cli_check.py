@@ -52,7 +52,7 @@ def test_a_diverging_log_exits_1_with_the_step_the_spans_and_the_reason(sched, r
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == "check: the run leaves the plan at step 6: logged 0.0009, planned 0.000625 (x1.44)"
-    assert "  off the plan: steps 6-10 (5 logged, worst x7.2)" in lines
+    assert "  off the plan: steps 6-10 (5 logged); farthest at step 10: logged 0.0009, planned 0.000125 (x7.2)" in lines
     assert lines[-1] == "  reason: no known explanation fits every logged point"
 
 
