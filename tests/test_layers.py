@@ -23,9 +23,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("state and run description", ("sched_cli.state", "sched_cli.geometry")),
     ("schedulers", ("sched_cli.schedulers", "sched_cli.composer_modules")),
     ("simulator", ("sched_cli.simulator", "sched_cli.resume", "sched_cli.summary")),
-    ("specs and readers", ("sched_cli.specs", "sched_cli.readers", "sched_cli.registry")),
+    ("specs and readers", ("sched_cli.specs", "sched_cli.readers", "sched_cli.registry", "sched_cli.logs")),
     ("renderers", ("sched_cli.render",)),
-    ("views", ("sched_cli.views",)),
+    ("views", ("sched_cli.views", "sched_cli.views_export", "sched_cli.views_check", "sched_cli.check")),
     ("cli", ("sched_cli.cli", "sched_cli.__main__")),
 )
 MAX_LINES = 600
