@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sched_cli.readers import ReaderError, Reading, unknown_key_notes
+from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers import hf as hf_reader
 from sched_cli.readers._finetune import (
     deepspeed_scheduler_check,
@@ -134,7 +134,14 @@ IRRELEVANT = tuple(
 )
 
 # Keys only an axolotl config has (a sched spec, an HF TrainingArguments file, LLaMA-Factory's have none).
-_AXOLOTL_KEYS = ("base_model", "micro_batch_size", "num_epochs", "lr_scheduler", "sample_packing", "val_set_size")
+# Two of them make one (one can be a coincidence; not load_in_4bit, lora_target_modules...: TRL's
+# ModelConfig has them too).
+IDENTIFYING = frozenset(
+    {
+        "micro_batch_size", "num_epochs", "base_model", "sample_packing", "sequence_len", "lr_scheduler",
+        "adapter", "pad_to_sequence_len", "val_set_size", "datasets",
+    }
+)  # fmt: skip
 _SCHED_KEYS = ("schedulers", "scheduler", "max_duration")
 _OWN = ("one_cycle", "rex")
 #: OneCycleLR arguments axolotl passes through; the momentum ones do not change the LR.
@@ -144,10 +151,10 @@ _REFUSED_RL = ("grpo", "gdpo", "ebft")
 
 
 def recognise(data: Any) -> bool:
-    """A mapping with an axolotl-only key (``base_model``, ``micro_batch_size``...) and no sched spec key."""
+    """A mapping with two axolotl-only keys (``base_model``, ``micro_batch_size``...) and no sched spec key."""
     if not isinstance(data, dict) or any(key in data for key in _SCHED_KEYS):
         return False
-    return any(key in data for key in _AXOLOTL_KEYS)
+    return sum(key in data for key in IDENTIFYING) >= 2
 
 
 class AxolotlRun:
@@ -318,7 +325,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     spec["schedulers"] = [_schedule(c, kind, hf_scheduler_of(spec), lr, trainer_steps)]
     facts += _facts(c, run, counted, warmup_total, warmup, trainer_steps, kind)
     notes += _notes(c)
-    notes += unknown_key_notes(data, source, TITLE, KEYS + IRRELEVANT)
     return Reading(spec, notes, facts)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sched_cli.readers import ReaderError, Reading, unknown_key_notes
+from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers import hf as hf_reader
 from sched_cli.readers._finetune import deepspeed_scheduler_check, hf_scheduler_of, number, split_train_size, whole
 from sched_cli.schedulers.hf import hf_warmup_steps
@@ -51,7 +51,8 @@ _HF_KEYS = (
 KEYS = _HF_KEYS + (
     "stage", "finetuning_type", "template", "model_name_or_path", "do_train", "dataset", "eval_dataset",
     "max_samples", "val_size", "packing", "neat_packing", "streaming", "mix_strategy", "cutoff_len", "deepspeed",
-    "use_mca", "use_hyper_parallel", "use_ray", "ray_num_workers", "auto_find_batch_size",
+    "use_mca", "use_hyper_parallel", "use_ray", "ray_num_workers", "auto_find_batch_size", "use_v1", "trainer",
+    "dataset_dir", "lora_target",
     "dataset_size", "devices", "seq_len",
 )  # fmt: skip
 #: LLaMA-Factory's other keys (its model, data, fine-tuning, generating, evaluation and training
@@ -116,16 +117,25 @@ IRRELEVANT = tuple(
     vllm_max_lora_rank vllm_maxlen weight_decay    """.split()
 )
 
-_LF_KEYS = ("stage", "finetuning_type", "template")
+#: Keys only a LLaMA-Factory file has; two of them make one (``template`` alone could be anyone's).
+IDENTIFYING = frozenset(
+    {"stage", "finetuning_type", "template", "dataset_dir", "cutoff_len", "lora_target", "use_mca", "use_v1"}
+)
+#: Keys of its Megatron backend (``USE_MCA=1``, mcore_adapter's trainer), refused by name.
+_MEGATRON_KEYS = (
+    "tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size",
+    "virtual_pipeline_model_parallel_size", "use_distributed_optimizer", "sequence_parallel",
+    "overlap_grad_reduce", "overlap_param_gather",
+)  # fmt: skip
 _SCHED_KEYS = ("schedulers", "scheduler", "max_duration")
 _STAGES = ("pt", "sft", "rm", "dpo", "kto")
 
 
 def recognise(data: Any) -> bool:
-    """A mapping with a LLaMA-Factory key (``stage``, ``finetuning_type``, ``template``) and no sched spec key."""
+    """A mapping with two LLaMA-Factory keys (``stage``, ``finetuning_type``, ``template``...) and no sched spec key."""
     if not isinstance(data, dict) or any(key in data for key in _SCHED_KEYS):
         return False
-    return any(key in data for key in _LF_KEYS)
+    return sum(key in data for key in IDENTIFYING) >= 2
 
 
 def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
@@ -141,6 +151,17 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         )
     if stage not in _STAGES:
         raise ReaderError(f"{source}: stage: {stage!r} is not a LLaMA-Factory stage ({', '.join(_STAGES)}, ppo)")
+    megatron = [key for key in _MEGATRON_KEYS if key in data]
+    if megatron:
+        raise ReaderError(
+            f"{source}: {megatron[0]}: this is LLaMA-Factory's Megatron backend (USE_MCA=1, mcore_adapter's trainer), "
+            "which steps Megatron's own scheduler, not Hugging Face's; sched previews the Trainer stages only"
+        )
+    if data.get("use_v1") or isinstance(data.get("trainer"), dict):
+        raise ReaderError(
+            f"{source}: {'use_v1' if data.get('use_v1') else 'trainer'}: LLaMA-Factory's v1 trainer (USE_V1=1) has "
+            "its own loop and scheduler; sched previews the Hugging Face Trainer stages only"
+        )
     for key, backend in (("use_mca", "Megatron-Core (mcore_adapter)"), ("use_hyper_parallel", "HyperParallel")):
         if data.get(key):
             raise ReaderError(
@@ -184,7 +205,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     if "warmup_steps" in config:
         facts.append(f"llamafactory: warmup: {hf_warmup_steps(config['warmup_steps'], total):,} updates")
     facts.insert(0, f"llamafactory: stage {stage}: Hugging Face's Trainer runs {total:,} updates")
-    notes += unknown_key_notes(data, source, TITLE, KEYS + IRRELEVANT)
     return Reading(spec, notes, facts)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from sched_cli.schedulers.base import Breakpoint, BuiltinScheduler, Counters, Resolved, RunShape, ScheduleError
-from sched_cli.schedulers.hf import HFCosineScheduler, _HFScheduler, _number, _progress
+from sched_cli.schedulers.hf import HF_SCHEDULERS, HFCosineScheduler, _HFScheduler, _number, _progress
 from sched_cli.time import Time, TimeUnit
 
 __all__ = [
@@ -165,7 +165,8 @@ class AxolotlRexScheduler(_AxolotlScheduler):
         m, & s - w \ge T - w \text{ or } T \le w \\
         m' + (1 - m') \, z / (0.1 + 0.9 z), & \text{otherwise} \end{cases}
 
-    where :math:`s = k + 1` is torch's step at update k (``RexLR`` is built with ``last_epoch=0``
+    where k is the count of optimizer updates before this one, :math:`s = k + 1` torch's step at
+    update k (``RexLR`` is built with ``last_epoch=0``
     and torch's constructor steps once), w the warmup's updates, T the run's
     (``num_training_steps``), :math:`z = (R - ((s - w) \bmod R)) / R` with :math:`R = T - w`,
     :math:`m` = ``min_lr_ratio`` (``cosine_min_lr_ratio``, else 0), :math:`\eta_0` = ``lr_init``
@@ -225,7 +226,8 @@ class AxolotlJaggedRestartScheduler(BuiltinScheduler):
         \quad t = \begin{cases} \min(1, q / W), & q < W \\ \min(1, (R - q) / A), & q > R - A \\
         1, & \text{otherwise} \end{cases}
 
-    where :math:`s = k + 1 + i` is torch's step at update k (the wrapper is built at its inner
+    where k is the count of optimizer updates before this one, :math:`s = k + 1 + i` torch's step
+    at update k (the wrapper is built at its inner
     schedule's ``last_epoch``, :math:`i` = 0, or 1 for ``RexLR``, and torch's constructor steps
     once; the inner schedule is set to the same step, so it runs one update ahead of its own
     course), :math:`q = s \bmod R`, :math:`R` = ``restart_steps``, :math:`W` =
@@ -314,19 +316,19 @@ class _Shifted:
 
 
 def _build_inner(owner: str, inner: Any) -> _HFScheduler:
-    from sched_cli import registry  # the registry imports this module
-
     if not isinstance(inner, dict) or not isinstance(inner.get("name"), str):
         raise ScheduleError(
             f"{owner}: inner must be a mapping with the wrapped schedule's name, e.g. {{name: hf:cosine}}"
         )
-    entry = registry.lookup(inner["name"])
-    if entry is None or not issubclass(entry.cls, _HFScheduler) or entry.cls is AxolotlJaggedRestartScheduler:
+    family, _, kind = inner["name"].partition(":")
+    classes: dict[str, Any] = {"hf": HF_SCHEDULERS, "axolotl": AXOLOTL_SCHEDULERS}.get(family, {})
+    cls = classes.get(kind)
+    if cls is None or cls is AxolotlJaggedRestartScheduler:
         raise ScheduleError(
             f"{owner}: inner {inner['name']!r} must be an hf: or axolotl: schedule (not jagged restarts)"
         )
     try:
-        return entry.cls(**{k: v for k, v in inner.items() if k != "name"})
+        return cls(**{k: v for k, v in inner.items() if k != "name"})
     except TypeError as exc:
         raise ScheduleError(f"{owner}: inner {inner['name']!r}: {exc}") from None
 
