@@ -12,7 +12,8 @@ the update geometry) with these changes:
   ``lr_scheduler_kwargs``: LLaMA-Factory fills them in, ``stable = (T - w) // 3`` and
   ``decay = (T - w) - stable`` (HF alone would need ``num_decay_steps``);
 - the training samples: ``--dataset-size`` is the examples the ``dataset`` list loads;
-  ``max_samples`` caps each dataset (``dataset.select(range(min(max_samples, len)))``), then
+  ``max_samples`` caps each dataset (``dataset.select(range(min(max_samples, len)))``: exact for
+  one dataset, or for several whose total is within the cap; refused otherwise), then
   ``val_size`` (a count above 1, else a fraction; ``train_test_split``, ``ceil`` of the fraction)
   holds samples out of the training set before preprocessing;
 - ``packing`` (the default of ``stage: pt``) or ``neat_packing`` packs samples into sequences of
@@ -227,7 +228,8 @@ def _train_samples(data: dict[str, Any], source: str, size: Any, facts: list[str
     cap = data.get("max_samples")
     if cap is not None:
         cap = whole(source, "max_samples", cap)
-        if count > 1:
+        if count > 1 and size > cap:
+            # Every dataset holds at most the total: at or below the cap, none is cut.
             raise ReaderError(
                 f"{source}: max_samples: {cap:,} caps each of the {count} datasets separately, so sched cannot tell "
                 "how many of --dataset-size remain; give the capped total as --dataset-size and drop max_samples"
