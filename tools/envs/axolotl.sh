@@ -17,6 +17,12 @@ python3 -m venv "$DIR"
 "$DIR/bin/pip" install --quiet torch==2.13.0
 "$DIR/bin/pip" install --quiet "transformers==$TRANSFORMERS" "accelerate==$ACCELERATE"
 "$DIR/bin/pip" install --quiet --no-deps "axolotl==$AXOLOTL"
+# What tools/axolotl_oracle.py's imports need (config, data split, step count, training args,
+# scheduler mixin), at axolotl 0.19.0's pins where it pins them; their own dependencies by hand,
+# so that nothing can pull another torch.
+"$DIR/bin/pip" install --quiet --no-deps "datasets==4.8.4" "trl==1.9.0" "peft==0.20.0" triton
+"$DIR/bin/pip" install --quiet pyarrow dill xxhash multiprocess pandas "pydantic==2.12.5" addict httpx requests \
+    pillow psutil "numba>=0.63.1,<1.0" colorama posthog distro platformdirs protobuf
 "$DIR/bin/python" - <<'PY'
 import importlib.metadata as md
 
@@ -24,6 +30,9 @@ import torch
 
 assert torch.__version__.startswith("2.13.0"), f"torch was replaced: {torch.__version__}"
 import axolotl.utils.schedulers  # noqa: F401
+from axolotl.core.trainers.mixins.scheduler import SchedulerMixin  # noqa: F401
+from axolotl.utils.data.sft import _handle_train_dataset_split  # noqa: F401
+from axolotl.utils.trainer import calculate_total_num_steps  # noqa: F401
 
 print(f"axolotl env: torch {torch.__version__}, transformers {md.version('transformers')}, axolotl {md.version('axolotl')}")
 PY
