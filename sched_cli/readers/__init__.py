@@ -72,13 +72,12 @@ __all__ = [
 
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
 _MODULES = {
-    # The fine-tuning front-ends first: their files also hold TrainingArguments keys.
-    "axolotl": "axolotl",
-    "llamafactory": "llamafactory",
     "foundry": "foundry",
     "hf": "hf",
     "timm": "timm",
     "mmengine": "mmengine",
+    "axolotl": "axolotl",
+    "llamafactory": "llamafactory",
 }
 NAMES = tuple(_MODULES)
 
@@ -156,16 +155,22 @@ def refuse_other_tool(data: Any, source: str) -> None:
 _FRONT_ENDS = ("axolotl", "llamafactory")
 
 
+def front_end(data: Any) -> str | None:
+    """The front-end reader (axolotl, LLaMA-Factory) that recognises ``data``, or ``None``: their
+    files hold Hugging Face's keys too, so the HF reader leaves them to it."""
+    return next((name for name in _FRONT_ENDS if reader(name).recognise(data)), None)
+
+
 def refuse_front_end(name: str, data: Any, source: str) -> None:
     """Raise :class:`ReaderError` when another reader's front-end tool recognises ``data``."""
-    for other in _FRONT_ENDS:
-        if other != name and reader(other).recognise(data):
-            title = reader(other).TITLE
-            article = "an" if title[0].lower() in "aeiou" else "a"
-            raise ReaderError(
-                f"{source}: this is {article} {title} config, which changes Hugging Face's schedule and step count on"
-                f" the way to its Trainer; read it with --from {other} (or without --from)"
-            )
+    other = front_end(data)
+    if other is not None and other != name:
+        title = reader(other).TITLE
+        article = "an" if title[0].lower() in "aeiou" else "a"
+        raise ReaderError(
+            f"{source}: this is {article} {title} config, which changes Hugging Face's schedule and step count on"
+            f" the way to its Trainer; read it with --from {other} (or without --from)"
+        )
 
 
 def key_notes(module: ModuleType, data: Any, source: str) -> list[str]:

@@ -67,7 +67,7 @@ KEYS = (
 )  # fmt: skip
 #: axolotl's other config keys (its ``AxolotlInputConfig`` schema, 0.19): model, data, adapters,
 #: logging, kernels... none changes the LR of an update or the number of updates.
-IRRELEVANT = tuple(
+IRRELEVANT = ("model_type",) + tuple(  # model_type: the schema's alias of type_of_model
     """
     accelerator_config activation_offloading adam_beta1 adam_beta2 adam_beta3 adam_epsilon adam_epsilon2 adapter
     added_tokens_overrides attn_implementation auto_resume_from_checkpoints axolotl_config_path

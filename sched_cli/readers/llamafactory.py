@@ -53,7 +53,6 @@ KEYS = _HF_KEYS + (
     "stage", "finetuning_type", "template", "model_name_or_path", "do_train", "dataset", "eval_dataset",
     "max_samples", "val_size", "packing", "neat_packing", "streaming", "mix_strategy", "cutoff_len", "deepspeed",
     "use_mca", "use_hyper_parallel", "use_ray", "ray_num_workers", "auto_find_batch_size", "use_v1", "trainer",
-    "dataset_dir", "lora_target",
     "dataset_size", "devices", "seq_len",
 )  # fmt: skip
 #: LLaMA-Factory's other keys (its model, data, fine-tuning, generating, evaluation and training
