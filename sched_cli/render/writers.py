@@ -153,13 +153,17 @@ def _rows_text(arrays: list[np.ndarray], befores: list[bytes], row_end: bytes, s
     template = b"".join(lit + bytes(w) for lit, w in zip(literals, widths, strict=False)) + literals[-1]
     table = np.empty((n, len(template)), dtype=np.uint8)  # the rows, padded
     table[:] = np.frombuffer(template, dtype=np.uint8)
-    keep = np.empty_like(table)  # 1 where the table holds text, 0 where it holds padding
+    keep = np.ones_like(table)  # 1 where the table holds text, 0 where it holds padding
     at = 0
     for k, (text, starts, lengths) in enumerate(fields):
         lead, w = len(literals[k]), widths[k]
-        trail = len(literals[-1]) if k == len(fields) - 1 else 0
-        _copy_windows(_cells(table, at + lead, w), text, starts, w)
-        _cells(keep, at, lead + w + trail)[...] = _prefixes(lead, w, trail)[lengths]
+        if lengths[0] == w and (lengths == w).all():
+            # Values of one length (counters, often): evenly spaced in the text, nothing to pad.
+            _cells(table, at + lead, w)[...] = np.ndarray((n,), np.dtype(f"V{w}"), text, offset=1, strides=(w + 1,))
+        else:
+            trail = len(literals[-1]) if k == len(fields) - 1 else 0
+            _copy_windows(_cells(table, at + lead, w), text, starts, w)
+            _cells(keep, at, lead + w + trail)[...] = _prefixes(lead, w, trail)[lengths]
         at += lead + w
     return str(table[keep.view(bool)], "ascii")
 
