@@ -103,7 +103,9 @@ def write_rows(
         row_end = b"}"
         if fmt == "json":
             stream.write('{"meta":' + _json_text(meta or {}).decode() + ',"rows":[\n')
-    separator = b",\n" if fmt == "json" else b"\n"
+            # JSON rows are separated, not ended: each row starts with ",\n" but the first.
+            befores[0] = b",\n" + befores[0]
+    separator = b"" if fmt == "json" else b"\n"
 
     count = 0
     for chunk in chunks:
@@ -111,10 +113,7 @@ def write_rows(
         n = len(arrays[0])
         for start in range(0, n, _SLICE):
             text = _rows_text([a[start : start + _SLICE] for a in arrays], befores, row_end, separator)
-            # JSON rows are separated (no comma after the last); CSV and JSONL lines are ended.
-            if fmt == "json":
-                text = (",\n" if count else "") + text[:-2]
-            stream.write(text)
+            stream.write(text[2:] if fmt == "json" and not count else text)
             count += min(_SLICE, n - start)
     if fmt == "json":
         stream.write("\n]}\n")
