@@ -337,6 +337,24 @@ def _name_max(directory: Path) -> int:
         return 255
 
 
+def _hold_signals() -> Any:
+    """Block SIGINT, SIGTERM and SIGHUP (in the main thread, where Python handles them); the
+    previous mask, for :func:`_release_signals`, which delivers what arrived meanwhile."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+def _release_signals(held: Any) -> None:
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
     """Open a stream whose contents replace ``path`` only once everything is written.
@@ -363,14 +381,19 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
             yield stream
         return
     directory = target.parent
+    # A signal that lands between the temporary file's creation and the `try` below would leave
+    # it behind: hold the signals that end sched until the file is in the `try`'s care.
+    held = _hold_signals()
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
     except OSError as exc:
+        _release_signals(held)
         reason = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "refused a new file"
         raise _output_error(
             f"cannot write {path}: directory {directory} {reason} ({exc.strerror})", exc.errno
         ) from None
     try:
+        _release_signals(held)
         # mkstemp makes the file private; give it the mode the file it replaces had, or the
         # mode a newly created file would get.
         if hasattr(os, "fchmod"):
