@@ -16,6 +16,7 @@ from typing import Any
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
+from sched_cli.schedulers import megatron as _megatron
 from sched_cli.schedulers import mmengine as _mmengine
 from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler
@@ -120,6 +121,8 @@ ENTRIES: tuple[Entry, ...] = (
     *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
     # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).
     Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
+    # Megatron-LM's OptimizerParamScheduler, over consumed samples (schedulers/megatron.py).
+    Entry(_megatron.MegatronScheduler, ("megatron", "megatron_optimizer_param_scheduler")),
 )
 
 
