@@ -240,7 +240,9 @@ def _oracle_case(case: dict[str, Any]) -> dict[str, Any]:
 def _compare(label: str, ours: dict[str, Any], theirs: dict[str, Any]) -> int:
     """Assert agreement; return how many LRs were compared."""
     if "error" in theirs or "error" in ours:
-        assert ("error" in theirs) == ("error" in ours), f"{label}: sched {ours.get('error')!r}, Megatron {theirs}"[:3000]
+        assert ("error" in theirs) == ("error" in ours), f"{label}: sched {ours.get('error')!r}, Megatron {theirs}"[
+            :3000
+        ]
         return 0
     lrs, want = np.asarray(ours["lrs"]), np.asarray(theirs["lrs"], dtype=np.float64)
     assert len(lrs) == len(want), f"{label}: {len(lrs)} iterations, Megatron {len(want)}"

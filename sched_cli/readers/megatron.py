@@ -127,8 +127,9 @@ class Flags:
         for word in words:
             if word.unresolved:
                 raise ReaderError(
-                    f"{self.source}: {flag} {word.text}: depends on {', '.join(word.unresolved)}, which the script "
-                    "does not assign a literal value; assign it in the script or write the value"
+                    f"{self.source}: {flag} {word.text}: depends on {', '.join(word.unresolved)}, which the file "
+                    "does not give a literal value (it comes from the environment or a command); assign it in the "
+                    "file or write the value"
                 )
         if (arity == -1 and not words) or (arity != -1 and len(words) < expected):
             raise ReaderError(f"{self.source}: {flag}: expected {max(expected, 1)} value(s), got {len(words)}")
