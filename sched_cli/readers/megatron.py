@@ -421,21 +421,23 @@ def ramp_schedule(
         pieces.setdefault(it, step)
         if consumed > ramp_samples:
             break
-        k = _same(lambda c, s=size: current(c) == s, consumed, step)
+        k = _same(lambda c, s=size: c <= ramp_samples and current(c) == s, consumed, step)
         it += k
         consumed += k * step
     return BatchSchedule.of(pieces), iterations
 
 
 def _same(predicate: Any, consumed: int, size: int) -> int:
-    """How many iterations of ``size`` samples in a row keep ``predicate(consumed)`` true (at least 1)."""
-    low, high = 1, 2
-    while predicate(consumed + high * size):
-        low, high = high, high * 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (mid, high) if predicate(consumed + mid * size) else (low, mid)
-    return low
+    """How many iterations of ``size`` samples in a row, from ``consumed`` (where ``predicate``
+    holds), start where ``predicate`` holds: the first ``j >= 1`` where it fails at
+    ``consumed + j x size`` (it holds up to there and fails from there on)."""
+    good, bad = 0, 1
+    while predicate(consumed + bad * size):
+        good, bad = bad, bad * 2
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if predicate(consumed + mid * size) else (good, mid)
+    return bad
 
 
 def _scheduler(
