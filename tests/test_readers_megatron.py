@@ -114,6 +114,12 @@ def test_sample_run_with_a_ramp_by_hand():
     assert schedule.as_dict() == {0: 16, 42: 32, 63: 48, 77: 64}
     # update_train_iters: 77 ramp iterations reach 2016 samples, then (20000 - 2016) // 64 = 281.
     assert iterations == 77 + 281
+    # A ramp that reaches the global batch size at exactly its last sample (4310 / 4 = 1077.5 per step):
+    # 360 x 3 = 1080, + 269 x 4 = 2156, + 216 x 5 = 3236, + 179 x 6 = 4310; the iteration at 4310
+    # still counts in update_train_iters' ramp loop, then (5871 - 4317) // 7 = 222 more.
+    schedule, iterations = ramp_schedule(3, 1, 4310, 7, 5871)
+    assert schedule.as_dict() == {0: 3, 360: 4, 629: 5, 845: 6, 1024: 7}
+    assert iterations == 1025 + 222
     # Rounding down to micro batch x data parallel (4 x 5 = 20) with --decrease-batch-size-if-needed.
     schedule, _ = ramp_schedule(20, 20, 300, 60, 3000, unit=20, decrease=True)
     assert schedule.sizes[0] == 20
