@@ -34,11 +34,12 @@ from typing import Any
 
 from sched_cli.geometry import BatchSchedule
 from sched_cli.readers import ReaderError, Reading, unknown_key_notes
+from sched_cli.readers.megatron_fields import OTHER_FLAGS
 from sched_cli.readers.shell import ShellError, Word, parse_script
 from sched_cli.schedulers.megatron import DECAY_STYLES, WSD_DECAY_STYLES
 
 __all__ = ["NAME", "TITLE", "TRAINER", "REFERENCE", "CONSUMES", "KEYS", "IRRELEVANT", "recognise", "read"]
-__all__ += ["load_text", "Flags", "ramp_schedule", "parse_skipped"]
+__all__ += ["load_text", "accounted", "Flags", "ramp_schedule", "parse_skipped"]
 
 NAME = "megatron"
 TITLE = "Megatron-LM"
@@ -59,7 +60,10 @@ _ARITY: dict[str, int | None] = {
     "--phase-transition-iterations": 1, "--yaml-cfg": 1, "--batch-size": 1, "--warmup": 1,
     "--nproc_per_node": 1, "--nproc-per-node": 1, "--nnodes": 1,
 }  # fmt: skip
-KEYS = tuple(_ARITY)
+KEYS = (*_ARITY, "MODEL_ARGS")
+#: Top-level keys of a functional-test ``model_config.yaml`` beside ``MODEL_ARGS`` (the harness's own).
+_HARNESS = ("ENV_VARS", "MODEL_ENV_VARS", "TEST_TYPE", "METRICS", "MODE", "BEFORE_SCRIPT", "AFTER_SCRIPT")
+_HARNESS += ("THROUGHPUT_TEST_PARAMS", "BASE_MODEL_ARGS")
 #: Megatron (and torchrun) flags whose names sound like the schedule but that do not change the LR
 #: of any iteration: optimizer, weight decay, evaluation, inference, communication, logging...
 IRRELEVANT = (
@@ -85,6 +89,8 @@ IRRELEVANT = (
     "--expert-model-parallel-size", "--expert-tensor-parallel-size", "--virtual-pipeline-model-parallel-size",
     "--node_rank", "--node-rank", "--master_addr", "--master-addr", "--master_port", "--master-port",
     "--rdzv_backend", "--rdzv-backend", "--rdzv_endpoint", "--rdzv-endpoint", "--rdzv_id", "--rdzv-id",
+    *_HARNESS,
+    *OTHER_FLAGS,
 )  # fmt: skip
 #: Megatron flags that change the schedule in ways sched does not model, and why.
 _NOT_MODELLED = {
@@ -234,6 +240,13 @@ def _environment(text: str) -> tuple[str, ...]:
     return tuple(f"${part.split('}')[0].lstrip('{')}" for part in text.split("$")[1:]) if "$" in text else ()
 
 
+def accounted(data: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Where a model_config.yaml's keys are: its flags (``MODEL_ARGS``) and the harness's top level."""
+    if isinstance(data, dict) and isinstance(data.get("MODEL_ARGS"), dict):
+        return [("MODEL_ARGS", data["MODEL_ARGS"]), ("", data)]
+    return [("", data)] if isinstance(data, dict) else []
+
+
 def recognise(data: Any) -> bool:
     """A mapping of Megatron flags: keys with a leading ``--`` under ``MODEL_ARGS`` or at the top."""
     if isinstance(data, Flags):
@@ -260,6 +273,8 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
             notes.append(f"{source}: {flag} {why}; sched does not model it")
     known = set(KEYS) | set(IRRELEVANT) | set(_NOT_MODELLED)
     notes += unknown_key_notes({k: None for k in flags.values}, source, TITLE, known)
+    if isinstance(data, dict) and isinstance(data.get("MODEL_ARGS"), dict):  # the harness's keys beside the flags
+        notes += unknown_key_notes({k: None for k in data if not str(k).startswith("--")}, source, TITLE, known)
 
     iters_run = flags.number("--train-iters")
     samples_run = flags.number("--train-samples")
