@@ -214,7 +214,9 @@ class MegatronScheduler(BuiltinScheduler):
             if self.decay_style == "constant":
                 after = np.full(nf.shape, max_lr)
             elif self.decay_style == "inverse-square-root":
-                after = np.maximum(min_lr, max_lr * max(w, 1) ** 0.5 / np.sqrt(np.maximum(nf, 1.0)))
+                # Python's ``x ** 0.5`` (pow), as Megatron writes it: it can differ from sqrt in the last place.
+                root = _libm(lambda v: v**0.5, np.maximum(nf, 1.0))
+                after = np.maximum(min_lr, max_lr * max(w, 1) ** 0.5 / root)
                 after = np.where(n > d, min_lr, after)
             else:
                 ratio = np.clip((nf - w) / float(d - w), 0.0, 1.0)
