@@ -138,12 +138,20 @@ def _mmengine_entries() -> tuple[Entry, ...]:
     return (Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),)
 
 
+def _megatron_entries() -> tuple[Entry, ...]:
+    """Megatron-LM's OptimizerParamScheduler, over consumed samples (schedulers/megatron.py)."""
+    from sched_cli.schedulers import megatron
+
+    return (Entry(megatron.MegatronScheduler, ("megatron", "megatron_optimizer_param_scheduler")),)
+
+
 #: The families beyond Composer's, each loaded when a name of it is first looked up (by its
 #: prefix), or when every name is asked for: a run of Composer schedulers never imports them.
 _FAMILIES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("hf:", "hf_"), _hf_entries),
     (("timm_", "timm:"), _timm_entries),
     (("mmengine",), _mmengine_entries),
+    (("megatron",), _megatron_entries),
 )
 _LOADED: dict[int, tuple[Entry, ...]] = {}
 

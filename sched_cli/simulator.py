@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sched_cli.geometry import Geometry, samples_before
+from sched_cli.geometry import BatchSchedule, Geometry, samples_before
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -76,8 +76,10 @@ DEFAULT_CHUNK = 1 << 18
 #: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
 #: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
 #: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
-#: Runner (whose parameter schedulers are replayed as its hook steps them).
-TRAINERS = ("composer", "hf", "timm", "mmengine")
+#: Runner (whose parameter schedulers are replayed as its hook steps them) and Megatron-LM's
+#: ``training.py`` (whose scheduler, stepped by the samples of each successful iteration, gives the
+#: LR of the next: the ``megatron`` formula already is that replay).
+TRAINERS = ("composer", "hf", "timm", "mmengine", "megatron")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -102,6 +104,8 @@ class Run:
         last_batch_size: Samples in the last batch of each epoch (across ranks), when it is
             shorter than ``batch_size``; needs ``dataloader_len``.
         geometry: The dataset size, devices and per-device batch the loader was derived from.
+        batch_schedule: A global batch size that changes with the batch index (a batch-size ramp,
+            piecewise constant); ``batch_size`` is then its last size. Needs a run without epochs.
     """
 
     max_duration: Time
@@ -121,6 +125,8 @@ class Run:
     #: epochs: ``max_duration`` is then the ``ceil(epochs x dataloader_len)`` updates it rounds to,
     #: and SSR scales the epochs (see :func:`hf_scaled_length`).
     num_train_epochs: float | None = None
+    #: Samples per batch when they change with the batch index (see :class:`BatchSchedule`).
+    batch_schedule: BatchSchedule | None = None
 
     def __post_init__(self) -> None:
         md = Time.from_input(self.max_duration)
@@ -148,6 +154,8 @@ class Run:
                 raise SimulationError("a short last batch (last_batch_size) needs dataloader_len: it ends an epoch")
             if self.last_batch_size == self.batch_size:
                 object.__setattr__(self, "last_batch_size", None)
+        if self.batch_schedule is not None:
+            _check_batch_schedule(self)
         if self.trainer not in TRAINERS:
             raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
         if self.num_train_epochs is not None:
@@ -159,7 +167,9 @@ class Run:
 
     @property
     def tokens_per_batch(self) -> int:
-        return self.batch_size * self.seq_len
+        """Tokens in the run's largest batch."""
+        largest = max(self.batch_schedule.sizes) if self.batch_schedule is not None else self.batch_size
+        return largest * self.seq_len
 
     def scaled_max_duration(self, ssr: float) -> Time:
         """``max_duration`` scaled as the Trainer does: ``int(value * ssr)``, never 0 (Hugging
@@ -182,7 +192,9 @@ class Run:
 
     def shape_with(self, max_duration: Time) -> RunShape:
         """What the schedulers see of this run with the given (scaled) ``max_duration``."""
-        return RunShape(max_duration, self.dataloader_len, self.batch_size, self.seq_len, self.last_batch_size)
+        return RunShape(
+            max_duration, self.dataloader_len, self.batch_size, self.seq_len, self.last_batch_size, self.batch_schedule
+        )
 
     def state(self, max_duration: Time, timestamp: Timestamp | None = None) -> State:
         """A State of this run (with its batch and sequence sizes), at ``timestamp``."""
@@ -242,6 +254,17 @@ def _check_hf_epochs(run: Run) -> None:
         )
 
 
+def _check_batch_schedule(run: Run) -> None:
+    if not isinstance(run.batch_schedule, BatchSchedule):
+        raise SimulationError(f"batch_schedule must be a BatchSchedule, not {run.batch_schedule!r}")
+    if run.dataloader_len is not None or run.last_batch_size is not None:
+        raise SimulationError(
+            "a batch size that changes with the batch index (batch_schedule) needs a run without epochs: "
+            "drop dataloader_len and last_batch_size"
+        )
+    object.__setattr__(run, "batch_size", run.batch_schedule.final_size)
+
+
 def _count_text(n: int) -> str:
     """A count for messages: exact with separators, or ``~1e+30`` past 2**53, where a count read
     from text such as ``1e30ba`` went through a float and its trailing digits mean nothing."""
@@ -298,7 +321,9 @@ class Timeline:
             in_epoch = int(self.in_epoch[i])
         else:
             in_epoch = batch - epoch * run.dataloader_len if run.dataloader_len else batch
-        in_epoch_samples = samples_before(in_epoch, run.dataloader_len, run.batch_size, run.last_batch_size)
+        in_epoch_samples = samples_before(
+            in_epoch, run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule
+        )
         return Timestamp(
             epoch=epoch,
             batch=batch,
@@ -316,7 +341,7 @@ class Timeline:
         """The timestamps at the start of each batch in ``batches``."""
         batches = np.asarray(batches, dtype=np.int64)
         epoch = batches // run.dataloader_len if run.dataloader_len else np.zeros_like(batches)
-        sample = samples_before(batches, run.dataloader_len, run.batch_size, run.last_batch_size)
+        sample = samples_before(batches, run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule)
         return cls(epoch=epoch, batch=batches, sample=sample, token=sample * run.seq_len)
 
 
@@ -645,7 +670,7 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     dl = run.dataloader_len
     if run.trainer == "timm":
         mode = "formula"  # timm's schedulers compute what train.py applies, built-in LR included
-    if run.trainer == "mmengine":  # its schedulers hold the LR of each iteration: the formula is the replay
+    if run.trainer in ("mmengine", "megatron"):  # their schedulers hold each iteration's LR: the formula replays it
         return rows, np.zeros(len(batch), dtype=bool)
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer

@@ -440,3 +440,22 @@ def test_importing_the_package_loads_no_module_until_a_name_is_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "['sched_cli.specs'] True False"
+
+
+def test_batch_schedule_counts_samples_for_any_scheduler(tmp_path):
+    """A batch size that changes with the batch: 2 samples for batches 0-4, then 4 (a ramp)."""
+    from sched_cli.simulator import collect, simulate
+
+    path = tmp_path / "ramp.yaml"
+    path.write_text("max_duration: 30sp\nbatch_schedule: {0: 2, 5: 4}\nschedulers:\n  - name: linear\n")
+    spec = load_file(path)
+    rows = collect(simulate(spec.run))
+    # Samples before each batch: 0, 2, 4, 6, 8, 10, 14, 18, 22, 26; batch 10 starts at 30 = the end.
+    assert rows["sample"].tolist() == [0, 2, 4, 6, 8, 10, 14, 18, 22, 26]
+    assert rows["multiplier"][7] == pytest.approx(1 - 18 / 30)
+    path.write_text("max_duration: 30sp\nbatch_size: 4\nbatch_schedule: {0: 2, 5: 4}\nschedulers: [{name: linear}]\n")
+    with pytest.raises(SpecError, match="cannot go with batch_schedule"):
+        load_file(path)
+    path.write_text("max_duration: 30sp\nbatch_schedule: {1: 2}\nschedulers: [{name: linear}]\n")
+    with pytest.raises(SpecError, match="starts at batch 0"):
+        load_file(path)

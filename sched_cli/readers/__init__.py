@@ -76,6 +76,7 @@ _MODULES = {
     "hf": "hf",
     "timm": "timm",
     "mmengine": "mmengine",
+    "megatron": "megatron",
 }
 NAMES = tuple(_MODULES)
 

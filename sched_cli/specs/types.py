@@ -46,6 +46,9 @@ class Overrides:
     resume_at: str | None = None
     #: ``--stop-at TIME``: preview the run stopped early.
     stop_at: str | None = None
+    #: ``--skipped-steps``: updates skipped (fp16 overflow) that do not advance the schedule: a count
+    #: or a list of indices (``"30"``, ``"3,17,42"``); only readers that model it consume it.
+    skipped_steps: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
@@ -55,6 +58,13 @@ class Overrides:
         return {key: value for key, value in vars(self).items() if value is not None and key not in _NOT_RUN_OPTIONS}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.skipped_steps is not None:  # what a reader consumes is gone by now
+            from sched_cli.specs.values import SpecError
+
+            raise SpecError(
+                f"--skipped-steps {self.skipped_steps}: skipped updates are modelled for Megatron-LM launches "
+                "(--from megatron) only; drop the option"
+            )
         given = self.options()
         merged = {key: value for key, value in data.items() if not any(key in _ALTERNATIVES.get(g, ()) for g in given)}
         merged.update(given)
