@@ -2,7 +2,8 @@
 
 Each scheduler answers to its Composer class name, a snake_case alias, and the names LLM
 Foundry's registry and Composer's older YAML registry gave it; Hugging Face's schedules answer to
-``hf:<lr_scheduler_type>`` (and ``hf_<lr_scheduler_type>``). Names match case-insensitively,
+``hf:<lr_scheduler_type>`` (and ``hf_<lr_scheduler_type>``), DeepSpeed's to ``ds:<type>``
+(``ds:WarmupLR``, ``deepspeed_warmup_lr``). Names match case-insensitively,
 with ``-`` and ``_`` alike.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from sched_cli.schedulers import composer as _composer
+from sched_cli.schedulers import deepspeed as _deepspeed
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
 from sched_cli.schedulers import mmengine as _mmengine
@@ -87,6 +90,11 @@ def _params(cls: type) -> list[Param]:
     return params
 
 
+def _snake(name: str) -> str:
+    """``WarmupCosineLR`` -> ``warmup_cosine_lr``, ``LRRangeTest`` -> ``lr_range_test``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
 ENTRIES: tuple[Entry, ...] = (
     Entry(_composer.StepScheduler, ("step",)),
     Entry(_composer.MultiStepScheduler, ("multistep", "multi_step")),
@@ -118,6 +126,11 @@ ENTRIES: tuple[Entry, ...] = (
     *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
     # timm's sched values, on the epoch or update counter (schedulers/timm.py).
     *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
+    # DeepSpeed's scheduler types, on the count of engine steps (schedulers/deepspeed.py).
+    *(
+        Entry(cls, (f"ds:{name}", f"ds_{name}", f"deepspeed_{_snake(name)}"))
+        for name, cls in _deepspeed.DS_SCHEDULERS.items()
+    ),
     # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).
     Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
 )

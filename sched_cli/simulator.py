@@ -27,7 +27,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +55,7 @@ __all__ = [
     "SimulationError",
     "simulate_plan",
     "simulate",
+    "scheduler_steps",
     "plan",
     "first_batch_at",
     "end_of_run",
@@ -76,8 +77,10 @@ DEFAULT_CHUNK = 1 << 18
 #: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
 #: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
 #: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
-#: Runner (whose parameter schedulers are replayed as its hook steps them).
-TRAINERS = ("composer", "hf", "timm", "mmengine")
+#: Runner (whose parameter schedulers are replayed as its hook steps them) and DeepSpeed's engine
+#: (its scheduler stepped after each optimizer update, as Hugging Face's: update *k* trains with
+#: the LR after *k* steps).
+TRAINERS = ("composer", "hf", "timm", "mmengine", "deepspeed")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -121,6 +124,10 @@ class Run:
     #: epochs: ``max_duration`` is then the ``ceil(epochs x dataloader_len)`` updates it rounds to,
     #: and SSR scales the epochs (see :func:`hf_scaled_length`).
     num_train_epochs: float | None = None
+    #: Updates after which the trainer did not step the schedulers (DeepSpeed and Hugging Face
+    #: skip the step after an fp16 overflow): update *k* is then scheduled as the update
+    #: ``k - (skipped updates before k)`` of a run without skips (see :func:`scheduler_steps`).
+    skipped_steps: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         md = Time.from_input(self.max_duration)
@@ -152,6 +159,11 @@ class Run:
             raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
         if self.num_train_epochs is not None:
             _check_hf_epochs(self)
+        skipped = tuple(self.skipped_steps)
+        for k in skipped:
+            if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+                raise SimulationError(f"skipped_steps must be update indices of at least 0, not {k!r}")
+        object.__setattr__(self, "skipped_steps", tuple(sorted(set(int(k) for k in skipped))))
         if self.step_every not in ("batch", "epoch"):
             raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
         if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):
@@ -240,6 +252,16 @@ def _check_hf_epochs(run: Run) -> None:
             f"max_duration {run.max_duration} disagrees with num_train_epochs {epochs:g} x {run.dataloader_len} "
             f"updates per epoch = {expected}"
         )
+
+
+def scheduler_steps(run: Run, batch: np.ndarray) -> np.ndarray:
+    """How many scheduler steps have been taken when each update of ``batch`` starts: the update
+    index less the ``skipped_steps`` before it (an update skipped at index *i* does not step the
+    schedulers after it, so every later update sees one step fewer)."""
+    batch = np.asarray(batch, dtype=np.int64)
+    if not run.skipped_steps:
+        return batch
+    return batch - np.searchsorted(np.asarray(run.skipped_steps, dtype=np.int64), batch, side="left")
 
 
 def _count_text(n: int) -> str:
@@ -641,6 +663,11 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     ``first`` is the batch training starts at (not 0 in a resumed segment): until the schedulers
     first step after it, the optimizer holds the LR it started with.
     """
+    if run.skipped_steps:
+        # The schedulers have stepped fewer times than the updates trained: each row is evaluated
+        # where a run without skips would be after that many steps.
+        at, fresh = _evaluation_times(replace(run, skipped_steps=()), rows, mode, first)
+        return Timeline.at_batch_starts(run, scheduler_steps(run, at.batch)), fresh
     batch = rows.batch
     dl = run.dataloader_len
     if run.trainer == "timm":
@@ -650,7 +677,8 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
-        if mode == "formula" or run.trainer == "hf":
+        # DeepSpeed's engine steps its scheduler the same way.
+        if mode == "formula" or run.trainer in ("hf", "deepspeed"):
             return rows, np.zeros(len(batch), dtype=bool)
         # Trainer: the scheduler stepped after batch k-1, before the timestamp moved past it.
         return Timeline.at_batch_starts(run, np.maximum(batch - 1, first)), batch == first
@@ -723,7 +751,7 @@ class _Evaluator:
         # The optimizer's own LR: batch k trains with the LR after the steps taken before it, in
         # either mode (there is no formula apart from what the optimizer holds).
         run = self.plan.run
-        return steps_taken(rows.batch, run.step_every, run.dataloader_len)
+        return steps_taken(scheduler_steps(run, rows.batch), run.step_every, run.dataloader_len)
 
     def torch_lr(self, rows: Timeline) -> np.ndarray:
         """The LR the real optimizer holds for each row, to the bit (not base LR x multiplier)."""

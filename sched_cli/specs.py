@@ -80,6 +80,7 @@ TOP_LEVEL_KEYS = (
     "title",
     "description",
     "resume",
+    "skipped_steps",
 )
 #: Keys that say the same thing in two ways: a value given on the command line for one of them
 #: replaces what the file says of the others, so that ``--devices 16`` or ``--dataloader-len``
@@ -124,6 +125,10 @@ class Overrides:
     resume_at: str | None = None
     #: ``--stop-at TIME``: preview the run stopped early.
     stop_at: str | None = None
+    #: ``--skipped-steps``: updates after which the scheduler did not step (a count, or indices).
+    skipped_steps: str | None = None
+    #: ``--deepspeed-config PATH``: the DeepSpeed config a Hugging Face file's ``deepspeed`` key means.
+    deepspeed_config: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
@@ -133,13 +138,15 @@ class Overrides:
         return {key: value for key, value in vars(self).items() if value is not None and key not in _NOT_RUN_OPTIONS}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
-        given = self.options()
+        given = {key: value for key, value in self.options().items() if key not in _READER_ONLY}
         merged = {key: value for key, value in data.items() if not any(key in _ALTERNATIVES.get(g, ()) for g in given)}
         merged.update(given)
         return merged
 
 
 _NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at")
+#: Options only readers take (never a spec key): a spec that no reader read refuses them.
+_READER_ONLY = ("deepspeed_config",)
 
 
 @dataclass
@@ -285,11 +292,21 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
             raise SpecError(str(exc)) from None
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
+        _refuse_reader_only(path, overrides)
         trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
         spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
         return replace(spec, notes=reading.notes, facts=reading.facts)
+    _refuse_reader_only(path, overrides)
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+
+
+def _refuse_reader_only(path: Path, overrides: Overrides) -> None:
+    if overrides.deepspeed_config is not None:
+        raise SpecError(
+            f"{path}: --deepspeed-config names the DeepSpeed config of a Hugging Face TrainingArguments file "
+            "(its deepspeed key); this file is not one"
+        )
 
 
 def _load_python_config(path: Path, overrides: Overrides) -> Spec:
@@ -381,6 +398,7 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
             last_batch_size=last_batch_size,
             geometry=geometry,
             num_train_epochs=_hf_epochs(where, data),
+            skipped_steps=skipped_steps(where.source, data.get("skipped_steps")),
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
@@ -489,6 +507,44 @@ def _last_batch_size(where: _Where, data: dict[str, Any], dataloader_len: int | 
             "it is the samples of an epoch's last batch",
         )
     return value
+
+
+def skipped_steps(source: str, value: Any) -> tuple[int, ...]:
+    """``skipped_steps`` (spec key or ``--skipped-steps``): the updates after which the trainer did
+    not step the schedulers. A whole number N means the first N updates (0 .. N-1: an fp16 run's
+    loss scale starts too high); a list (or text ``3,10,40-47``) names update indices and ranges."""
+    if value is None:
+        return ()
+    fix = "give a count (8: the first 8 updates) or update indices such as 3,10,40-47"
+    if isinstance(value, bool):
+        raise SpecError(f"{source}: skipped_steps: {value!r} is not a count or a list of updates; {fix}")
+    if isinstance(value, int):
+        if not 0 <= value <= MAX_COUNT:
+            raise SpecError(f"{source}: skipped_steps: {value} must be a count of at least 0; {fix}")
+        return tuple(range(value))
+    items: list[Any]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return skipped_steps(source, int(text))
+        items = [part.strip() for part in text.split(",") if part.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise SpecError(f"{source}: skipped_steps: {value!r} is not a count or a list of updates; {fix}")
+    steps: set[int] = set()
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+            steps.add(item)
+            continue
+        low, _, high = str(item).partition("-")
+        if not (low.strip().isdigit() and (not high or high.strip().isdigit())) or isinstance(item, bool):
+            raise SpecError(f"{source}: skipped_steps: {item!r} is not an update index or a range a-b; {fix}")
+        first, last = int(low), int(high) if high else int(low)
+        if last < first or last - first > 10_000_000:
+            raise SpecError(f"{source}: skipped_steps: the range {item!r} is empty or too long; {fix}")
+        steps.update(range(first, last + 1))
+    return tuple(sorted(steps))
 
 
 def _hf_epochs(where: _Where, data: dict[str, Any]) -> float | None:

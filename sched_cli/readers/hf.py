@@ -64,6 +64,7 @@ TITLE = "Hugging Face TrainingArguments"
 #: Command-line options this reader applies itself (they change HF's step counts), so that the
 #: spec layer does not apply them a second time.
 CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
+CONSUMES += ("deepspeed_config",)
 # Options that mean something else for an HF file: what to say instead.
 _NOT_FOR_HF = {
     "batch_size": "--device-batch-size (per_device_train_batch_size)",
@@ -259,13 +260,18 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
         "batch_size": geometry.update_size,
         "seq_len": _option_count(source, options, "seq_len", 1),
         "lr": lr,
-        "schedulers": [_scheduler(args, lr)],
     }
     if geometry.updates_per_epoch is not None:
         spec["dataloader_len"] = geometry.updates_per_epoch
         spec["last_batch_size"] = geometry.last_update_size
     if epochs is not None:
         spec["num_train_epochs"] = epochs
+    if data.get("deepspeed") or options.get("deepspeed_config") is not None:  # DeepSpeed's scheduler may replace HF's
+        from sched_cli.readers.deepspeed import under_hf
+
+        b, g = geometry.device_batch_size, geometry.accumulation
+        return under_hf(data, source, options, spec, lambda: _scheduler(args, lr), b, g)  # type: ignore[return-value]
+    spec["schedulers"] = [_scheduler(args, lr)]
     return spec
 
 
