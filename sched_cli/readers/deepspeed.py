@@ -496,7 +496,7 @@ def under_hf(
         built = schedule(config, name, optimizer_lr if optimizer_lr is not None else lr, notes, facts, where="")
         notes.insert(
             0,
-            f"{Path(name).name if Path(name).suffix else name}'s scheduler ({built.kind}) replaces "
+            f"{_short(name, source)}'s scheduler ({built.kind}) replaces "
             f"lr_scheduler_type {kind!r}: Hugging Face's Trainer does not build its own when DeepSpeed has one",
         )
         spec = {**spec, "lr": built.base_lr, "step_every": "batch", "schedulers": [built.config]}
@@ -505,6 +505,11 @@ def under_hf(
         spec = {**spec, "schedulers": [hf_scheduler()]}
     notes.extend(fp16_notes(config, name))
     return Reading(spec, notes, facts)
+
+
+def _short(name: str, source: str) -> str:
+    """The config's file name (``ds_config.json``), or the inline block's description."""
+    return name if name.startswith(source) else Path(name).name
 
 
 def _warmup_steps(data: dict[str, Any], total: int) -> int:
