@@ -102,9 +102,9 @@ def _ds_case(rng: random.Random) -> tuple[dict[str, Any], float | None, int]:
     elif kind == "OneCycle":
         low = rng.uniform(1e-6, 1e-3)
         params = {"cycle_min_lr": low, "cycle_max_lr": low * rng.uniform(1, 100)}
-        params["cycle_first_step_size"] = rng.choice([1, 2, rng.randint(1, 300)])
+        params["cycle_first_step_size"] = rng.choice([1, 2, rng.randint(1, 300), round(rng.uniform(0.5, 50), 2)])
         if rng.random() < 0.5:
-            params["cycle_second_step_size"] = rng.randint(1, 300)
+            params["cycle_second_step_size"] = rng.choice([0, rng.randint(1, 300)])
         if rng.random() < 0.4:
             params["cycle_first_stair_count"] = rng.randint(0, 8)
         if rng.random() < 0.3:
@@ -118,7 +118,7 @@ def _ds_case(rng: random.Random) -> tuple[dict[str, Any], float | None, int]:
         updates = rng.randint(1, 1500)
     elif kind == "LRRangeTest":
         params["lr_range_test_min_lr"] = rng.uniform(1e-6, 1e-2)
-        params["lr_range_test_step_size"] = rng.choice([1, rng.randint(1, 500)])
+        params["lr_range_test_step_size"] = rng.choice([1, rng.randint(1, 500), round(rng.uniform(0.5, 50), 2)])
         params["lr_range_test_step_rate"] = rng.choice([1.0, rng.uniform(0.1, 10)])
         params["lr_range_test_staircase"] = rng.choice([True, False])
     else:

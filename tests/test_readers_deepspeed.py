@@ -273,6 +273,16 @@ def test_export_one_row_per_update(sched, tmp_path):
     assert code == 2 and err.startswith("sched: error:") and err.count("\n") == 1 and "--max-duration" in err
 
 
+def test_skipped_steps_option_on_the_command_line(sched):
+    args = ("table", str(CORPUS / "cifar_ds_config.json"), "--max-duration", "50ba", "--at", "10ba", "-f", "csv")
+    code, out, err = sched(*args, "--skipped-steps", "8")
+    assert code == 0, err
+    lr = float(list(csv.DictReader(out.splitlines()))[0]["lr"])
+    assert lr == pytest.approx(0.001 * math.log(2) / math.log(1000))  # 10 - 8 = 2 steps taken
+    code, _, err = sched(*args, "--skipped-steps", "x")
+    assert code == 2 and "skipped_steps" in err and err.count("\n") == 1
+
+
 def test_describe_shows_the_deepspeed_types(sched):
     code, out, err = sched("describe", "ds:WarmupCosineLR")
     assert code == 0, err

@@ -351,7 +351,7 @@ class DSOneCycle(DeepSpeedScheduler):
         cycle_max_lr (float): :math:`\eta_{max}`. Required.
         decay_lr_rate (float): :math:`\delta`. Default ``0``.
         cycle_first_step_size (float): :math:`s_1`, steps going up. Default ``2000``.
-        cycle_second_step_size (float): :math:`s_2`, steps going down; ``None``: :math:`s_1`. Default ``None``.
+        cycle_second_step_size (float): :math:`s_2`, steps going down (may be 0); ``None``: s_1. Default ``None``.
         cycle_first_stair_count (int): Stairs going up; 0: continuous. Default ``0``.
         cycle_second_stair_count (int): Stairs going down; ``None``: the first count. Default ``None``.
         decay_step_size (float): d, steps per decay interval; 0: no decay. Default ``0``.
@@ -381,8 +381,8 @@ class DSOneCycle(DeepSpeedScheduler):
         ):
             _number(self.name, param, value)
         _number(self.name, "cycle_first_step_size", cycle_first_step_size, low=0, strict=True)
-        if cycle_second_step_size is not None:
-            _number(self.name, "cycle_second_step_size", cycle_second_step_size, low=0, strict=True)
+        if cycle_second_step_size is not None:  # 0.19: 0 is allowed (a cycle that only goes up)
+            _number(self.name, "cycle_second_step_size", cycle_second_step_size, low=0)
         for param, value in (("cycle_first_stair_count", cycle_first_stair_count),):
             _number(self.name, param, value)
         if cycle_second_stair_count is not None:
@@ -459,7 +459,7 @@ class DSLRRangeTest(DeepSpeedScheduler):
 
     Args:
         lr_range_test_min_lr (float): :math:`\eta_{min}`, the starting LR. Default ``0.001``.
-        lr_range_test_step_size (float): s, steps per unit of growth. Default ``2000``.
+        lr_range_test_step_size (int): s, steps per unit of growth, at least 1. Default ``2000``.
         lr_range_test_step_rate (float): :math:`\rho`, growth per s steps. Default ``1.0``.
         lr_range_test_staircase (bool): Grow in stairs of s steps. Default ``False``.
         lr (float): The optimizer's LR (``optimizer.params.lr``), when known. Default ``None``.
@@ -470,14 +470,15 @@ class DSLRRangeTest(DeepSpeedScheduler):
     def __init__(
         self,
         lr_range_test_min_lr: float = 1e-3,
-        lr_range_test_step_size: float = 2000,
+        lr_range_test_step_size: int = 2000,
         lr_range_test_step_rate: float = 1.0,
         lr_range_test_staircase: bool = False,
         lr: float | None = None,
     ) -> None:
         self._check_lr(lr)
         _number(self.name, "lr_range_test_min_lr", lr_range_test_min_lr)
-        _number(self.name, "lr_range_test_step_size", lr_range_test_step_size, low=0, strict=True)
+        # DeepSpeed 0.19: "lr_range_test_step_size must be a positive integer" (a ValueError).
+        _whole(self.name, "lr_range_test_step_size", lr_range_test_step_size, low=1)
         _number(self.name, "lr_range_test_step_rate", lr_range_test_step_rate)
         if not isinstance(lr_range_test_staircase, bool):
             raise ScheduleError(f"{self.name}: lr_range_test_staircase must be true or false")
