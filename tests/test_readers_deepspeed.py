@@ -283,6 +283,33 @@ def test_skipped_steps_option_on_the_command_line(sched):
     assert code == 2 and "skipped_steps" in err and err.count("\n") == 1
 
 
+def test_hf_yaml_with_a_deepspeed_path_counted_in_epochs(sched, tmp_path):
+    ds = {
+        "train_batch_size": "auto",
+        "gradient_accumulation_steps": "auto",
+        "scheduler": {"type": "WarmupDecayLR", "params": {"total_num_steps": "auto", "warmup_num_steps": "auto"}},
+    }
+    _write(tmp_path, ds, "ds.json")
+    args = tmp_path / "args.yaml"
+    args.write_text(
+        "learning_rate: 1.0e-4\nlr_scheduler_type: cosine\nnum_train_epochs: 2\nwarmup_steps: 0.1\n"
+        "per_device_train_batch_size: 4\ngradient_accumulation_steps: 2\ndeepspeed: ds.json\n"
+    )
+    out = tmp_path / "out.csv"
+    code, _, err = sched(
+        "export", str(args), "--from", "hf", "--dataset-size", "1000", "--devices", "2", "-o", str(out)
+    )
+    assert code == 0, err
+    assert "replaces lr_scheduler_type 'cosine'" in err
+    assert "warmup_max_lr is not set, so WarmupDecayLR warms up to its default 0.001" in err
+    rows = list(csv.DictReader(out.open()))
+    # 1000 samples / 4 = 250 micro-batches, 125 per rank, ceil(125 / 2) = 63 updates an epoch, T = 126;
+    # warmup ceil(0.1 x 126) = 13; WarmupDecayLR's warmup_max_lr is its own default, 0.001.
+    assert len(rows) == 126
+    assert float(rows[14]["lr"]) == pytest.approx(0.001)
+    assert float(rows[20]["lr"]) == pytest.approx(0.001 * (126 - 19) / (126 - 13))
+
+
 def test_describe_shows_the_deepspeed_types(sched):
     code, out, err = sched("describe", "ds:WarmupCosineLR")
     assert code == 0, err

@@ -230,6 +230,11 @@ def schedule(
     if extra:
         notes.append(f"{source}: {where}scheduler.{extra[0]} is not read by DeepSpeed (only type and params)")
     if kind in DS_SCHEDULERS:
+        if kind == "WarmupDecayLR" and "warmup_max_lr" not in params and lr is not None and lr != 0.001:
+            notes.append(
+                f"{source}: {where}scheduler.params.warmup_max_lr is not set, so WarmupDecayLR warms up to its default "
+                f"0.001, not the optimizer's LR ({lr:g}); set it (or 'auto' under Hugging Face)"
+            )
         return _ds_schedule(kind, params, source, lr, facts, where)
     if kind in TORCH_SCHEDULERS:
         if lr is None:
@@ -491,13 +496,14 @@ def under_hf(
     ]
     facts = [f"deepspeed config: {name}"]
     kind = data.get("lr_scheduler_type") or "linear"
+    shown = repr(kind) if data.get("lr_scheduler_type") else "'linear' (the default)"
     if "scheduler" in config:
         optimizer_lr = _optimizer_lr(config, name) if "optimizer" in config else lr
         built = schedule(config, name, optimizer_lr if optimizer_lr is not None else lr, notes, facts, where="")
         notes.insert(
             0,
             f"{_short(name, source)}'s scheduler ({built.kind}) replaces "
-            f"lr_scheduler_type {kind!r}: Hugging Face's Trainer does not build its own when DeepSpeed has one",
+            f"lr_scheduler_type {shown}: Hugging Face's Trainer does not build its own when DeepSpeed has one",
         )
         spec = {**spec, "lr": built.base_lr, "step_every": "batch", "schedulers": [built.config]}
     else:
