@@ -18,7 +18,7 @@ import pytest
 
 from sched_cli import readers
 from sched_cli.simulator import collect, simulate
-from sched_cli.specs import Overrides, SpecError, load_file, skipped_steps
+from sched_cli.specs import Overrides, SpecError, load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "deepspeed"
@@ -160,19 +160,6 @@ def test_unknown_keys_that_could_change_the_schedule_are_named(tmp_path):
     data = {"train_batch_size": 8, "curriculum_learning": {"enabled": True}, "optimizer": {"params": {"lr": 1.0}}}
     spec = load_file(_write(tmp_path, data), Overrides(max_duration="4ba"))
     assert any("curriculum_learning is not modelled" in note for note in spec.notes)
-
-
-# -- skipped_steps ---------------------------------------------------------------------------------
-def test_skipped_steps_forms():
-    assert skipped_steps("x", None) == ()
-    assert skipped_steps("x", 3) == (0, 1, 2)
-    assert skipped_steps("x", "3") == (0, 1, 2)
-    assert skipped_steps("x", "7,") == (7,)
-    assert skipped_steps("x", "3,10,40-42") == (3, 10, 40, 41, 42)
-    assert skipped_steps("x", [5, 1, 5]) == (1, 5)
-    for bad in ("a", "5-2", [-1], True, 1.5):
-        with pytest.raises(SpecError, match="skipped_steps"):
-            skipped_steps("x", bad)
 
 
 # -- under Hugging Face ------------------------------------------------------------------------------
