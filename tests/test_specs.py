@@ -450,7 +450,8 @@ def test_skipped_steps_spec_key(tmp_path):
 
     path = tmp_path / "s.yaml"
     path.write_text(
-        "max_duration: 6ba\nlr: 1.0\ntrainer: hf\nschedulers: [{name: 'hf:linear', warmup_steps: 4}]\nskipped_steps: 2\n"
+        "max_duration: 6ba\nlr: 1.0\ntrainer: hf\n"
+        "schedulers: [{name: 'hf:linear', warmup_steps: 4}]\nskipped_steps: 2\n"
     )
     spec = load_file(path)
     assert spec.run.skipped_steps == (0, 1)
