@@ -38,7 +38,7 @@ ENV = "SCHED_DEEPSPEED_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "deepspeed_oracle.py"
 SEED = int(os.environ.get("SCHED_PARITY_SEED", "20261204"))
 N_DS = int(os.environ.get("SCHED_DEEPSPEED_CASES", "400"))
-N_HF = int(os.environ.get("SCHED_DEEPSPEED_HF_CASES", "150"))
+N_HF = int(os.environ.get("SCHED_DEEPSPEED_HF_CASES", "250"))
 TOL = 1e-12
 
 
@@ -228,12 +228,19 @@ def _hf_case(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any], int, i
         "gradient_accumulation_steps": maybe(0.8, g, g * 2),
         "train_batch_size": maybe(0.8, b * g * world, b * g * world * 2),
         "zero_optimization": {"stage": rng.choice([0, 1, 2, 3])},
-        "fp16": {"enabled": "auto", "loss_scale": 0},
+        "fp16": {"enabled": maybe(0.7, bool(hf.get("fp16")), not hf.get("fp16")), "loss_scale": 0},
+        "bf16": {"enabled": maybe(0.7, False, True)},
+        "gradient_clipping": maybe(0.5, 1.0, 0.5),
     }
     if rng.random() < 0.6:
         config["optimizer"] = {
             "type": "AdamW",
-            "params": {"lr": maybe(0.8, learning_rate, learning_rate * 2), "weight_decay": "auto"},
+            "params": {
+                "lr": maybe(0.8, learning_rate, learning_rate * 2),
+                "weight_decay": "auto",
+                "betas": maybe(0.6, [0.9, 0.999], [0.9, 0.95]),
+                "eps": maybe(0.6, 1e-8, 1e-6),
+            },
         }
     total = max_steps
     warmup = hf.get("warmup_steps", 0)
@@ -267,8 +274,12 @@ def test_hf_deepspeed_integration_matches_hf_and_deepspeed(tmp_path: Path) -> No
         overrides = Overrides(source="hf", devices=world)
         label = f"{path.name} {json.dumps(case['config'].get('scheduler'))}"
         if "error" in answer:
-            with pytest.raises(SpecError, match="disagrees|mismatch"):
+            with pytest.raises(SpecError, match="disagrees") as info:
                 _sched_lrs(path, overrides)
+            # HF lists each mismatch as "- ds KEY=VALUE vs hf ...": sched names the same ones.
+            for line in answer["error"].splitlines():
+                if line.startswith("- ds "):
+                    assert line[2:].split(" vs ")[0] in str(info.value), (label, answer["error"])
             stats["refused"] += 1
             continue
         if "scheduler" not in case["config"]:
