@@ -151,6 +151,11 @@ def test_what_deepspeed_would_reject_is_refused_in_one_line(tmp_path, scheduler,
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 
 
+def test_a_hf_file_read_as_deepspeed_is_refused():
+    with pytest.raises(SpecError, match=r"learning_rate: a DeepSpeed config has no such key.*--from hf"):
+        load_file(SAMPLES / "hf_deepspeed_sft.json", Overrides(source="deepspeed"))
+
+
 def test_auto_values_are_refused_on_their_own():
     with pytest.raises(SpecError, match=r"optimizer.params.lr: 'auto'"):
         load_file(CORPUS / "axolotl_zero1.json", Overrides(max_duration="10ba"))

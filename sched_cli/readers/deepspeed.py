@@ -155,6 +155,12 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     """The sched spec of a DeepSpeed config on its own (see the module docstring)."""
     if not isinstance(data, dict):
         raise DeepSpeedConfigError(f"{source}: a DeepSpeed config is a mapping of keys, not {type(data).__name__}")
+    foreign = [key for key in _FOREIGN if key in data]
+    if foreign:
+        raise DeepSpeedConfigError(
+            f"{source}: {foreign[0]}: a DeepSpeed config has no such key (this looks like a Hugging Face "
+            "TrainingArguments file or a sched spec); read it with --from hf, or drop --from deepspeed"
+        )
     for option in ("dataset_size", "dataloader_len", "deepspeed_config", "step_every"):
         if options.get(option) is not None:
             flag = "--" + option.replace("_", "-")
