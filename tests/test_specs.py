@@ -456,3 +456,15 @@ def test_skipped_steps_spec_key(tmp_path):
     spec = load_file(path)
     assert spec.run.skipped_steps == (0, 1)
     assert list(collect(simulate(spec.run, mode="trainer"))["lr"][:4]) == [0.0, 0.0, 0.0, 0.25]
+
+
+def test_importing_the_package_loads_no_module_until_a_name_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sched_cli.specs as s; before = sorted(m for m in sys.modules if m.startswith('sched_cli.')); "
+        "s.Overrides; print(before, 'sched_cli.specs.types' in sys.modules, 'sched_cli.specs.loading' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "['sched_cli.specs'] True False"
