@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sched_cli.run import SimulationError, Timeline
+from sched_cli.run import SimulationError, Timeline, scheduler_steps
 from sched_cli.schedulers.base import BuiltinScheduler, ScheduleError, call_scheduler, scheduler_name, takes_ssr
 from sched_cli.schedulers.torch_native import TorchScheduler, steps_taken, trainer_steps
 from sched_cli.state import State
@@ -59,7 +59,7 @@ class Evaluator:
         # The optimizer's own LR: batch k trains with the LR after the steps taken before it, in
         # either mode (there is no formula apart from what the optimizer holds).
         run = self.plan.run
-        return steps_taken(rows.batch, run.step_every, run.dataloader_len)
+        return steps_taken(scheduler_steps(run, rows.batch), run.step_every, run.dataloader_len)
 
     def torch_lr(self, rows: Timeline) -> np.ndarray:
         """The LR the real optimizer holds for each row, to the bit (not base LR x multiplier)."""

@@ -18,7 +18,16 @@ from sched_cli.schedulers.base import RunShape, ScheduleError
 from sched_cli.state import State
 from sched_cli.time import COUNTED_UNITS, Time, Timestamp, TimeUnit
 
-__all__ = ["Run", "Timeline", "SimulationError", "TRAINERS", "hf_scaled_length", "require_count", "require_ssr"]
+__all__ = [
+    "Run",
+    "Timeline",
+    "SimulationError",
+    "TRAINERS",
+    "hf_scaled_length",
+    "scheduler_steps",
+    "require_count",
+    "require_ssr",
+]
 
 StepEvery = Literal["batch", "epoch"]
 
@@ -26,10 +35,12 @@ StepEvery = Literal["batch", "epoch"]
 #: step after each batch, one batch late; see the module docstring), Hugging Face's (``LambdaLR``
 #: stepped after each optimizer update: update *k* trains with the factor at *k*), timm's
 #: train.py (whose schedulers' formulas already give what each update trains with) and MMEngine's
-#: Runner (whose parameter schedulers are replayed as its hook steps them) and Megatron-LM's
+#: Runner (whose parameter schedulers are replayed as its hook steps them), Megatron-LM's
 #: ``training.py`` (whose scheduler, stepped by the samples of each successful iteration, gives the
-#: LR of the next: the ``megatron`` formula already is that replay).
-TRAINERS = ("composer", "hf", "timm", "mmengine", "megatron")
+#: LR of the next: the ``megatron`` formula already is that replay) and DeepSpeed's engine (its
+#: scheduler stepped after each optimizer update, as Hugging Face's: update *k* trains with the LR
+#: after *k* steps).
+TRAINERS = ("composer", "hf", "timm", "mmengine", "megatron", "deepspeed")
 # Counters are int64: refuse runs whose token count could overflow it.
 _INT64_LIMIT = 2**62
 
@@ -75,6 +86,10 @@ class Run:
     #: epochs: ``max_duration`` is then the ``ceil(epochs x dataloader_len)`` updates it rounds to,
     #: and SSR scales the epochs (see :func:`hf_scaled_length`).
     num_train_epochs: float | None = None
+    #: Updates after which the trainer did not step the schedulers (DeepSpeed and Hugging Face
+    #: skip the step after an fp16 overflow): update *k* is then scheduled as the update
+    #: ``k - (skipped updates before k)`` of a run without skips (see :func:`scheduler_steps`).
+    skipped_steps: tuple[int, ...] = ()
     #: Samples per batch when they change with the batch index (see :class:`BatchSchedule`).
     batch_schedule: BatchSchedule | None = None
 
@@ -110,6 +125,11 @@ class Run:
             raise SimulationError(f"trainer must be one of {', '.join(TRAINERS)}, not {self.trainer!r}")
         if self.num_train_epochs is not None:
             _check_hf_epochs(self)
+        skipped = tuple(self.skipped_steps)
+        for k in skipped:
+            if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+                raise SimulationError(f"skipped_steps must be update indices of at least 0, not {k!r}")
+        object.__setattr__(self, "skipped_steps", tuple(sorted(set(int(k) for k in skipped))))
         if self.step_every not in ("batch", "epoch"):
             raise SimulationError(f"step_every must be 'batch' or 'epoch', not {self.step_every!r}")
         if self.lr is not None and not (isinstance(self.lr, numbers.Real) and math.isfinite(self.lr)):
@@ -213,6 +233,16 @@ def _check_batch_schedule(run: Run) -> None:
             "drop dataloader_len and last_batch_size"
         )
     object.__setattr__(run, "batch_size", run.batch_schedule.final_size)
+
+
+def scheduler_steps(run: Run, batch: np.ndarray) -> np.ndarray:
+    """How many scheduler steps have been taken when each update of ``batch`` starts: the update
+    index less the ``skipped_steps`` before it (an update skipped at index *i* does not step the
+    schedulers after it, so every later update sees one step fewer)."""
+    batch = np.asarray(batch, dtype=np.int64)
+    if not run.skipped_steps:
+        return batch
+    return batch - np.searchsorted(np.asarray(run.skipped_steps, dtype=np.int64), batch, side="left")
 
 
 def _count_text(n: int) -> str:

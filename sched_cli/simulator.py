@@ -1,10 +1,10 @@
 """Step a synthetic run through its batches and compute the multiplier each batch trains with.
 
-A :class:`~sched_cli.run.Run` (in :mod:`sched_cli.run`) is a training run as a Composer Trainer sees it: ``max_duration``, batches per
-epoch, samples per batch, tokens per sample, how often schedulers step, an optional base LR, and
-the schedulers. :func:`simulate` turns a run and an SSR into rows, one per batch trained (or a
-chosen subset of them), streamed in chunks of numpy arrays so memory stays flat however long
-the run. Two modes:
+A :class:`~sched_cli.run.Run` (:mod:`sched_cli.run`) is a training run as a Composer Trainer sees
+it: ``max_duration``, batches per epoch, samples per batch, tokens per sample, how often schedulers
+step, an optional base LR, and the schedulers. :func:`simulate` turns a run and an SSR into rows,
+one per batch trained (or a chosen subset of them), streamed in chunks of numpy arrays so memory
+stays flat however long the run. Two modes:
 
 - ``formula``: the multiplier of batch *k* is the product of every scheduler's alpha at the
   timestamp at the start of batch *k* (at the start of its epoch when stepping every epoch).
@@ -24,13 +24,21 @@ once per distinct timestamp, through a real :class:`~sched_cli.state.State`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from sched_cli.evaluation import Evaluator, NegativeMultiplierWarning, check_lr
-from sched_cli.run import TRAINERS, Run, SimulationError, Timeline, hf_scaled_length, require_count
+from sched_cli.run import (
+    TRAINERS,
+    Run,
+    SimulationError,
+    Timeline,
+    hf_scaled_length,
+    require_count,
+    scheduler_steps,
+)
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -50,6 +58,7 @@ __all__ = [
     "SimulationError",
     "simulate_plan",
     "simulate",
+    "scheduler_steps",
     "plan",
     "first_batch_at",
     "end_of_run",
@@ -390,6 +399,11 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     ``first`` is the batch training starts at (not 0 in a resumed segment): until the schedulers
     first step after it, the optimizer holds the LR it started with.
     """
+    if run.skipped_steps:
+        # The schedulers have stepped fewer times than the updates trained: each row is evaluated
+        # where a run without skips would be after that many steps.
+        at, fresh = _evaluation_times(replace(run, skipped_steps=()), rows, mode, first)
+        return Timeline.at_batch_starts(run, scheduler_steps(run, at.batch)), fresh
     batch = rows.batch
     dl = run.dataloader_len
     if run.trainer == "timm":
@@ -399,7 +413,8 @@ def _evaluation_times(run: Run, rows: Timeline, mode: Mode, first: int = 0) -> t
     if run.step_every == "batch":
         # Hugging Face: its LambdaLR is built at factor(0) and stepped after each optimizer
         # update, so update k (a batch of the run) trains with factor(k): the formula itself.
-        if mode == "formula" or run.trainer == "hf":
+        # DeepSpeed's engine steps its scheduler the same way.
+        if mode == "formula" or run.trainer in ("hf", "deepspeed"):
             return rows, np.zeros(len(batch), dtype=bool)
         # Trainer: the scheduler stepped after batch k-1, before the timestamp moved past it.
         return Timeline.at_batch_starts(run, np.maximum(batch - 1, first)), batch == first

@@ -36,7 +36,7 @@ from sched_cli.simulator import TRAINERS, Run, SimulationError
 from sched_cli.specs.build import _build
 from sched_cli.specs.expressions import _looks_like_expression, parse_expression
 from sched_cli.specs.types import Overrides, Spec
-from sched_cli.specs.values import SpecError, _count, _kind, _number, _ssrs, _time_value, _Where
+from sched_cli.specs.values import SpecError, _count, _kind, _number, _ssrs, _time_value, _Where, skipped_steps
 from sched_cli.time import COUNTED_UNITS, Time, TimeUnit
 from sched_cli.trust import Trust
 
@@ -63,6 +63,7 @@ TOP_LEVEL_KEYS = (
     "title",
     "description",
     "resume",
+    "skipped_steps",
 )
 
 
@@ -175,11 +176,21 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
         reading.notes[:0] = [d.note(str(path)) for d in duplicates]
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
+        _refuse_reader_only(path, overrides)
         trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
         spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
         return replace(spec, notes=reading.notes, facts=reading.facts)
+    _refuse_reader_only(path, overrides)
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+
+
+def _refuse_reader_only(path: Path, overrides: Overrides) -> None:
+    if overrides.deepspeed_config is not None:
+        raise SpecError(
+            f"{path}: --deepspeed-config names the DeepSpeed config of a Hugging Face TrainingArguments file "
+            "(its deepspeed key); this file is not one"
+        )
 
 
 def _load_python_config(path: Path, overrides: Overrides) -> Spec:
@@ -292,6 +303,7 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
             geometry=geometry,
             num_train_epochs=_hf_epochs(where, data),
             batch_schedule=_batch_schedule(where, data),
+            skipped_steps=skipped_steps(where.source, data.get("skipped_steps")),
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
