@@ -142,10 +142,11 @@ def test_skipped_steps_option(tmp_path):
     assert parse_skipped("30") == 30 and parse_skipped("3,17") == [3, 17] and parse_skipped("[5]") == [5]
     with pytest.raises(ReaderError):
         parse_skipped("x")
+    # Other trainers hold their schedule back by the skipped updates in the run itself (Hugging
+    # Face, like DeepSpeed, does not step its scheduler after an overflowed update).
     hf = tmp_path / "args.json"
     hf.write_text('{"learning_rate": 0.1, "max_steps": 10}')
-    with pytest.raises(SpecError, match="--skipped-steps"):
-        load_file(hf, Overrides(skipped_steps="3"))
+    assert load_file(hf, Overrides(skipped_steps="3")).run.skipped_steps == (0, 1, 2)
 
 
 def test_functional_test_config(tmp_path):
