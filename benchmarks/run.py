@@ -55,6 +55,8 @@ READERS: list[tuple[str, str, dict[str, Any]]] = [
     ("Hugging Face", "benchmarks/long_runs/hf.yaml", {}),
     ("timm", "benchmarks/long_runs/timm.yaml", {}),
     ("MMEngine", "benchmarks/long_runs/mmengine.yaml", {}),
+    ("DeepSpeed", "benchmarks/long_runs/deepspeed.json", {}),
+    ("Megatron-LM", "benchmarks/long_runs/megatron.sh", {"source": "megatron", "devices": 32}),
 ]
 
 #: Targets from the issues, printed beside the figures.
@@ -419,6 +421,22 @@ def main() -> None:
         lines.append(
             f"| {name} | {file} | {rows:,} | {read * 1e3:.1f} ms | {simulated:.3f} s | {wall:.2f} s | {cpu:.2f} s |"
         )
+
+    import bench_check  # benchmarks/ is on sys.path when this file runs as a script
+
+    checked = bench_check.measure(repeat=3 if quick else 5)
+    lines += [
+        "",
+        "## `sched check` on a log of 1,000,000 LR points",
+        "",
+        "The log is checked against the plan of a 1,000,000-update cosine (`benchmarks/bench_check.py`): a CSV and a "
+        "TensorBoard event file with that many scalars (written by tensorboardX, the test extra), read and compared "
+        "in a fresh process (start-up included), and the parts in this process. Target: under 2 s.",
+        "",
+        "| what | median |",
+        "|---|---:|",
+    ]
+    lines += [f"| {what} | {seconds:.2f} s |" for what, seconds in checked.items()]
 
     with tempfile.TemporaryDirectory() as tmp:
         report = bench_report(
