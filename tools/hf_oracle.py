@@ -8,6 +8,10 @@ JSON request on stdin, one line of JSON on stdout; whatever the libraries print 
 
 Request: ``{"cases": [case, ...]}``; a case has ``args`` (``TrainingArguments`` fields, as a
 JSON/YAML file would hold them), ``dataset_size`` and ``devices`` (the world size), and ``mode``:
+(file mode: with ``"only_known": true``, ``args`` may be a whole recipe file of a tool built on
+``TrainingArguments`` (TRL, LLaMA-Factory): keys that are not ``TrainingArguments`` fields are left
+out, as the tool's own parser hands them to its other dataclasses, and named in the answer's
+``ignored``)
 
 - ``"trainer"`` (``devices`` must be 1): a real ``Trainer`` trains a one-weight model on CPU over
   a dataset of ``dataset_size`` rows. A callback records, at every ``on_optimizer_step`` (after
@@ -77,6 +81,16 @@ def _model() -> Any:
             return {"loss": loss}
 
     return Tiny()
+
+
+def _known_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The keys of a recipe file that are ``TrainingArguments`` fields, and the others."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return {k: v for k, v in fields.items() if k in names}, sorted(k for k in fields if k not in names)
 
 
 def _training_args(fields: dict[str, Any], out: str) -> Any:
@@ -198,7 +212,11 @@ def main() -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     run = _trainer_case if case.get("mode") == "trainer" else _steps_case
-                    results.append(run(case, out))
+                    ignored: list[str] = []
+                    if case.get("only_known"):
+                        known, ignored = _known_fields(case["args"])
+                        case = {**case, "args": known}
+                    results.append({**run(case, out), **({"ignored": ignored} if ignored else {})})
             except Exception as exc:  # noqa: BLE001 - every failure is an answer
                 results.append(_error(exc))
     sys.stdout.write(json.dumps({"results": results}) + "\n")
