@@ -172,9 +172,7 @@ def _file_case(case: dict[str, Any]) -> dict[str, Any]:
         wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr))
         Runner.scale_lr(holder, wrapper, auto)
         lr = wrapper.optimizer.param_groups[0]["lr"]
-    schedulers = cfg.get("param_scheduler")
-    if not schedulers:
-        raise ValueError("no param_scheduler")
+    schedulers = cfg.get("param_scheduler") or []  # none: the Runner trains at the optimizer's LR
     derived = {"param_scheduler": schedulers, "epoch_length": length, "lr": lr}
     if by_epoch:
         derived.update(train_loop="epoch", max_epochs=int(train_cfg["max_epochs"]))
