@@ -11,7 +11,8 @@ JSON/YAML file would hold them), ``dataset_size`` and ``devices`` (the world siz
 (file mode: with ``"only_known": true``, ``args`` may be a whole recipe file of a tool built on
 ``TrainingArguments`` (TRL, LLaMA-Factory): keys that are not ``TrainingArguments`` fields are left
 out, as the tool's own parser hands them to its other dataclasses, and named in the answer's
-``ignored``)
+``ignored``; a transformers 4.x ``warmup_ratio`` becomes 5.x's ``warmup_steps`` below 1 when
+``warmup_steps`` is 0, the rule that gives the same warmup, ``ceil(ratio x max_steps)``)
 
 - ``"trainer"`` (``devices`` must be 1): a real ``Trainer`` trains a one-weight model on CPU over
   a dataset of ``dataset_size`` rows. A callback records, at every ``on_optimizer_step`` (after
@@ -90,6 +91,9 @@ def _known_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     from transformers import TrainingArguments
 
     names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    fields = dict(fields)
+    if "warmup_ratio" not in names and fields.get("warmup_ratio") and not fields.get("warmup_steps"):
+        fields["warmup_steps"] = fields["warmup_ratio"]
     return {k: v for k, v in fields.items() if k in names}, sorted(k for k in fields if k not in names)
 
 
