@@ -12,7 +12,9 @@ JSON/YAML file would hold them), ``dataset_size`` and ``devices`` (the world siz
 ``TrainingArguments`` (TRL, LLaMA-Factory): keys that are not ``TrainingArguments`` fields are left
 out, as the tool's own parser hands them to its other dataclasses, and named in the answer's
 ``ignored``; a transformers 4.x ``warmup_ratio`` becomes 5.x's ``warmup_steps`` below 1 when
-``warmup_steps`` is 0, the rule that gives the same warmup, ``ceil(ratio x max_steps)``)
+``warmup_steps`` is 0, the rule that gives the same warmup, ``ceil(ratio x max_steps)``; keys for
+the hardware and the Hub (``bf16``, ``fp16``, ``tf32``, ``push_to_hub``, ``hub_*``), which a CPU
+without network cannot honour and the schedule does not read, are left out too)
 
 - ``"trainer"`` (``devices`` must be 1): a real ``Trainer`` trains a one-weight model on CPU over
   a dataset of ``dataset_size`` rows. A callback records, at every ``on_optimizer_step`` (after
@@ -91,6 +93,7 @@ def _known_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     from transformers import TrainingArguments
 
     names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    names -= {"bf16", "fp16", "tf32", "push_to_hub"} | {n for n in names if n.startswith("hub_")}
     fields = dict(fields)
     if "warmup_ratio" not in names and fields.get("warmup_ratio") and not fields.get("warmup_steps"):
         fields["warmup_steps"] = fields["warmup_ratio"]
