@@ -8,7 +8,6 @@ with ``-`` and ``_`` alike.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
 from sched_cli.schedulers import mmengine as _mmengine
 from sched_cli.schedulers import timm as _timm
-from sched_cli.schedulers.base import BuiltinScheduler
+from sched_cli.schedulers.base import BuiltinScheduler, suggest
 
 __all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
 
@@ -140,13 +139,6 @@ def lookup(name: str) -> Entry | None:
 
 def all_names() -> list[str]:
     return [n for e in ENTRIES for n in (e.name, *e.aliases)]
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 
 _SYMBOLS = {

@@ -38,14 +38,24 @@ from typing import Any
 
 import numpy as np
 
-from sched_cli.schedulers.base import Breakpoint, BuiltinScheduler, Counters, Resolved, RunShape, ScheduleError
+from sched_cli.schedulers.base import (
+    Breakpoint,
+    BuiltinScheduler,
+    Counters,
+    Resolved,
+    RunShape,
+    ScheduleError,
+    suggest,
+)
 from sched_cli.time import Time, TimeUnit
 
 __all__ = [
     "MMEngineParamSchedulers",
     "ParamSchedulerConfig",
     "parse_param_schedulers",
+    "SkippedScheduler",
     "LR_SCHEDULERS",
+    "DOWNSTREAM",
     "INF",
     "MAX_ITERATIONS",
 ]
@@ -75,6 +85,16 @@ LR_SCHEDULERS: dict[str, dict[str, Any]] = {
         "three_phase": False,
     },
     "CosineRestartLR": {"periods": ..., "restart_weights": (1,), "eta_min": None, "eta_min_ratio": None},
+    # Registered by downstream packages (their own source, re-derived in the ops below).
+    "QuadraticWarmupLR": {},
+    "PolyLRRatio": {"eta_min": 0, "eta_min_ratio": None, "power": 1.0},
+    "LinearLrInterval": {"start_factor": 1.0 / 3, "end_factor": 1.0, "interval": 1},
+}
+#: The downstream packages that register an LR scheduler sched replays, for messages and docs.
+DOWNSTREAM = {
+    "QuadraticWarmupLR": "MMDetection's and MMPose's",
+    "PolyLRRatio": "MMSegmentation's",
+    "LinearLrInterval": "MMagic's",
 }
 # The generic ``...ParamScheduler`` classes are the same schedules for any ``param_name``.
 _GENERIC = {
@@ -98,8 +118,12 @@ _MOMENTUM = {
     "PolyMomentum",
     "CosineRestartMomentum",
     "ReduceOnPlateauMomentum",
+    "QuadraticWarmupMomentum",  # MMDetection, MMPose
 }
-_PLATEAU = {"ReduceOnPlateauLR", "ReduceOnPlateauParamScheduler"}
+#: Weight-decay schedulers (MMPretrain registers them); like momentum ones, they leave the LR alone.
+_WEIGHT_DECAY = {"CosineAnnealingWeightDecay"}
+#: Schedulers driven by a validation metric (MMEngine's; MMagic's ``ReduceLR``): no preview can know them.
+_PLATEAU = {"ReduceOnPlateauLR", "ReduceOnPlateauParamScheduler", "ReduceLR"}
 # Counts that convert_to_iter_based multiplies by the epoch length (and an SSR scales).
 _COUNTS = ("step_size", "milestones", "T_max", "total_steps", "periods")
 
@@ -139,11 +163,28 @@ def _type_name(value: Any) -> str | None:
     return value.rpartition(".")[2].strip()
 
 
-def parse_param_schedulers(value: Any) -> list[ParamSchedulerConfig]:
+@dataclass(frozen=True)
+class SkippedScheduler:
+    """A scheduler of the list that never touches the LR: its place, type and what it schedules."""
+
+    index: int
+    type: str
+    param: str
+
+    @property
+    def note(self) -> str:
+        return (
+            f"param_scheduler[{self.index}] {self.type} schedules {self.param}, not the LR: "
+            "it does not change the schedule shown and is left out"
+        )
+
+
+def parse_param_schedulers(value: Any, skipped: list[SkippedScheduler] | None = None) -> list[ParamSchedulerConfig]:
     """Check an MMEngine ``param_scheduler`` value (one mapping or a list) as MMEngine would.
 
-    Returns its LR schedulers in order (momentum and other non-LR schedulers are left out: they
-    never touch the LR). Raises :class:`ScheduleError` naming ``param_scheduler[i].key``.
+    Returns its LR schedulers in order; momentum, weight-decay and other non-LR schedulers are
+    left out (they never touch the LR) and appended to ``skipped``, for the reader to name.
+    Raises :class:`ScheduleError` naming ``param_scheduler[i].key``.
     """
     items = [value] if isinstance(value, dict) else value
     if not isinstance(items, (list, tuple)) or not items:
@@ -155,23 +196,28 @@ def parse_param_schedulers(value: Any) -> list[ParamSchedulerConfig]:
         if not isinstance(item, dict):
             raise _fail(index, "", f"expected a mapping with a type (LinearLR, MultiStepLR, ...), got {item!r}")
         config = _parse_one(index, item)
-        if config is not None:
+        if isinstance(config, SkippedScheduler):
+            if skipped is not None:
+                skipped.append(config)
+        else:
             configs.append(config)
     return configs
 
 
-def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | None:
+def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | SkippedScheduler:
     item = {str(k): v for k, v in item.items() if k != "_scope_"}
     raw_type = item.pop("type", None)
     name = _type_name(raw_type)
     if not name:
         raise _fail(index, "type", f"is required: one of {', '.join(LR_SCHEDULERS)}, got {raw_type!r}")
     if name in _MOMENTUM:
-        return None
+        return SkippedScheduler(index, name, "momentum")
+    if name in _WEIGHT_DECAY:
+        return SkippedScheduler(index, name, "weight decay")
     param_name = item.pop("param_name", "lr")
     if name in _GENERIC:
         if param_name != "lr":
-            return None  # schedules momentum, weight decay, ...: not the LR
+            return SkippedScheduler(index, name, str(param_name).replace("_", " "))
         name = _GENERIC[name]
     if name in _PLATEAU:
         raise _fail(
@@ -181,20 +227,17 @@ def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | None:
             "sched replays only schedules that are a function of time",
         )
     if name not in LR_SCHEDULERS:
-        from sched_cli.registry import suggest
-
         raise _fail(
             index,
             "type",
             f"{raw_type!r} is not one of MMEngine's LR schedulers{suggest(name, list(LR_SCHEDULERS))}; "
-            f"sched knows {', '.join(LR_SCHEDULERS)}",
+            f"sched knows {', '.join(LR_SCHEDULERS)} (the last three registered by "
+            "MMDetection/MMPose, MMSegmentation and MMagic)",
         )
     own = LR_SCHEDULERS[name]
     known = {**_COMMON, **own, "convert_to_iter_based": False}
     for key in item:
         if key not in known:
-            from sched_cli.registry import suggest
-
             raise _fail(
                 index,
                 key,
@@ -267,7 +310,9 @@ def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
         args["factor"] = _real(index, "factor", args["factor"])
         if not 0 <= args["factor"] <= 1:
             raise _fail(index, "factor", f"{args['factor']!r}: MMEngine requires a factor between 0 and 1")
-    elif name == "LinearLR":
+    elif name in ("LinearLR", "LinearLrInterval"):
+        if name == "LinearLrInterval":
+            args["interval"] = _whole(index, "interval", args["interval"])
         for key in ("start_factor", "end_factor"):
             args[key] = _real(index, key, args[key])
             if not 0 <= args[key] <= 1:
@@ -279,6 +324,8 @@ def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
             raise _fail(index, "eta_min_ratio", "give eta_min or eta_min_ratio, not both (MMEngine asserts this)")
         if args["T_max"] is not None:
             args["T_max"] = _whole(index, "T_max", args["T_max"], low=0)
+    elif name == "PolyLRRatio" and args["eta_min_ratio"] is not None:
+        args["eta_min_ratio"] = _real(index, "eta_min_ratio", args["eta_min_ratio"])
     elif name == "OneCycleLR":
         total = args["total_steps"]
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total <= 0):
@@ -438,6 +485,16 @@ class MMEngineParamSchedulers(BuiltinScheduler):
             if end <= begin:
                 raise ScheduleError(
                     f"{config.label}: end ({end}) must be larger than begin ({begin}) (MMEngine raises a ValueError)"
+                )
+            if config.type == "QuadraticWarmupLR" and end >= INF:
+                raise ScheduleError(
+                    f"{config.label}: end must be less than infinity (MMDetection raises a ValueError): "
+                    "set it to the warmup's end"
+                )
+            if config.type == "LinearLrInterval" and (end - begin) // args["interval"] == 0:
+                raise ScheduleError(
+                    f"{config.label}: interval {args['interval']} is longer than its window ({end - begin} steps): "
+                    "MMagic divides by zero"
                 )
             b = _Built(config, by_epoch, begin, end, args)
             if config.type == "OneCycleLR":
@@ -717,7 +774,8 @@ def _cosine_lr(b: _Built, t: np.ndarray) -> tuple:
 
 
 def _poly_lr(b: _Built, t: np.ndarray) -> tuple:
-    eta_min, power, total = b.args["eta_min"], b.args["power"], b.end - b.begin - 1
+    # MMSegmentation's PolyLRRatio: the same steps, towards eta_min_ratio x the base LR if given.
+    eta_min, power, total = _eta_min(b), b.args["power"], b.end - b.begin - 1
     keep = t != 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = (1 - 1 / (total - t[keep] + 1)) ** power
@@ -788,6 +846,27 @@ def _cosine_restart_lr(b: _Built, t: np.ndarray) -> tuple:
     return keep, np.where(first, 0.0, ratio), np.where(first, 0.0, eta_min), np.where(first, top, eta_min)
 
 
+def _quadratic_warmup_lr(b: _Built, t: np.ndarray) -> tuple:
+    """MMDetection's (and MMPose's) ``QuadraticWarmupLR``: ``b / T^2`` set at its first step,
+    then ``+ b (2t + 1) / T^2`` at step ``t``, with ``T = end - begin``: ``b (t + 1)^2 / T^2``
+    on its own, the base LR at ``t = T - 1``."""
+    total = b.end - b.begin
+    add = b.base_value * (2 * t + 1) / total**2
+    return np.ones(len(t), dtype=bool), np.where(t == 0, 0.0, 1.0), 0.0, add
+
+
+def _linear_lr_interval(b: _Built, t: np.ndarray) -> tuple:
+    """MMagic's ``LinearLrInterval``: x ``start_factor`` at its first step; after that it *sets*
+    the LR to the factor itself (not times the LR), ``s + (e - s) k / K`` with
+    ``k = max(0, p - begin) // interval`` and ``K = (end - begin) // interval``, where ``p`` is
+    the iteration (or epoch) just done, as MMEngine's ``MessageHub`` holds it: ``begin + t - 1``."""
+    s, e, interval = b.args["start_factor"], b.args["end_factor"], b.args["interval"]
+    done = np.maximum(0, t - 1) // interval  # max(0, p - begin) // interval
+    value = s + (e - s) * (done / ((b.end - b.begin) // interval))
+    first = t == 0
+    return np.ones(len(t), dtype=bool), np.where(first, s, 0.0), 0.0, np.where(first, 0.0, value)
+
+
 _OPS = {
     "StepLR": _step_lr,
     "MultiStepLR": _multistep_lr,
@@ -798,4 +877,7 @@ _OPS = {
     "PolyLR": _poly_lr,
     "OneCycleLR": _one_cycle_lr,
     "CosineRestartLR": _cosine_restart_lr,
+    "QuadraticWarmupLR": _quadratic_warmup_lr,
+    "PolyLRRatio": _poly_lr,
+    "LinearLrInterval": _linear_lr_interval,
 }
