@@ -16,6 +16,7 @@ from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
 from sched_cli.schedulers import hf as _hf
 from sched_cli.schedulers import mmengine as _mmengine
+from sched_cli.schedulers import mmyolo as _mmyolo
 from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler, suggest
 
@@ -119,6 +120,8 @@ ENTRIES: tuple[Entry, ...] = (
     *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
     # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).
     Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
+    # MMYOLO's LR hooks (default_hooks.param_scheduler), replayed as the Runner calls them.
+    Entry(_mmyolo.MMYOLOParamSchedulerHook, ("mmyolo_hook", "mmyolo")),
 )
 
 

@@ -113,6 +113,8 @@ class Overrides:
     drop_last: bool | None = None
     seq_len: int | None = None
     lr: float | None = None
+    #: ``--auto-scale-lr``: MMEngine's ``auto_scale_lr.enable`` switched on (MMEngine configs only).
+    auto_scale_lr: bool | None = None
     step_every: str | None = None
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
@@ -278,6 +280,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
     reader = overrides.source if overrides.source not in (None, "sched") else None
     if overrides.source is None:
         reader = readers.recognise(data)
+    if overrides.auto_scale_lr and reader != "mmengine":
+        raise SpecError(f"{path}: --auto-scale-lr switches on an MMEngine config's auto_scale_lr; this is not one")
     if reader is not None:
         try:
             reading = readers.read(reader, data, str(path), overrides.options())

@@ -31,7 +31,7 @@ optim_wrapper: {optimizer: {type: AdamW, lr: 0.001}}
 
 
 def spec_of(text: str, **options: Any) -> dict[str, Any]:
-    return read(yaml.safe_load(textwrap.dedent(text)), "t.yaml", options)
+    return read(yaml.safe_load(textwrap.dedent(text)), "t.yaml", options).spec
 
 
 def test_sample_mmdet_schedule():
@@ -67,8 +67,13 @@ def test_drop_last_counts_as_mmengine_pads_then_drops():
     # DistributedSampler with drop_last would leave 3, one batch.)
     spec = spec_of(text)
     assert spec["dataloader_len"] == 2 and spec["batch_size"] == 6
-    with pytest.raises(MMEngineConfigError, match="give --dataloader-len 2 instead"):
-        read(yaml.safe_load(text), "t.yaml", {"dataset_size": 10})
+    # From the command line too: the reader gives the count itself, not sched's geometry.
+    text = text.replace("dataset_size: 10\ndevices: 3\n", "")
+    spec = spec_of(text, dataset_size=10, devices=3)
+    assert spec["dataloader_len"] == 2 and "dataset_size" not in spec
+    # 11 samples on 1 device in batches of 2: floor(11 / 2) = 5 with drop_last (6 without).
+    assert spec_of(text, dataset_size=11)["dataloader_len"] == 5
+    assert spec_of(text, dataset_size=11, drop_last=False)["dataset_size"] == 11
 
 
 def test_minimal_iteration_loop():
@@ -113,15 +118,19 @@ def test_recognised_by_param_scheduler_alone():
         (lambda d: d.update(train_cfg={"type": "mmdet.MyLoop", "max_iters": 3}), "EpochBasedTrainLoop"),
         (lambda d: d["train_cfg"].pop("max_iters"), "train_cfg.max_iters: is required"),
         (lambda d: d.pop("optim_wrapper"), "optim_wrapper.optimizer.lr: is required"),
+        (lambda d: d.update(param_scheduler=[{"type": "ReduceLR"}]), "ReduceLR lowers the LR when a validation"),
         (lambda d: d.update(param_scheduler=[{"type": "ReduceOnPlateauLR"}]), r"param_scheduler\[0\].type"),
-        (lambda d: d.update(param_scheduler=[{"type": "CosineAnnealingMomentum"}]), "has no LR scheduler"),
         (lambda d: d.update(train_cfg={"by_epoch": True, "max_epochs": 2}), "--dataset-size"),
         (lambda d: d.update(_base_=["../_base_/schedules/schedule_1x.py"]), "_base_: .*--from mmengine"),
-        (lambda d: d.pop("param_scheduler"), "param_scheduler: is required"),
         (
-            lambda d: d.update(optim_wrapper={"generator": {"optimizer": {"lr": 1}}, "discriminator": {}}),
-            "several optimizers",
+            lambda d: d.update(
+                optim_wrapper={"generator": {"optimizer": {"lr": 1}}, "discriminator": {"optimizer": {"lr": 2}}}
+            ),
+            "optimizers 'generator' .lr 1. and 'discriminator' .lr 2. have different LR schedules",
         ),
+        (lambda d: d.update(optim_wrapper={"optimizer": {"type": "LARS"}}), "no default LR for 'LARS'"),
+        (lambda d: d.update(lr_config={"policy": "step"}, param_scheduler=None), "lr_config: is MMCV 1.x's"),
+        (lambda d: d.update(runner_type="MyRunner"), "runner_type: 'MyRunner'"),
     ],
 )
 def test_errors_name_the_file_and_key(change, message):
@@ -135,11 +144,11 @@ def test_errors_name_the_file_and_key(change, message):
 def test_lr_from_the_command_line_is_where_the_schedulers_start():
     data = yaml.safe_load(MINIMAL)
     del data["optim_wrapper"]
-    assert read(data, "t.yaml", {"lr": 0.5})["lr"] == 0.5
+    assert read(data, "t.yaml", {"lr": 0.5}).spec["lr"] == 0.5
     # With an eta_min (absolute) the curve depends on the LR: --lr must reach the replay.
     data = yaml.safe_load(MINIMAL)
     data["param_scheduler"] = {"type": "PolyLR", "eta_min": 0.1, "by_epoch": False}
-    spec = from_mapping(Overrides(lr=1.0).apply(read(data, "t.yaml", {"lr": 1.0})), "t.yaml", Path.cwd())
+    spec = from_mapping(Overrides(lr=1.0).apply(read(data, "t.yaml", {"lr": 1.0}).spec), "t.yaml", Path.cwd())
     lr = collect(simulate(spec.run))["lr"]
     assert lr[1] == pytest.approx((1.0 - 0.1) * (1 - 1 / 5) + 0.1)  # T = 6 - 0 - 1 = 5
 
