@@ -136,31 +136,41 @@ def _hook_case(case: dict[str, Any]) -> dict[str, Any]:
 def _config_case(case: dict[str, Any]) -> dict[str, Any]:
     """A whole config read as the Runner reads it (see the module docstring)."""
     import torch
-    from mmengine.dataset import BaseDataset, ConcatDataset, DefaultSampler, InfiniteSampler, RepeatDataset
+    from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
     from mmengine.dataset import sampler as sampler_module
-    from mmengine.registry import OPTIMIZERS
+    from mmengine.registry import DATASETS, OPTIMIZERS
     from mmengine.runner import Runner
 
     config = copy.deepcopy(case["config"])
     size, world = int(case["dataset_size"]), int(case["world_size"])
 
-    class Items(BaseDataset):
-        def load_data_list(self) -> list[dict[str, Any]]:
-            return [{"i": k} for k in range(size)]
+    class OracleItems(BaseDataset):
+        def __init__(self, count: int) -> None:
+            self.count = count
+            super().__init__(ann_file="", serialize_data=False)
 
-    def build(node: dict[str, Any]) -> Any:
+        def load_data_list(self) -> list[dict[str, Any]]:
+            return [{"i": k} for k in range(self.count)]
+
+    DATASETS.register_module(name="OracleItems", force=True, module=OracleItems)
+
+    def build(node: dict[str, Any], count: int) -> dict[str, Any]:
+        """The dataset config MMEngine's DATASETS builds: ``count`` items under the wrappers (a
+        ConcatDataset's parts share them out)."""
         kind = str(node.get("type", "")).rpartition(".")[2]
         if kind == "RepeatDataset":
-            return RepeatDataset(build(node["dataset"]), times=node["times"])
+            return {"type": "RepeatDataset", "times": node["times"], "dataset": build(node["dataset"], count)}
         if kind == "ConcatDataset":
-            parts = [build(part) for part in node["datasets"]]
-            return ConcatDataset(parts) if len(parts) > 1 else parts[0]
+            k = len(node["datasets"])
+            shares = [count // k + (1 if i < count % k else 0) for i in range(k)]
+            parts = [build(part, n) for part, n in zip(node["datasets"], shares, strict=True)]
+            return {"type": "ConcatDataset", "datasets": parts}
         if kind == "MultiImageMixDataset":  # MMDetection's: __len__ is its dataset's (its source)
-            return build(node["dataset"])
-        return Items(ann_file="", serialize_data=False)
+            return build(node["dataset"], count)
+        return {"type": "OracleItems", "count": count}
 
     loader_cfg = config["train_dataloader"]
-    dataset = build(loader_cfg["dataset"])
+    dataset = DATASETS.build(build(loader_cfg["dataset"], size))
     real_dist = sampler_module.get_dist_info
     sampler_module.get_dist_info = lambda: (0, world)
     kind = str((loader_cfg.get("sampler") or {}).get("type", "DefaultSampler")).rpartition(".")[2]
@@ -173,7 +183,9 @@ def _config_case(case: dict[str, Any]) -> dict[str, Any]:
     )
     length = len(loader)
     optim = config["optim_wrapper"]
-    optimizer_cfg = optim["optimizer"] if "optimizer" in optim else next(v for v in optim.values() if isinstance(v, dict))["optimizer"]
+    if "optimizer" not in optim:  # several optimizers: the first (sched shows them only when equal)
+        optim = next(v for v in optim.values() if isinstance(v, dict) and "optimizer" in v)
+    optimizer_cfg = optim["optimizer"]
     optimizer_cfg = {k: v for k, v in optimizer_cfg.items() if k != "batch_size_per_gpu"}  # MMYOLO's constructor's
     optimizer = OPTIMIZERS.build({**optimizer_cfg, "params": [torch.nn.Parameter(torch.zeros(1))]})
     from mmengine.optim import OptimWrapper
@@ -263,7 +275,10 @@ def main() -> None:
             _load_downstream(request["downstream"])
         for case in request["cases"]:
             if "config" in case:
-                results.append(_config_case(case))
+                try:
+                    results.append(_config_case(case))
+                except Exception as exc:  # noqa: BLE001 - the Runner would fail before training
+                    results.append({"lrs": [], "error": f"{type(exc).__name__}: {exc}"})
             elif "hook" in case:
                 results.append(_hook_case(case))
             else:

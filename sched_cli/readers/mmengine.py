@@ -460,7 +460,7 @@ def _one_schedule(config: _Config, chains: dict[str, Any], lrs: dict[str, float]
     if len(names) > 1:
         notes.append(
             f"{config.source}: optim_wrapper has {len(names)} optimizers ({', '.join(names)}) with the same LR "
-            f"schedule: the one shown is {first!r}'s"
+            f"schedule, shown once (as {first!r})"
         )
     return first
 
@@ -596,11 +596,23 @@ def _unknown_keys(config: _Config) -> list[str]:
             continue
         if isinstance(value, (bool, int, float, str)) and value in used:
             continue  # a variable of the Python config, used where it counts
+        if isinstance(value, (dict, list)) and value and _used_elsewhere(config.data, key, value):
+            continue  # a structure the config placed in another key (a pipeline, a batch-shape policy)
         notes.append(
             f"{config.source}: {key} = {_short(value)} is not a key MMEngine's Runner reads (a variable of the "
             "config that no key sched reads uses): it changes nothing, in training or here"
         )
     return notes
+
+
+def _used_elsewhere(data: dict[str, Any], key: str, value: Any) -> bool:
+    def contains(node: Any) -> bool:
+        if node == value:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        return any(contains(child) for child in children)
+
+    return any(contains(other) for name, other in data.items() if name != key)
 
 
 def _scalars(value: Any) -> set[Any]:

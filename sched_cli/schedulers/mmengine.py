@@ -64,6 +64,9 @@ __all__ = [
 INF = 10**9
 #: The longest run replayed (iterations): each one is a step of the chain.
 MAX_ITERATIONS = 20_000_000
+#: Chains of up to this many steps that do more than multiply are stepped one by one (exact);
+#: longer ones in blocks (within rounding, see :func:`_chain`).
+SEQUENTIAL_STEPS = 1_000_000
 
 _COMMON = {"begin": 0, "end": INF, "last_step": -1, "by_epoch": True, "verbose": False}
 #: Each LR scheduler's own arguments and their defaults (``...`` marks a required one).
@@ -491,11 +494,6 @@ class MMEngineParamSchedulers(BuiltinScheduler):
                     f"{config.label}: end must be less than infinity (MMDetection raises a ValueError): "
                     "set it to the warmup's end"
                 )
-            if config.type == "LinearLrInterval" and (end - begin) // args["interval"] == 0:
-                raise ScheduleError(
-                    f"{config.label}: interval {args['interval']} is longer than its window ({end - begin} steps): "
-                    "MMagic divides by zero"
-                )
             b = _Built(config, by_epoch, begin, end, args)
             if config.type == "OneCycleLR":
                 eta_max = args["eta_max"]
@@ -675,7 +673,8 @@ def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarra
     Factors only (``c = e = 0``, the usual warmup and step decays): a sequential ``np.cumprod``,
     the same products in the same order as MMEngine's, so the same floats.
 
-    Otherwise (an ``eta_min``, a value set outright) there is no exact vectorized form: the steps
+    Otherwise (an ``eta_min``, a value set outright) there is no exact vectorized form: up to
+    :data:`SEQUENTIAL_STEPS` steps, they are taken one by one in MMEngine's arithmetic; beyond, the steps
     are cut into blocks of about ``sqrt(n)``; each block's steps compose into one affine map,
     which chained block by block gives every block's starting LR; then all blocks are stepped at
     once in MMEngine's arithmetic, twice (the second time from the ends the first reached). The
@@ -690,6 +689,16 @@ def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarra
     if not np.any(c) and not np.any(e):
         out[1:] = r
         np.cumprod(out, out=out)
+        return out
+    if n <= SEQUENTIAL_STEPS:
+        # Step by step, MMEngine's own arithmetic: the same floats (about a second per million steps).
+        lr = lr0
+        values = []
+        append = values.append
+        for rk, ck, ek in zip(r.tolist(), c.tolist(), e.tolist(), strict=True):
+            lr = rk * (lr - ck) + ek
+            append(lr)
+        out[1:] = values
         return out
     size = max(16, math.isqrt(n))
     blocks = -(-n // size)
@@ -861,6 +870,11 @@ def _linear_lr_interval(b: _Built, t: np.ndarray) -> tuple:
     ``k = max(0, p - begin) // interval`` and ``K = (end - begin) // interval``, where ``p`` is
     the iteration (or epoch) just done, as MMEngine's ``MessageHub`` holds it: ``begin + t - 1``."""
     s, e, interval = b.args["start_factor"], b.args["end_factor"], b.args["interval"]
+    if (b.end - b.begin) // interval == 0 and np.any(t > 0):
+        raise ScheduleError(
+            f"{b.config.label}: interval {interval} is longer than its window ({b.end - b.begin} steps): "
+            "MMagic divides by zero at its second step"
+        )
     done = np.maximum(0, t - 1) // interval  # max(0, p - begin) // interval
     value = s + (e - s) * (done / ((b.end - b.begin) // interval))
     first = t == 0

@@ -143,7 +143,8 @@ class MMYOLOParamSchedulerHook(MMEngineParamSchedulers):
         later = ~warm
         ended_before = e * length - 1 > warmup
         lr[later & ended_before] = levels[np.maximum(e - 1, 0)][later & ended_before]
-        lr[later & ~ended_before] = levels[warmup // length]
+        if np.any(later & ~ended_before):  # the epoch in which warmup ended keeps its last level
+            lr[later & ~ended_before] = levels[warmup // length]
         return lr
 
     def _ppyoloe(self, i: np.ndarray, length: int, warmup: int) -> np.ndarray:
