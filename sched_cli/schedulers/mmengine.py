@@ -775,20 +775,44 @@ def _cosine_lr(b: _Built, t: np.ndarray) -> tuple:
     eta_min = _eta_min(b)
     keep = t != 0
     t = t[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (1 + np.cos(np.pi * t / period)) / (1 + np.cos(np.pi * (t - 1) / period))
+    ratio = _cosine_ratio(t, period)
     bump = (t - 1 - period) % (2 * period) == 0
     step = (b.base_value - eta_min) * (1 - math.cos(math.pi / period)) / 2
     return keep, np.where(bump, 1.0, ratio), np.where(bump, 0.0, eta_min), np.where(bump, step, eta_min)
+
+
+def _cosine_ratio(t: np.ndarray, period: Any) -> np.ndarray:
+    """``(1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T))``; for the lengths stepped one by one,
+    with Python's ``math.cos`` as MMEngine computes it (NumPy's ``cos`` can differ in the last place,
+    which a long chain accumulates)."""
+    if len(t) > SEQUENTIAL_STEPS:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (1 + np.cos(np.pi * t / period)) / (1 + np.cos(np.pi * (t - 1) / period))
+    periods = np.broadcast_to(np.asarray(period), t.shape).tolist()
+
+    def one(k: int, p: Any) -> float:
+        below = 1 + math.cos(math.pi * (k - 1) / p)
+        return (1 + math.cos(math.pi * k / p)) / below if below else math.nan
+
+    return np.array([one(k, p) for k, p in zip(t.tolist(), periods, strict=True)], dtype=np.float64)
+
+
+def _poly_ratio(t: np.ndarray, total: int, power: float) -> np.ndarray:
+    """``(1 - 1 / (T - t + 1)) ** power``, with Python's ``**`` where the chain is stepped one by one."""
+    if len(t) <= SEQUENTIAL_STEPS:
+        try:
+            return np.array([(1 - 1 / (total - k + 1)) ** power for k in t.tolist()], dtype=np.float64)
+        except (ZeroDivisionError, OverflowError, TypeError):
+            pass  # 0 to a negative power: NumPy's inf, which the finite check reports
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return (1 - 1 / (total - t + 1)) ** power
 
 
 def _poly_lr(b: _Built, t: np.ndarray) -> tuple:
     # MMSegmentation's PolyLRRatio: the same steps, towards eta_min_ratio x the base LR if given.
     eta_min, power, total = _eta_min(b), b.args["power"], b.end - b.begin - 1
     keep = t != 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = (1 - 1 / (total - t[keep] + 1)) ** power
-    return keep, r, eta_min, eta_min
+    return keep, _poly_ratio(t[keep], total, power), eta_min, eta_min
 
 
 def _one_cycle_lr(b: _Built, t: np.ndarray) -> tuple:
@@ -848,8 +872,7 @@ def _cosine_restart_lr(b: _Built, t: np.ndarray) -> tuple:
     period = np.asarray(periods)[idx]
     step = t - restart
     eta_min = _eta_min(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (1 + np.cos(np.pi * step / period)) / (1 + np.cos(np.pi * (step - 1) / period))
+    ratio = _cosine_ratio(step, period)
     top = b.base_value * np.asarray(weights, dtype=np.float64)[idx]
     first = step == 0
     return keep, np.where(first, 0.0, ratio), np.where(first, 0.0, eta_min), np.where(first, top, eta_min)
