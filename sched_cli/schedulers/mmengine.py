@@ -66,7 +66,7 @@ INF = 10**9
 MAX_ITERATIONS = 20_000_000
 #: Chains of up to this many steps that do more than multiply are stepped one by one (exact);
 #: longer ones in blocks (within rounding, see :func:`_chain`).
-SEQUENTIAL_STEPS = 1_000_000
+SEQUENTIAL_STEPS = 250_000
 
 _COMMON = {"begin": 0, "end": INF, "last_step": -1, "by_epoch": True, "verbose": False}
 #: Each LR scheduler's own arguments and their defaults (``...`` marks a required one).
@@ -691,7 +691,7 @@ def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarra
         np.cumprod(out, out=out)
         return out
     if n <= SEQUENTIAL_STEPS:
-        # Step by step, MMEngine's own arithmetic: the same floats (about a second per million steps).
+        # Step by step, MMEngine's own arithmetic: the same floats (0.1 s per 100,000 steps).
         lr = lr0
         values = []
         append = values.append
@@ -788,6 +788,13 @@ def _cosine_ratio(t: np.ndarray, period: Any) -> np.ndarray:
     if len(t) > SEQUENTIAL_STEPS:
         with np.errstate(divide="ignore", invalid="ignore"):
             return (1 + np.cos(np.pi * t / period)) / (1 + np.cos(np.pi * (t - 1) / period))
+    if np.ndim(period) == 0 and len(t):
+        # Each cosine once: cos(pi k / T) for k from min(t) - 1 to max(t).
+        low = int(t.min()) - 1
+        cos = np.array([math.cos(math.pi * k / period) for k in range(low, int(t.max()) + 1)], dtype=np.float64)
+        above, below = 1 + cos[t - low], 1 + cos[t - 1 - low]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(below != 0, above / below, np.nan)
     periods = np.broadcast_to(np.asarray(period), t.shape).tolist()
 
     def one(k: int, p: Any) -> float:
