@@ -407,8 +407,15 @@ class MMEngineParamSchedulers(BuiltinScheduler):
       towards :math:`\eta_{min}` like ``CosineAnnealingLR`` over that period; after the last
       period it leaves the LR alone.
 
-    ``ReduceOnPlateauLR`` is refused (it needs validation metrics); momentum and other non-LR
-    schedulers are skipped. Default ``end``: the run's epochs for an epoch-based scheduler, its
+    Registered by downstream packages (read from their source): ``QuadraticWarmupLR``
+    (MMDetection, MMPose): :math:`lr \to b / T'^2` at :math:`t = 0`, then :math:`lr + b (2t + 1) / T'^2`,
+    :math:`T'` = ``end - begin``; ``PolyLRRatio`` (MMSegmentation): ``PolyLR`` towards
+    ``eta_min_ratio`` :math:`\times b` when given; ``LinearLrInterval`` (MMagic): :math:`\times s`
+    at :math:`t = 0`, then it *sets* the LR to :math:`s + (e - s) \lfloor (t - 1) / k \rfloor /
+    \lfloor T' / k \rfloor` (``interval`` :math:`k`), the factor itself, not times the LR.
+
+    ``ReduceOnPlateauLR`` and MMagic's ``ReduceLR`` are refused (they need validation metrics);
+    momentum, weight-decay and other non-LR schedulers are skipped (the reader names them). Default ``end``: the run's epochs for an epoch-based scheduler, its
     iterations otherwise (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba``
     for an ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it
     steps only when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``,
