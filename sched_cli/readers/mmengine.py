@@ -274,8 +274,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         # Without drop_last, DefaultSampler and DistributedSampler agree: let sched's geometry
         # count it (and the short last batch of each epoch).
         spec.update(dataset_size=size, devices=devices, device_batch_size=batch)
-    if length is not None:
-        facts.append(f"iterations per epoch (len(train_dataloader)): {length}")
     notes += _unknown_keys(config)
     return Reading(spec, notes, facts)
 
