@@ -416,11 +416,12 @@ class MMEngineParamSchedulers(BuiltinScheduler):
 
     ``ReduceOnPlateauLR`` and MMagic's ``ReduceLR`` are refused (they need validation metrics);
     momentum, weight-decay and other non-LR schedulers are skipped (the reader names them).
-    Default ``end``: the run's epochs for an epoch-based scheduler, its iterations otherwise (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba``
-    for an ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it
-    steps only when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``,
-    ``step_size``, ``milestones``, ``T_max``, ``total_steps`` and ``periods`` by the epoch
-    length (``dataloader_len``) and steps every iteration.
+    Default ``end``: the run's epochs for an epoch-based scheduler, its iterations otherwise
+    (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba`` for an
+    ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it steps only
+    when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``, ``step_size``,
+    ``milestones``, ``T_max``, ``total_steps`` and ``periods`` by the epoch length
+    (``dataloader_len``) and steps every iteration.
 
     SSR :math:`\sigma`: the run is scaled as usual, and every count above (in iterations once
     converted, else in the scheduler's own unit) becomes :math:`\lfloor \sigma v \rfloor`;
