@@ -274,7 +274,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         # Without drop_last, DefaultSampler and DistributedSampler agree: let sched's geometry
         # count it (and the short last batch of each epoch).
         spec.update(dataset_size=size, devices=devices, device_batch_size=batch)
-    notes += _unknown_keys(config)
+    notes += _unknown_keys(config) + _custom_hook_notes(config)
     return Reading(spec, notes, facts)
 
 
@@ -600,6 +600,41 @@ def _unknown_keys(config: _Config) -> list[str]:
             f"{config.source}: {key} = {_short(value)} is not a key MMEngine's Runner reads (a variable of the "
             "config that no key sched reads uses): it changes nothing, in training or here"
         )
+    return notes
+
+
+#: Hooks of OpenMMLab's configs that never touch the LR (``custom_hooks``).
+_QUIET_HOOKS = {
+    "EMAHook",
+    "SetEpochInfoHook",
+    "YOLOXModeSwitchHook",
+    "SyncNormHook",
+    "PipelineSwitchHook",
+    "MeanTeacherHook",
+    "CheckInvalidLossHook",
+    "EmptyCacheHook",
+    "NumClassCheckHook",
+    "MemoryProfilerHook",
+    "SwitchToDeployHook",
+    "YOLOv6ModelSwitchDeployHook",
+    "VisualizationHook",
+    "DetVisualizationHook",
+}
+
+
+def _custom_hook_notes(config: _Config) -> list[str]:
+    """A note for each ``custom_hooks`` entry whose type could set the LR (sched replays none of them)."""
+    hooks = config.read("custom_hooks")
+    if not isinstance(hooks, list):
+        return []
+    notes = []
+    for i, hook in enumerate(hooks):
+        name = _type(hook.get("type", "")) if isinstance(hook, dict) else str(hook)
+        if name not in _QUIET_HOOKS and could_change_schedule(name):
+            notes.append(
+                f"{config.source}: custom_hooks[{i}] {name} may change the LR during training, which sched does not "
+                "model; the preview leaves it out"
+            )
     return notes
 
 
