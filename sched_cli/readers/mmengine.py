@@ -47,14 +47,9 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-from sched_cli.readers import ReaderError, Reading, could_change_schedule, unknown_key_notes
-from sched_cli.readers.mmengine_datasets import (
-    BATCH_SAMPLERS,
-    SAMPLERS,
-    DatasetError,
-    dataset_length,
-    epoch_length,
-)
+from sched_cli.readers import ReaderError, Reading
+from sched_cli.readers.mmengine_datasets import device_batch, drop_last, epoch_length, loader_length, sampler_name
+from sched_cli.readers.mmengine_keys import custom_hook_notes, unknown_keys
 from sched_cli.schedulers.base import ScheduleError
 from sched_cli.schedulers.mmengine import DOWNSTREAM, SkippedScheduler, parse_param_schedulers
 from sched_cli.schedulers.mmyolo import HOOKS
@@ -142,34 +137,6 @@ IRRELEVANT = (
 )
 #: Runner keys: a top-level key outside these is a variable of the Python config, never read by the Runner.
 _RUNNER_KEYS = set(KEYS) | set(IRRELEVANT) | {"cfg"}
-_SECTION_KEYS = {
-    "train_cfg": ("type", "by_epoch", "max_epochs", "max_iters", "_scope_"),
-    "train_cfg:irrelevant": ("val_interval", "val_begin", "dynamic_intervals"),
-    "optim_wrapper": ("type", "optimizer", "constructor", "_scope_"),
-    "optim_wrapper:irrelevant": (
-        "clip_grad",
-        "paramwise_cfg",
-        "loss_scale",
-        "dtype",
-        "accumulative_counts",
-        "use_fsdp",
-        "cumulative_iters",
-    ),
-    "train_dataloader": ("batch_size", "dataset", "drop_last", "sampler", "batch_sampler"),
-    "train_dataloader:irrelevant": (
-        "num_workers",
-        "persistent_workers",
-        "pin_memory",
-        "collate_fn",
-        "prefetch_factor",
-        "worker_init_fn",
-        "pin_memory_device",
-        "timeout",
-        "_scope_",
-    ),
-    "auto_scale_lr": ("enable", "base_batch_size"),
-    "auto_scale_lr:irrelevant": (),
-}
 #: PyTorch's default ``lr`` of each ``torch.optim`` class (torch 2.x; checked against the installed
 #: torch in tests): what an MMEngine optimizer config without ``lr`` trains with.
 DEFAULT_LR = {
@@ -230,8 +197,8 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         )
     loop, length_key = _train_loop(config)
     duration = config.whole(f"train_cfg.{length_key}")
-    devices = _option_count(config, options, "devices", default=1)
-    batch = _device_batch(config, options, devices)
+    devices = config.count(options, "devices", default=1)
+    batch = device_batch(config, options, devices)
     lrs = _lrs(config, options, devices, batch, facts)
     shown = _one_schedule(config, chains, lrs, notes)
     lr, param_scheduler = lrs[shown], chains[shown]
@@ -255,7 +222,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         "schedulers": [scheduler],
     }
     needs_length = loop == "epoch" or hook is not None or _converts(param_scheduler)
-    length, size = _epoch_length(config, options, devices, batch, needs_length, notes)
+    length, size = loader_length(config, options, devices, batch, needs_length, notes)
     if length is None:
         if needs_length:
             why = "an EpochBasedTrainLoop" if loop == "epoch" else "convert_to_iter_based"
@@ -266,7 +233,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
             )
         if batch is not None:
             spec["batch_size"] = batch * devices
-    elif size is None or _drop_last(config, options) or _sampler(config) == "InfiniteSampler":
+    elif size is None or drop_last(config, options) or sampler_name(config) == "InfiniteSampler":
         # sched's own geometry would count --dataset-size as PyTorch's DistributedSampler drops it;
         # MMEngine's DefaultSampler pads each device's share first: give the count itself.
         spec.update(dataloader_len=length, batch_size=batch * devices if batch is not None else 1)
@@ -274,7 +241,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         # Without drop_last, DefaultSampler and DistributedSampler agree: let sched's geometry
         # count it (and the short last batch of each epoch).
         spec.update(dataset_size=size, devices=devices, device_batch_size=batch)
-    notes += _unknown_keys(config) + _custom_hook_notes(config)
+    notes += unknown_keys(config, _RUNNER_KEYS, KEYS, _optimizer_names(config)) + custom_hook_notes(config)
     return Reading(spec, notes, facts)
 
 
@@ -501,175 +468,6 @@ def _type(value: Any) -> str:
     return str(value).rpartition(".")[2]
 
 
-def _device_batch(config: _Config, options: dict[str, Any], devices: int) -> int | None:
-    """``train_dataloader.batch_size``, or ``--device-batch-size`` (which wins), or ``--batch-size``
-    split over the devices."""
-    if options.get("device_batch_size") is not None:
-        return _option_count(config, options, "device_batch_size")
-    if options.get("batch_size") is not None:
-        total = _option_count(config, options, "batch_size")
-        if total % devices:
-            raise MMEngineConfigError(
-                f"{config.source}: --batch-size {total} does not split over {devices} devices; "
-                "MMEngine's batch_size is per device: give --device-batch-size"
-            )
-        return total // devices
-    if config.read("train_dataloader.batch_size") is None:
-        return None
-    return config.whole("train_dataloader.batch_size")
-
-
-def _drop_last(config: _Config, options: dict[str, Any]) -> bool:
-    if options.get("drop_last") is not None:
-        return bool(options["drop_last"])
-    value = config.read("train_dataloader.drop_last")
-    if value is not None and not isinstance(value, bool):
-        raise config.error("train_dataloader.drop_last", f"expected true or false, got {value!r}")
-    return bool(value)
-
-
-def _sampler(config: _Config) -> str:
-    sampler = config.read("train_dataloader.sampler")
-    name = _type(sampler.get("type", "DefaultSampler")) if isinstance(sampler, dict) else "DefaultSampler"
-    return name
-
-
-def _epoch_length(
-    config: _Config, options: dict[str, Any], devices: int, batch: int | None, needed: bool, notes: list[str]
-) -> tuple[int | None, int | None]:
-    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``)."""
-    if options.get("dataloader_len") is not None:
-        return _option_count(config, options, "dataloader_len"), None
-    if options.get("dataset_size") is None:
-        return None, None
-    size = _option_count(config, options, "dataset_size")
-    if batch is None:
-        raise config.error(
-            "train_dataloader.batch_size",
-            "is required to count iterations from --dataset-size (or give --device-batch-size)",
-        )
-    sampler = _sampler(config)
-    if sampler not in SAMPLERS:
-        raise config.error(
-            "train_dataloader.sampler.type",
-            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
-            "give --dataloader-len (len(train_dataloader))",
-        )
-    batch_sampler = config.read("train_dataloader.batch_sampler")
-    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
-        raise config.error(
-            "train_dataloader.batch_sampler.type",
-            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
-        )
-    try:
-        wrapped = dataset_length(config.read("train_dataloader.dataset"))
-    except DatasetError as exc:
-        raise config.error(exc.key, exc.message) from None
-    if wrapped.wrappers and needed:
-        notes.append(f"{config.source}: train_dataloader.dataset: {wrapped.describe(size)}")
-    total = size * wrapped.factor
-    length = epoch_length(total, devices, batch, _drop_last(config, options), sampler)
-    if length < 1:
-        raise config.error(
-            "train_dataloader.drop_last",
-            f"with {total} samples over {devices} device(s) and batch_size {batch}, an epoch has no full batch",
-        )
-    return length, total
-
-
-def _unknown_keys(config: _Config) -> list[str]:
-    """Notes for the keys sched does not account for: in the sections it reads, those whose names
-    could change the schedule; at the top, a config variable whose value no key read uses."""
-    notes = []
-    for section in ("train_cfg", "optim_wrapper", "train_dataloader", "auto_scale_lr"):
-        value = config.read(section)
-        if isinstance(value, dict):
-            known = (*_SECTION_KEYS[section], *_SECTION_KEYS[f"{section}:irrelevant"])
-            if section == "optim_wrapper":
-                known += tuple(_optimizer_names(config))
-            notes += unknown_key_notes(value, config.source, TITLE, known, where=section)
-    used = _scalars({k: config.data.get(k) for k in KEYS if k in config.data})
-    for key, value in config.data.items():
-        if key in _RUNNER_KEYS or not could_change_schedule(str(key)):
-            continue
-        if isinstance(value, (bool, int, float, str)) and value in used:
-            continue  # a variable of the Python config, used where it counts
-        if isinstance(value, (dict, list)) and value and _used_elsewhere(config.data, key, value):
-            continue  # a structure the config placed in another key (a pipeline, a batch-shape policy)
-        notes.append(
-            f"{config.source}: {key} = {_short(value)} is not a key MMEngine's Runner reads (a variable of the "
-            "config that no key sched reads uses): it changes nothing, in training or here"
-        )
-    return notes
-
-
-#: Hooks of OpenMMLab's configs that never touch the LR (``custom_hooks``).
-_QUIET_HOOKS = {
-    "EMAHook",
-    "SetEpochInfoHook",
-    "YOLOXModeSwitchHook",
-    "SyncNormHook",
-    "PipelineSwitchHook",
-    "MeanTeacherHook",
-    "CheckInvalidLossHook",
-    "EmptyCacheHook",
-    "NumClassCheckHook",
-    "MemoryProfilerHook",
-    "SwitchToDeployHook",
-    "YOLOv6ModelSwitchDeployHook",
-    "VisualizationHook",
-    "DetVisualizationHook",
-}
-
-
-def _custom_hook_notes(config: _Config) -> list[str]:
-    """A note for each ``custom_hooks`` entry whose type could set the LR (sched replays none of them)."""
-    hooks = config.read("custom_hooks")
-    if not isinstance(hooks, list):
-        return []
-    notes = []
-    for i, hook in enumerate(hooks):
-        name = _type(hook.get("type", "")) if isinstance(hook, dict) else str(hook)
-        if name not in _QUIET_HOOKS and could_change_schedule(name):
-            notes.append(
-                f"{config.source}: custom_hooks[{i}] {name} may change the LR during training, which sched does not "
-                "model; the preview leaves it out"
-            )
-    return notes
-
-
-def _used_elsewhere(data: dict[str, Any], key: str, value: Any) -> bool:
-    def contains(node: Any) -> bool:
-        if node == value:
-            return True
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        return any(contains(child) for child in children)
-
-    return any(contains(other) for name, other in data.items() if name != key)
-
-
-def _scalars(value: Any) -> set[Any]:
-    if isinstance(value, dict):
-        return set().union(*(_scalars(v) for v in value.values())) if value else set()
-    if isinstance(value, (list, tuple)):
-        return set().union(*(_scalars(v) for v in value)) if value else set()
-    return {value} if isinstance(value, (bool, int, float, str)) else set()
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _option_count(config: _Config, options: dict[str, Any], key: str, default: int | None = None) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise MMEngineConfigError(
-            f"{config.source}: {key} (--{key.replace('_', '-')}): expected a whole number of at least 1, got {value!r}"
-        )
-    return int(value)
-
-
 def _plain(value: Any) -> Any:
     """Plain mappings, lists and scalars (a Python config's ConfigDicts, tuples and classes)."""
     if isinstance(value, dict):
@@ -711,6 +509,16 @@ class _Config:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise self.error(key, f"expected a whole number of at least 1, got {value!r}")
         return value
+
+    def count(self, options: dict[str, Any], key: str, default: int | None = None) -> int:
+        """A count from the command line (or sched's own key): a whole number of at least 1."""
+        value = options.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            option = f"--{key.replace('_', '-')}"
+            raise MMEngineConfigError(
+                f"{self.source}: {key} ({option}): expected a whole number of at least 1, got {value!r}"
+            )
+        return int(value)
 
     def positive(self, key: str, value: Any) -> float:
         if isinstance(value, str):

@@ -26,7 +26,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DatasetLength", "dataset_length", "epoch_length", "SAMPLERS", "BATCH_SAMPLERS", "WRAPPERS"]
+__all__ = [
+    "DatasetLength",
+    "dataset_length",
+    "epoch_length",
+    "loader_length",
+    "device_batch",
+    "drop_last",
+    "sampler_name",
+    "SAMPLERS",
+    "BATCH_SAMPLERS",
+    "WRAPPERS",
+]
 
 #: Wrappers whose length is the wrapped dataset's.
 _SAME_LENGTH = ("MultiImageMixDataset",)
@@ -126,3 +137,81 @@ def epoch_length(
     ``InfiniteSampler``) in batches of ``batch_size``, the last one dropped if short with ``drop_last``."""
     per_device = dataset_size if sampler == "InfiniteSampler" else -(-dataset_size // devices)
     return per_device // batch_size if drop_last else -(-per_device // batch_size)
+
+
+# -- what a config says of its loader (``config``: the reader's dotted view of the file) ---------------
+def device_batch(config: Any, options: dict[str, Any], devices: int) -> int | None:
+    """``train_dataloader.batch_size``, or ``--device-batch-size`` (which wins), or ``--batch-size``
+    split over the devices."""
+    if options.get("device_batch_size") is not None:
+        return config.count(options, "device_batch_size")
+    if options.get("batch_size") is not None:
+        total = config.count(options, "batch_size")
+        if total % devices:
+            raise config.error(
+                "--batch-size",
+                f"{total} does not split over {devices} devices; "
+                "MMEngine's batch_size is per device: give --device-batch-size",
+            )
+        return total // devices
+    if config.read("train_dataloader.batch_size") is None:
+        return None
+    return config.whole("train_dataloader.batch_size")
+
+
+def drop_last(config: Any, options: dict[str, Any]) -> bool:
+    if options.get("drop_last") is not None:
+        return bool(options["drop_last"])
+    value = config.read("train_dataloader.drop_last")
+    if value is not None and not isinstance(value, bool):
+        raise config.error("train_dataloader.drop_last", f"expected true or false, got {value!r}")
+    return bool(value)
+
+
+def sampler_name(config: Any) -> str:
+    sampler = config.read("train_dataloader.sampler")
+    name = _type(sampler.get("type", "DefaultSampler")) if isinstance(sampler, dict) else "DefaultSampler"
+    return name
+
+
+def loader_length(
+    config: Any, options: dict[str, Any], devices: int, batch: int | None, needed: bool, notes: list[str]
+) -> tuple[int | None, int | None]:
+    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``)."""
+    if options.get("dataloader_len") is not None:
+        return config.count(options, "dataloader_len"), None
+    if options.get("dataset_size") is None:
+        return None, None
+    size = config.count(options, "dataset_size")
+    if batch is None:
+        raise config.error(
+            "train_dataloader.batch_size",
+            "is required to count iterations from --dataset-size (or give --device-batch-size)",
+        )
+    sampler = sampler_name(config)
+    if sampler not in SAMPLERS:
+        raise config.error(
+            "train_dataloader.sampler.type",
+            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
+            "give --dataloader-len (len(train_dataloader))",
+        )
+    batch_sampler = config.read("train_dataloader.batch_sampler")
+    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
+        raise config.error(
+            "train_dataloader.batch_sampler.type",
+            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
+        )
+    try:
+        wrapped = dataset_length(config.read("train_dataloader.dataset"))
+    except DatasetError as exc:
+        raise config.error(exc.key, exc.message) from None
+    if wrapped.wrappers and needed:
+        notes.append(f"{config.source}: train_dataloader.dataset: {wrapped.describe(size)}")
+    total = size * wrapped.factor
+    length = epoch_length(total, devices, batch, drop_last(config, options), sampler)
+    if length < 1:
+        raise config.error(
+            "train_dataloader.drop_last",
+            f"with {total} samples over {devices} device(s) and batch_size {batch}, an epoch has no full batch",
+        )
+    return length, total
