@@ -79,7 +79,7 @@ print(json.dumps(out))
 
 def composer_per_call(steps: int, count: int) -> dict[str, float] | None:
     """Composer's own per-step cost for each scheduler, if SCHED_COMPOSER_PYTHON names a Python
-    with Composer installed (see docs/composer-parity.md); else None."""
+    with Composer installed (see docs/composer.md); else None."""
     python = os.environ.get("SCHED_COMPOSER_PYTHON")
     if not python:
         return None

@@ -833,3 +833,19 @@ def time_text(time: Any) -> str:
     value = time.value
     text = f"{value}" if abs(value) < 1e7 else f"{value:.6g}".replace("e+", "e")
     return f"{text}{time.unit.value}"
+
+
+def resume_notes(spec: Spec, mode: str) -> list[str]:
+    """Lines ``sched resume`` prints under its table: :func:`footnotes` of each SSR."""
+    several = len(spec.ssrs) > 1
+    return [
+        (f"ssr {ssr:g}: " if several else "") + line for ssr in spec.ssrs for line in footnotes(shown(spec, ssr), mode)
+    ]
+
+
+def has_custom_schedulers(spec: Spec) -> bool:
+    """Whether a scheduler of ``spec`` is evaluated one call at a time (not a built-in one), so
+    that a long run deserves a progress bar."""
+    from sched_cli.schedulers.base import BuiltinScheduler
+
+    return any(not isinstance(s, BuiltinScheduler) for s in spec.run.schedulers)

@@ -1,7 +1,7 @@
 """Differential test: our schedulers and trainer replay against the real Composer 0.32.
 
 Runs only when ``SCHED_COMPOSER_PYTHON`` names a Python that can ``import composer``; see
-docs/composer-parity.md. Random cases (fixed seed) for all thirteen schedulers go to
+docs/composer.md. Random cases (fixed seed) for all thirteen schedulers go to
 ``tools/composer_oracle.py`` in a few batched subprocess calls, then:
 
 - every scalar ``scheduler(state, ssr)`` must equal Composer's alpha within 1e-12, or both must
@@ -50,7 +50,7 @@ def _composer_python() -> str:
     how = (
         f"set {ENV} to a Python that has composer installed to run the differential test, e.g. "
         f"bash tools/envs/composer.sh DIR, then {ENV}=DIR/bin/python pytest tests/test_against_composer.py "
-        "(docs/composer-parity.md)"
+        "(docs/composer.md)"
     )
     if not python:
         pytest.skip(f"{ENV} is not set: {how}")

@@ -1,7 +1,7 @@
 """Differential test: Hugging Face TrainingArguments files replayed against the real transformers 5.x.
 
 Runs only when ``SCHED_HF_PYTHON`` names a Python with transformers, accelerate and torch
-(``bash tools/envs/hf.sh`` builds one; docs/hf-parity.md). Random argument sets (fixed seed):
+(``bash tools/envs/hf.sh`` builds one; docs/hf.md). Random argument sets (fixed seed):
 every step-driven ``lr_scheduler_type`` with random kwargs, warmup as steps and as a ratio, runs
 in epochs (fractional) and in max_steps, accumulation 1-16, devices 1-64, drop_last both ways,
 dataset sizes that do and do not divide. Each is written as a JSON or YAML file and read by
@@ -48,7 +48,7 @@ TOL = 1e-12
 
 def _hf_python() -> str:
     python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with transformers (bash tools/envs/hf.sh; docs/hf-parity.md)"
+    how = f"set {ENV} to a Python with transformers (bash tools/envs/hf.sh; docs/hf.md)"
     if not python:
         pytest.skip(f"{ENV} is not set: {how}")
     probe = "import transformers, accelerate, torch"

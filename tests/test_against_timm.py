@@ -1,7 +1,7 @@
 """Differential test: timm args.yaml files read by sched against the real timm 1.0.x schedulers.
 
 Runs only when ``SCHED_TIMM_PYTHON`` names a Python with torch and timm (``tools/envs/timm.sh``
-builds one; see docs/timm-parity.md). A few hundred random ``args.yaml`` configurations (fixed
+builds one; see docs/timm.md). A few hundred random ``args.yaml`` configurations (fixed
 seed) covering every time-based scheduler (cosine, tanh, poly, step, multistep, constant, wsd,
 rsqrt, none), cycles, k-decay, warmup with and without prefix, cooldown, noise, per-epoch and
 per-update stepping, gradient accumulation, several devices and LR scaling from ``lr_base`` go

@@ -290,3 +290,33 @@ def test_an_internal_error_outside_a_command_body_is_one_line():
     prelude = "import sched_cli.registry as r\nr.ENTRIES = None"
     code, _, err = run_sched("list", prelude=prelude)
     assert code == 1 and "internal error: TypeError" in one_error_line(err)
+
+
+# -- usage errors in sched's voice ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["export", RESNET, "--evry", "2"], "sched: error: No such option: --evry; did you mean --every"),
+        (["exprot", RESNET], "sched: error: No such command 'exprot'; did you mean 'export'"),
+        (["lst"], "sched: error: No such command 'lst'; did you mean 'list'?"),
+        (["export", RESNET, "--every", "two"], "sched: error: Invalid value for '--every': 'two' is not a valid"),
+        (["export", RESNET, "--every", "0"], "sched: error: Invalid value for '--every': 0"),
+        (["plot", RESNET, "--x", "steps"], "sched: error: Invalid value for '--x': 'steps' is not one of 'ep', 'ba'"),
+        (["export"], "sched: error: Missing argument 'SPEC'"),
+    ],
+)
+def test_a_mistyped_command_line_is_one_error_line(args, expected):
+    """Not click's three-line usage block, nor a validation library's words: one line, exit 2,
+    naming the option and value, with a did-you-mean where one is close."""
+    code, out, err = run_sched(*args)
+    assert code == 2 and out == ""
+    line = one_error_line(err)
+    assert line.startswith(expected), line
+    assert "Usage:" not in err and "Input should" not in err
+
+
+def test_the_help_and_the_version_still_exit_0():
+    code, out, _ = run_sched("export", "--help")
+    assert code == 0 and "--max-duration" in out
+    code, out, _ = run_sched("--version")
+    assert code == 0 and out.startswith("sched ")

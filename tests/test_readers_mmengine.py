@@ -388,11 +388,15 @@ def test_every_key_is_accounted_for():
     data["train_cfg"]["warmup_iters"] = 100  # not a key of IterBasedTrainLoop that sched knows
     data["optim_wrapper"]["clip_grad"] = {"max_norm": 35}
     data["custom_hooks"] = [{"type": "EMAHook", "momentum": 0.0002}, {"type": "mmdet.LrWarmupHook"}]
-    notes = read(data, "t.yaml", {}).notes
+    notes = readers.read("mmengine", data, "t.yaml", {}).notes
     assert len(notes) == 4, notes
-    assert "custom_hooks[1] LrWarmupHook may change the LR" in notes[3]
-    assert "train_cfg.warmup_iters is not modelled" in notes[0]
-    assert "base_lr = 0.5 is not a key MMEngine's Runner reads" in notes[1] and "warmup_ratio = 0.1" in notes[2]
+    for words in (
+        "train_cfg.warmup_iters is not modelled",
+        "t.yaml: base_lr is not modelled",
+        "t.yaml: warmup_ratio is",
+    ):
+        assert any(words in note for note in notes), (words, notes)
+    assert any("custom_hooks[1] LrWarmupHook may change the LR" in note for note in notes)
 
 
 @pytest.mark.parametrize(

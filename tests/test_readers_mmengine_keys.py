@@ -1,29 +1,39 @@
-"""Key accounting of MMEngine configs: config variables, section keys, custom hooks."""
+"""Key accounting of MMEngine configs: config variables, section keys, custom hooks (through
+readers.read, which applies the reader contract's accounting with the reader's accounted())."""
 
 from __future__ import annotations
 
-from sched_cli.readers.mmengine import _RUNNER_KEYS, KEYS, _Config
-from sched_cli.readers.mmengine_keys import custom_hook_notes, unknown_keys
+from sched_cli import readers
+from sched_cli.readers.mmengine import _Config, accounted
+from sched_cli.readers.mmengine_keys import custom_hook_notes
+
+BASE = {
+    "param_scheduler": [{"type": "LinearLR", "by_epoch": False, "end": 3}],
+    "train_cfg": {"type": "IterBasedTrainLoop", "max_iters": 10, "val_interval": 2},
+    "optim_wrapper": {"optimizer": {"type": "SGD", "lr": 0.1}},
+}
 
 
-def notes_of(data):
-    return unknown_keys(_Config(data, "c.py"), _RUNNER_KEYS, KEYS, [""])
+def notes_of(extra):
+    return readers.read("mmengine", {**BASE, **extra}, "c.py", {}).notes
 
 
 def test_a_variable_used_by_a_key_read_is_accounted_for():
-    data = {"max_epochs": 12, "train_cfg": {"type": "EpochBasedTrainLoop", "max_epochs": 12}}
-    assert notes_of(data) == []
-    data["max_epochs"] = 24  # the config sets one value and trains with another
-    assert notes_of(data) == [
-        "c.py: max_epochs = 24 is not a key MMEngine's Runner reads (a variable of the config that no key sched "
+    assert notes_of({"max_iters": 10}) == []
+    (note,) = notes_of({"max_iters": 24})  # the config sets one value and trains with another
+    assert note == (
+        "c.py: max_iters = 24 is not a key MMEngine's Runner reads (a variable of the config that no key sched "
         "reads uses): it changes nothing, in training or here"
-    ]
+    )
+    (note,) = notes_of({"base_lr": 0.5})
+    assert note.startswith("c.py: base_lr is not modelled by sched's MMEngine reader")
+    assert notes_of({"base_lr": 0.1}) == []
 
 
 def test_a_structure_placed_in_another_key_is_accounted_for():
     pipeline = [{"type": "Resize", "scale": [640, 640]}]
-    data = {"train_pipeline_stage2": pipeline, "train_dataloader": {"dataset": {"pipeline": pipeline}}}
-    assert notes_of(data) == []
+    data = {**BASE, "train_pipeline_stage2": pipeline, "train_dataloader": {"dataset": {"pipeline": pipeline}}}
+    assert [where for where, mapping in accounted(data) if "train_pipeline_stage2" in mapping] == []
 
 
 def test_names_that_cannot_change_the_schedule_and_irrelevant_keys_are_quiet():
@@ -31,8 +41,7 @@ def test_names_that_cannot_change_the_schedule_and_irrelevant_keys_are_quiet():
 
 
 def test_unknown_section_keys_are_named_where_they_are():
-    data = {"train_cfg": {"by_epoch": False, "max_iters": 10, "warmup_iters": 5, "val_interval": 2}}
-    (note,) = notes_of(data)
+    (note,) = notes_of({"train_cfg": {**BASE["train_cfg"], "warmup_iters": 5}})
     assert note.startswith("c.py: train_cfg.warmup_iters is not modelled by sched's MMEngine reader")
 
 

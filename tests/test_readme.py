@@ -1,4 +1,5 @@
-"""The README's library example, run as a doctest: its outputs are checked, its figure written."""
+"""The library example of docs/library.md (linked from the README), run as a doctest: its outputs are checked, its
+figure written."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = "docs/library.md"
 
 
 def section(name: str) -> tuple[str, int]:
-    """The README text between ``<!-- name:start -->`` and ``<!-- name:end -->``, and its first line."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The text of docs/library.md between ``<!-- name:start -->`` and ``<!-- name:end -->``, and its first line."""
+    text = (ROOT / PAGE).read_text(encoding="utf-8")
     start = text.index(f"<!-- {name}:start -->")
     end = text.index(f"<!-- {name}:end -->", start)
     return text[start:end], text[:start].count("\n")
@@ -27,7 +29,7 @@ def test_the_library_example_runs_as_written(tmp_path, monkeypatch):
     text, line = section("library")
     # Blank the code fences (keeping line numbers), or the closing one reads as expected output.
     text = "\n".join("" if row.startswith("```") else row for row in text.split("\n"))
-    test = doctest.DocTestParser().get_doctest(text, {}, "README.md library example", str(ROOT / "README.md"), line)
+    test = doctest.DocTestParser().get_doctest(text, {}, f"{PAGE} library example", str(ROOT / PAGE), line)
     assert len(test.examples) > 10
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     failures = []

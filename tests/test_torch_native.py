@@ -389,7 +389,7 @@ def test_against_a_real_composer_trainer():
     """Every batch's LR, and the LR after training, as a real Composer 0.32 Trainer sets them."""
     python = os.environ.get("SCHED_COMPOSER_PYTHON")
     if not python:
-        pytest.skip("SCHED_COMPOSER_PYTHON is not set (see docs/composer-parity.md)")
+        pytest.skip("SCHED_COMPOSER_PYTHON is not set (see docs/composer.md)")
     from sched_cli.simulator import Run
     from sched_cli.time import Time
 

@@ -1,6 +1,6 @@
 """Ask the real Composer for scheduler alphas and Trainer learning rates, as JSON.
 
-Run it with a Python that can ``import composer`` (see docs/composer-parity.md); it is not
+Run it with a Python that can ``import composer`` (see docs/composer.md); it is not
 part of ``sched_cli`` and imports nothing from it. One JSON request on stdin (or ``--in F``),
 one line of JSON on stdout; anything Composer or torch prints goes to stderr.
 

@@ -1,7 +1,7 @@
 """Ask the real Hugging Face ``transformers`` Trainer for the LR of every optimizer update, as JSON.
 
 Run it with a Python that has transformers, accelerate and torch (``tools/envs/hf.sh`` builds
-one; see docs/hf-parity.md); it is not part of ``sched_cli`` and imports nothing from it. One
+one; see docs/hf.md); it is not part of ``sched_cli`` and imports nothing from it. One
 JSON request on stdin, one line of JSON on stdout; whatever the libraries print goes to stderr.
 
     python tools/hf_oracle.py < request.json

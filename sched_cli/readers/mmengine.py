@@ -49,7 +49,8 @@ from typing import Any
 
 from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers.mmengine_datasets import device_batch, drop_last, epoch_length, loader_length, sampler_name
-from sched_cli.readers.mmengine_keys import custom_hook_notes, unknown_keys
+from sched_cli.readers.mmengine_keys import SECTION_KEYS, custom_hook_notes, variable_notes
+from sched_cli.readers.mmengine_keys import accounted as _accounted
 from sched_cli.schedulers.base import ScheduleError
 from sched_cli.schedulers.mmengine import DOWNSTREAM, SkippedScheduler, parse_param_schedulers
 from sched_cli.schedulers.mmyolo import HOOKS
@@ -136,7 +137,18 @@ IRRELEVANT = (
     "metainfo",
 )
 #: Runner keys: a top-level key outside these is a variable of the Python config, never read by the Runner.
-_RUNNER_KEYS = set(KEYS) | set(IRRELEVANT) | {"cfg"}
+_TOP_READ = KEYS
+_TOP_KEYS = set(KEYS) | set(IRRELEVANT) | {"cfg"}
+# The keys of the sections read count too (the contract checks them where they are: accounted()).
+KEYS = (*KEYS, *(k for name, keys in SECTION_KEYS.items() if ":" not in name for k in keys))
+IRRELEVANT = (*IRRELEVANT, *(k for name, keys in SECTION_KEYS.items() if ":" in name for k in keys if k not in KEYS))
+
+
+def accounted(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Where the keys to account for are: see :func:`sched_cli.readers.mmengine_keys.accounted`."""
+    return _accounted(data, _TOP_KEYS, _TOP_READ)
+
+
 #: PyTorch's default ``lr`` of each ``torch.optim`` class (torch 2.x; checked against the installed
 #: torch in tests): what an MMEngine optimizer config without ``lr`` trains with.
 DEFAULT_LR = {
@@ -241,7 +253,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         # Without drop_last, DefaultSampler and DistributedSampler agree: let sched's geometry
         # count it (and the short last batch of each epoch).
         spec.update(dataset_size=size, devices=devices, device_batch_size=batch)
-    notes += unknown_keys(config, _RUNNER_KEYS, KEYS, _optimizer_names(config)) + custom_hook_notes(config)
+    notes += variable_notes(data, source, _TOP_KEYS, _TOP_READ, (*KEYS, *IRRELEVANT)) + custom_hook_notes(config)
     return Reading(spec, notes, facts)
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sched_cli.readers import could_change_schedule, unknown_key_notes
+from sched_cli.readers import could_change_schedule
 
-__all__ = ["unknown_keys", "custom_hook_notes", "SECTION_KEYS"]
+__all__ = ["accounted", "variable_notes", "custom_hook_notes", "SECTION_KEYS", "SECTIONS"]
 
 SECTION_KEYS = {
     "train_cfg": ("type", "by_epoch", "max_epochs", "max_iters", "_scope_"),
@@ -47,31 +47,50 @@ SECTION_KEYS = {
 }
 
 
-def unknown_keys(config: Any, runner_keys: Iterable[str], read_keys: Iterable[str], optimizers: list[str]) -> list[str]:
-    """Notes for the keys sched does not account for: in the sections it reads, those whose names
-    could change the schedule; at the top, a config variable whose value no key read uses."""
-    notes = []
-    for section in ("train_cfg", "optim_wrapper", "train_dataloader", "auto_scale_lr"):
-        value = config.read(section)
+#: The sections the reader reads, whose keys the key accounting checks too.
+SECTIONS = ("train_cfg", "optim_wrapper", "train_dataloader", "auto_scale_lr")
+
+
+def _unused(data: dict[str, Any], key: str, value: Any, used: set[Any]) -> bool:
+    if isinstance(value, (bool, int, float, str)) and value in used:
+        return False  # a variable of the Python config, used where it counts
+    # a structure the config placed in another key (a pipeline, a batch-shape policy)
+    return not (isinstance(value, (dict, list)) and value and _used_elsewhere(data, key, value))
+
+
+def accounted(
+    data: dict[str, Any], top_keys: Iterable[str], read_keys: Iterable[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The places whose keys the reader contract's accounting checks (``(where, mapping)``): the top
+    level without the config variables some key uses (the Runner never reads a variable; its value
+    counts where the config put it), and the sections the reader reads (``optim_wrapper`` without
+    its optimizers' names)."""
+    top_keys = set(top_keys)
+    used = _scalars({k: data.get(k) for k in read_keys if k in data})
+    top = {k: v for k, v in data.items() if k in top_keys or _unused(data, k, v, used)}
+    places = [("", top)]
+    for section in SECTIONS:
+        value = data.get(section)
         if isinstance(value, dict):
-            known = (*SECTION_KEYS[section], *SECTION_KEYS[f"{section}:irrelevant"])
             if section == "optim_wrapper":
-                known += tuple(optimizers)
-            notes += unknown_key_notes(value, config.source, "MMEngine", known, where=section)
-    runner_keys = set(runner_keys)
-    used = _scalars({k: config.data.get(k) for k in read_keys if k in config.data})
-    for key, value in config.data.items():
-        if key in runner_keys or not could_change_schedule(str(key)):
-            continue
-        if isinstance(value, (bool, int, float, str)) and value in used:
-            continue  # a variable of the Python config, used where it counts
-        if isinstance(value, (dict, list)) and value and _used_elsewhere(config.data, key, value):
-            continue  # a structure the config placed in another key (a pipeline, a batch-shape policy)
-        notes.append(
-            f"{config.source}: {key} = {_short(value)} is not a key MMEngine's Runner reads (a variable of the "
-            "config that no key sched reads uses): it changes nothing, in training or here"
-        )
-    return notes
+                value = {k: v for k, v in value.items() if not (isinstance(v, dict) and "optimizer" in v)}
+            places.append((section, value))
+    return places
+
+
+def variable_notes(
+    data: dict[str, Any], source: str, top_keys: Iterable[str], read_keys: Iterable[str], known: Iterable[str]
+) -> list[str]:
+    """Notes for unused config variables named like a key of a section (``max_epochs = 24`` beside
+    ``train_cfg.max_epochs = 12``), which the contract's accounting takes for known keys."""
+    top_keys, known = set(top_keys), set(known)
+    used = _scalars({k: data.get(k) for k in read_keys if k in data})
+    return [
+        f"{source}: {key} = {_short(value)} is not a key MMEngine's Runner reads (a variable of the config that "
+        "no key sched reads uses): it changes nothing, in training or here"
+        for key, value in data.items()
+        if key not in top_keys and key in known and could_change_schedule(str(key)) and _unused(data, key, value, used)
+    ]
 
 
 #: Hooks of OpenMMLab's configs that never touch the LR (``custom_hooks``).

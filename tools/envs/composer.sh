@@ -7,7 +7,7 @@
 # first and nothing afterwards may replace it: Composer pins an older torch, so it and the
 # packages that pin torch are installed with --no-deps. Composer imports torchvision on load;
 # no torchvision wheel matches torch 2.13, so a stand-in package is written (see
-# docs/composer-parity.md). Then: SCHED_COMPOSER_PYTHON=DIR/bin/python pytest tests/test_against_composer.py
+# docs/composer.md). Then: SCHED_COMPOSER_PYTHON=DIR/bin/python pytest tests/test_against_composer.py
 set -euo pipefail
 
 DIR="${1:-/work/envs/composer}"
