@@ -26,6 +26,8 @@ READER_SAMPLES: dict[str, tuple[Path, dict[str, object]]] = {
     "hf": (SAMPLES / "hf_trl_sft.json", {"dataset_size": 1000}),
     "timm": (SAMPLES / "timm_imagenet_args.yaml", {}),
     "mmengine": (SAMPLES / "mmdet_schedule.yaml", {"dataset_size": 1000}),
+    "megatron": (SAMPLES / "megatron_model_config.yaml", {"devices": 32}),
+    "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "cifar_ds_config.json", {"max_duration": "2000ba"}),
 }
 #: A key whose name says it could change the schedule, and one that says it does not.
 SCHEDULE_LIKE = "lr_warmup_foo"

@@ -111,8 +111,9 @@ FromOpt = typer.Option(
     None,
     "--from",
     help="Read SPEC as a sched spec, an LLM Foundry YAML (training config or MCLI run), a Hugging Face "
-    "TrainingArguments file (JSON/YAML), a timm args.yaml or an MMEngine config (a .py one only with this "
-    "option, as reading it runs it). Default: recognised from its keys.",
+    "TrainingArguments file (JSON/YAML), a timm args.yaml, a DeepSpeed config, an MMEngine config (a .py one "
+    "only with this option, as reading it runs it) or a Megatron-LM launch (a script or flag file only with this "
+    "option, or a model_config.yaml). Default: recognised from its keys.",
 )
 LabelOpt = typer.Option(
     None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."
@@ -151,6 +152,20 @@ ResumeAtOpt = typer.Option(
 StopAtOpt = typer.Option(
     None, "--stop-at", metavar="TIME", help="Preview the run stopped early at TIME (e.g. 4e12tok): the LR it ends on."
 )
+SkippedStepsOpt = typer.Option(
+    None,
+    "--skipped-steps",
+    metavar="STEPS",
+    help="Updates after which the scheduler did not step (fp16 loss-scale overflows): a count N (the first N) "
+    "or 0-based indices such as 3,10,40-47.",
+)
+DeepSpeedConfigOpt = typer.Option(
+    None,
+    "--deepspeed-config",
+    metavar="PATH",
+    help="The DeepSpeed config a Hugging Face file's deepspeed key means (default: that path, from the file's "
+    "directory, else the working directory).",
+)
 
 # The options that describe the run, shared by every command that reads a spec.
 _RUN_OPTIONS = {
@@ -170,6 +185,8 @@ _RUN_OPTIONS = {
     "resume_at": (str | None, ResumeAtOpt),
     "stop_at": (str | None, StopAtOpt),
     "allow_import": (list[str] | None, AllowImportOpt),
+    "skipped_steps": (str | None, SkippedStepsOpt),
+    "deepspeed_config": (str | None, DeepSpeedConfigOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`with_run_options` fills in.
 RUN_OPTIONS = None

@@ -73,9 +73,12 @@ __all__ = [
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
 _MODULES = {
     "foundry": "foundry",
+    # before hf: a DeepSpeed config has gradient_accumulation_steps too, but never an HF-only key
+    "deepspeed": "deepspeed",
     "hf": "hf",
     "timm": "timm",
     "mmengine": "mmengine",
+    "megatron": "megatron",
 }
 NAMES = tuple(_MODULES)
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sched_cli.geometry import first_batch_with_samples, samples_before
+from sched_cli.geometry import BatchSchedule, first_batch_with_samples, samples_before
 from sched_cli.time import Time, Timestamp, TimeUnit
 
 __all__ = [
@@ -85,6 +85,8 @@ class RunShape:
     seq_len: int | None = None
     #: Samples in the last batch of each epoch, when it is short (``None``: a full batch).
     last_batch_size: int | None = None
+    #: A batch size that changes with the batch index (a batch-size ramp), when there is one.
+    batch_schedule: BatchSchedule | None = None
 
     @classmethod
     def of(cls, state: Any) -> RunShape:
@@ -112,7 +114,9 @@ class RunShape:
             if self.seq_len is None:
                 return None
             value = -(-value // self.seq_len)  # tokens are whole samples of seq_len each
-        return first_batch_with_samples(value, self.dataloader_len, self.batch_size, self.last_batch_size)
+        return first_batch_with_samples(
+            value, self.dataloader_len, self.batch_size, self.last_batch_size, self.batch_schedule
+        )
 
     def counter_at(self, unit: TimeUnit, batch: int) -> int | None:
         """The counter in ``unit`` at the start of ``batch``, where the run's shape tells."""
@@ -123,7 +127,7 @@ class RunShape:
             return batch
         if self.batch_size is None or unit not in (TimeUnit.SAMPLE, TimeUnit.TOKEN):
             return None
-        samples = samples_before(batch, self.dataloader_len, self.batch_size, self.last_batch_size)
+        samples = samples_before(batch, self.dataloader_len, self.batch_size, self.last_batch_size, self.batch_schedule)
         if unit is TimeUnit.TOKEN:
             return None if self.seq_len is None else samples * self.seq_len
         return samples
