@@ -9,7 +9,6 @@ with ``-`` and ``_`` alike.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
-from sched_cli.schedulers.base import BuiltinScheduler
+from sched_cli.schedulers.base import BuiltinScheduler, suggest
 
 __all__ = ["Entry", "ENTRIES", "entries", "lookup", "suggest", "Param", "all_names"]
 
@@ -149,10 +148,14 @@ def _deepspeed_entries() -> tuple[Entry, ...]:
 
 
 def _mmengine_entries() -> tuple[Entry, ...]:
-    """MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py)."""
-    from sched_cli.schedulers import mmengine
+    """MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py),
+    and MMYOLO's LR hooks (default_hooks.param_scheduler), replayed as the Runner calls them."""
+    from sched_cli.schedulers import mmengine, mmyolo
 
-    return (Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),)
+    return (
+        Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
+        Entry(mmyolo.MMYOLOParamSchedulerHook, ("mmyolo_hook", "mmyolo")),
+    )
 
 
 def _megatron_entries() -> tuple[Entry, ...]:
@@ -168,7 +171,7 @@ _FAMILIES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("hf:", "hf_"), _hf_entries),
     (("timm_", "timm:"), _timm_entries),
     (("ds:", "ds_", "deepspeed_"), _deepspeed_entries),
-    (("mmengine",), _mmengine_entries),
+    (("mmengine", "mmyolo"), _mmengine_entries),
     (("megatron",), _megatron_entries),
 )
 _LOADED: dict[int, tuple[Entry, ...]] = {}
@@ -221,13 +224,6 @@ def lookup(name: str) -> Entry | None:
 
 def all_names() -> list[str]:
     return [n for e in entries() for n in (e.name, *e.aliases)]
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 
 _SYMBOLS = {

@@ -101,6 +101,11 @@ DropLastOpt = typer.Option(
 )
 SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
 LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
+AutoScaleLrOpt = typer.Option(
+    None,
+    "--auto-scale-lr",
+    help="MMEngine configs: switch auto_scale_lr on, as OpenMMLab's tools/train.py --auto-scale-lr does.",
+)
 StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (overrides the spec).")
 FromOpt = typer.Option(
     None,
@@ -173,6 +178,7 @@ _RUN_OPTIONS = {
     "drop_last": (bool | None, DropLastOpt),
     "seq_len": (int | None, SeqLenOpt),
     "lr": (float | None, LrOpt),
+    "auto_scale_lr": (bool | None, AutoScaleLrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
     "source": (SpecFormat | None, FromOpt),
     "resume_from": (str | None, ResumeFromOpt),

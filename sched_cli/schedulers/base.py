@@ -8,6 +8,7 @@ the Composer protocol) or a numpy array (a whole timeline at once). ``__call__``
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import warnings
 from collections.abc import Callable
@@ -31,6 +32,7 @@ __all__ = [
     "takes_ssr",
     "scheduler_name",
     "require_same_unit",
+    "suggest",
 ]
 
 TimeArg = str | Time
@@ -326,3 +328,10 @@ class BuiltinScheduler(ComposerScheduler):
         params = inspect.signature(type(self).__init__).parameters
         args = ", ".join(f"{p}={getattr(self, p)!r}" for p in params if p != "self" and hasattr(self, p))
         return f"{self.name}({args})"
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""

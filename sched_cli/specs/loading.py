@@ -168,6 +168,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
             raise SpecError(str(exc)) from None
         if duplicates:
             raise SpecError(f"{path}: {duplicates[0].refusal}")
+    if overrides.auto_scale_lr and reader != "mmengine":
+        raise SpecError(f"{path}: --auto-scale-lr switches on an MMEngine config's auto_scale_lr; this is not one")
     if reader is not None:
         try:
             reading = readers.read(reader, data, str(path), overrides.options())

@@ -35,6 +35,8 @@ class Overrides:
     drop_last: bool | None = None
     seq_len: int | None = None
     lr: float | None = None
+    #: ``--auto-scale-lr``: MMEngine's ``auto_scale_lr.enable`` switched on (MMEngine configs only).
+    auto_scale_lr: bool | None = None
     step_every: str | None = None
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
