@@ -3,11 +3,11 @@
 # tests/test_against_mmengine.py (tools/mmengine_oracle.py loads their scheduler and hook modules
 # from these files; nothing is installed, so none of their dependencies are needed).
 # Usage: bash tools/envs/mmengine_downstream.sh [DIR] [PYTHON]   (default /work/envs/mmengine-downstream,
-#        the reference env's Python /work/envs/mmengine/bin/python)
+#        python3: any Python with pip downloads and unpacks the wheels)
 # Then:  SCHED_MMENGINE_DOWNSTREAM=DIR/src SCHED_MMENGINE_PYTHON=... python -m pytest -q tests/test_against_mmengine.py
 set -euo pipefail
 DIR="${1:-/work/envs/mmengine-downstream}"
-PYTHON="${2:-/work/envs/mmengine/bin/python}"
+PYTHON="${2:-python3}"
 mkdir -p "$DIR/wheels" "$DIR/src"
 for package in mmdet==3.3.0 mmpose==1.3.2 mmsegmentation==1.2.2 mmagic==1.2.0 mmyolo==0.6.0; do
   "$PYTHON" -m pip download -q --no-deps -d "$DIR/wheels" "$package"
