@@ -263,10 +263,8 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         for key, (applies, note) in hf_fields.UNMODELLED.items()
         if key in data and applies(data[key])
     ]
-    facts = [f"{spec['max_duration'][:-2]} optimizer updates of {spec['batch_size']} samples"]
-    if "dataloader_len" in spec:
-        facts[0] += f", {spec['dataloader_len']} per epoch"
-    return Reading(spec, notes, facts + deepspeed.facts)
+    # The updates, their samples and the epochs are in validate's own lines (views.run_facts).
+    return Reading(spec, notes, deepspeed.facts)
 
 
 def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any] | Reading:

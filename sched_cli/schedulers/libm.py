@@ -8,8 +8,9 @@ on processors with AVX-512 (numpy then uses vectorized implementations of its ow
 calls it from here, so that the vectorized path and the scalar one agree with the trainer to the
 last digit. Square roots, sines and cosines are exact in numpy and need nothing from here.
 
-Each function takes a Python float (the scalar ``__call__`` path) or a numpy array, and costs on
-an array about 0.1 s per million values.
+Each function takes a Python float (the scalar ``__call__`` path; the result is a numpy float64,
+so that arithmetic on it behaves as on an array's element, ``1 / 0.0`` giving ``inf`` as the
+formulas' own checks expect) or a numpy array, and costs on an array about 0.1 s per million values.
 """
 
 from __future__ import annotations
@@ -65,20 +66,20 @@ def _floats(result: Any) -> np.ndarray:
 def power(base: Any, exponent: Any) -> Any:
     """``base ** exponent`` as Python's float power (the C library's ``pow``), elementwise."""
     if not _is_array(base, exponent):
-        return _pow(float(base), float(exponent))
+        return np.float64(_pow(float(base), float(exponent)))
     return _floats(_POW(np.asarray(base, dtype=np.float64), np.asarray(exponent, dtype=np.float64)))
 
 
 def exp(x: Any) -> Any:
     """``math.exp``, elementwise."""
-    return _floats(_EXP(np.asarray(x, dtype=np.float64))) if _is_array(x) else _exp(float(x))
+    return _floats(_EXP(np.asarray(x, dtype=np.float64))) if _is_array(x) else np.float64(_exp(float(x)))
 
 
 def log(x: Any) -> Any:
     """``math.log``, elementwise (``-inf`` at 0 and ``nan`` below, as numpy gives)."""
-    return _floats(_LOG(np.asarray(x, dtype=np.float64))) if _is_array(x) else _log(float(x))
+    return _floats(_LOG(np.asarray(x, dtype=np.float64))) if _is_array(x) else np.float64(_log(float(x)))
 
 
 def tanh(x: Any) -> Any:
     """``math.tanh``, elementwise."""
-    return _floats(_TANH(np.asarray(x, dtype=np.float64))) if _is_array(x) else math.tanh(x)
+    return _floats(_TANH(np.asarray(x, dtype=np.float64))) if _is_array(x) else np.float64(math.tanh(x))
