@@ -485,7 +485,8 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
             # the whole run counts (a short last batch or several devices change the samples).
             geometry = [
                 s.run.dataloader_len,
-                s.run.last_batch_size or s.run.batch_size,
+                s.run.batch_size,
+                s.run.last_batch_size,
                 p.shape.counter_at(TimeUnit.SAMPLE, p.batches),
                 p.shape.counter_at(TimeUnit.TOKEN, p.batches),
             ]
@@ -499,6 +500,7 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
                     *geometry,
                     sm.warmup_end,
                     sm.final,
+                    None if s.run.lr is None else sm.final * s.run.lr,
                     sm.mean,
                     sm.below_half,
                 ],
@@ -513,13 +515,22 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
             compact["max_duration"].append(compact_time(str(sm.max_duration)))
             compact["mean"].append(("" if sm.exact else "≈") + compact_text(sm.mean, "float"))
             compact["below half peak at"].append("never" if sm.below_half is None else f"{sm.below_half:,}ba")
-    kinds = {"spec": "text", "ssr": "float", "max_duration": "text", "final": "float", "mean": "float"}
+    kinds = {
+        "spec": "text",
+        "ssr": "float",
+        "max_duration": "text",
+        "final": "float",
+        "final lr": "float",
+        "mean": "float",
+    }
     hidden = {
         "spec": len(specs) == 1,
         "ssr": not several_ssrs(specs),
         "warmup end": all(v is None for v in values["warmup end"]),
         "per epoch": all(v is None for v in values["per epoch"]),
-        "last batch": all(s.run.last_batch_size is None for s in specs),
+        "batch size": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
+        "last batch size": all(s.run.last_batch_size is None for s in specs),
+        "final lr": any(s.run.lr is None for s in specs),
         "samples": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
         "tokens": all(s.run.seq_len == 1 for s in specs),
     }
@@ -581,11 +592,13 @@ SUMMARY_COLUMNS = (
     "max_duration",
     "batches",
     "per epoch",
-    "last batch",
+    "batch size",
+    "last batch size",
     "samples",
     "tokens",
     "warmup end",
     "final",
+    "final lr",
     "mean",
     "below half peak at",
 )
@@ -618,6 +631,7 @@ def report(
     by_fraction: bool = False,
     command: str = "",
     progress: ProgressFactory | None = None,
+    title: str | None = None,
 ) -> Report:
     """What an HTML report shows of ``specs`` (given on the command line as ``inputs``).
 
@@ -683,7 +697,7 @@ def report(
     for s in specs:
         for note in check(s):
             notes.append(note if len(specs) == 1 else f"{s.label}: {note}")
-    title = chart_title(specs)
+    title = chart_title(specs) if title is None else title
     return Report(
         title=title,
         curves=curves,

@@ -169,15 +169,29 @@ _RUN_OPTIONS = {
 RUN_OPTIONS = None
 
 
-def with_run_options(command):
+def with_run_options(command=None, *, repeatable: bool = False):
     """Give a command the options that describe the run (``--max-duration`` ... ``--step-every``),
-    declared once here, and hand it their values as one :class:`Overrides` in ``overrides``."""
+    declared once here, and hand it their values as one :class:`Overrides` in ``overrides``.
+
+    ``repeatable``: the run settings may be given several times, to compare their values
+    (``--devices 8 --devices 16``); the command gets a :class:`~sched_cli.cli.settings.Settings`
+    in ``settings`` instead."""
+    if command is None:
+        return functools.partial(with_run_options, repeatable=repeatable)
+    from sched_cli.cli.settings import REPEATABLE
+
+    target = "settings" if repeatable else "overrides"
     signature = inspect.signature(command)
     # Typer needs real types; `Overrides` stands only in the annotation this wrapper removes.
-    hints = typing.get_type_hints(command, localns={"Overrides": object})
-    own = [p.replace(annotation=hints[name]) for name, p in signature.parameters.items() if name != "overrides"]
+    hints = typing.get_type_hints(command, localns={"Overrides": object, "Settings": object})
+    own = [p.replace(annotation=hints[name]) for name, p in signature.parameters.items() if name != target]
     added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=option,
+            annotation=list[typing.get_args(kind)[0]] | None if repeatable and name in REPEATABLE else kind,
+        )
         for name, (kind, option) in _RUN_OPTIONS.items()
     ]
 
@@ -186,13 +200,27 @@ def with_run_options(command):
         from sched_cli.specs import Overrides as _Overrides
 
         values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
-        values = {name: v.value if isinstance(v, enum.Enum) else v for name, v in values.items()}
-        return command(**kwargs, overrides=_Overrides(**values))
+        values = {name: _plain(v) for name, v in values.items()}
+        if not repeatable:
+            return command(**kwargs, overrides=_Overrides(**values))
+        from sched_cli.cli.process import user_errors
+        from sched_cli.cli.settings import settings_from
+
+        with user_errors():
+            settings = settings_from(values, _Overrides)
+        return command(**kwargs, settings=settings)
 
     parameters = own + added
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
+
+
+def _plain(value):
+    """An option's value without its enum (in a list too)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 # -q/-v/--debug work before the command (on the app) and after it (on each command): declared once.

@@ -165,7 +165,9 @@ def is_html(output: Path | None) -> bool:
     return output is not None and output.suffix.lower() in (".html", ".htm")
 
 
-def write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction) -> None:
+def write_report(
+    name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction, title=None
+) -> None:
     import shlex
 
     from sched_cli.render.html import render_html, save_html
@@ -177,7 +179,9 @@ def write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_tr
         command = "sched " + shlex.join(Options.argv)
     else:  # called as a library (tests' CliRunner): the raw command line is not known
         command = f"sched {name} " + shlex.join([*inputs] + (["-o", str(output)] if output is not None else []))
-    page = report(specs, inputs, **view_options(x, y, log, as_trainer, points, by_fraction), command=command)
+    page = report(
+        specs, inputs, **view_options(x, y, log, as_trainer, points, by_fraction), command=command, title=title
+    )
     if output is None:
         sys.stdout.write(render_html(page))
         sys.stdout.flush()
