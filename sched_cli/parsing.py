@@ -10,7 +10,9 @@ input can hang sched, exhaust memory or crash the parser:
 - **expansion**: at most :data:`MAX_VALUES` values once YAML aliases are expanded (an alias bomb,
   "a billion laughs", is refused while it is read, in time proportional to the file);
 - **duplicates**: a key given twice in one mapping is an error naming the key (YAML and JSON
-  silently keep the last one; TOML already refuses);
+  silently keep the last one; TOML already refuses); other tools' files, read as their own
+  parser reads them, keep the last value and have each duplicate recorded (:class:`Duplicate`)
+  for a warning;
 - **numbers**: an integer too long for Python to read (more than 4300 digits) is an error;
 - a UTF-8 byte order mark is skipped, for every format.
 
@@ -25,9 +27,10 @@ import re
 import stat
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_VALUES", "ParseError", "read_text", "parse", "yaml_value"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_VALUES", "Duplicate", "ParseError", "read_text", "parse", "yaml_value"]
 
 #: The largest spec file read (spec files are a few kilobytes; LLM Foundry's are under 10 kB).
 MAX_BYTES = 4 * 2**20
@@ -39,6 +42,25 @@ MAX_VALUES = 100_000
 
 class ParseError(ValueError):
     """A file that cannot be read or parsed within bounds; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A key given twice in one mapping: where (``line``, 0 when the parser does not say), the
+    values in the order given (the last one is what PyYAML and ``json`` keep), and the message
+    sched's own specs are refused with."""
+
+    key: str
+    line: int
+    values: tuple[str, ...]
+    refusal: str
+
+    def note(self, source: str) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return (
+            f"{source}: key {self.key!r} is given twice{where}, as {' then '.join(self.values)}; read as the tool "
+            f"reads it, with the last value {self.values[-1]}"
+        )
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -71,14 +93,18 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return text.removeprefix("\ufeff")
 
 
-def parse(text: str, kind: str, source: str) -> Any:
-    """Parse ``text`` as ``kind`` (``"yaml"``, ``"json"`` or ``"toml"``) within the bounds above."""
+def parse(text: str, kind: str, source: str, duplicates: list[Duplicate] | None = None) -> Any:
+    """Parse ``text`` as ``kind`` (``"yaml"``, ``"json"`` or ``"toml"``) within the bounds above.
+
+    A key given twice is refused, unless ``duplicates`` is a list: then the last value is kept, as
+    PyYAML and ``json`` keep it, and each duplicate is appended there.
+    """
     text = text.removeprefix("\ufeff")
     try:
         if kind == "yaml":
-            return _yaml(text, source)
+            return _yaml(text, source, duplicates)
         if kind == "json":
-            data = _json(text, source)
+            data = _json(text, source, duplicates)
         elif kind == "toml":
             data = _toml(text, source)
         else:
@@ -117,11 +143,12 @@ def _number_problem(exc: ValueError) -> str:
 
 
 # -- YAML ---------------------------------------------------------------------------------------
-def _yaml(text: str, source: str) -> Any:
+def _yaml(text: str, source: str, duplicates: list[Duplicate] | None = None) -> Any:
     import yaml
 
     try:
         loader = _loader_class()(text)
+        loader.duplicates = duplicates
         try:
             return loader.get_single_data()
         finally:
@@ -167,6 +194,8 @@ def _loader_class() -> type:
             super().__init__(stream)
             self._depth = 0
             self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth)
+            #: Where duplicates are recorded (last value kept), or None to refuse them.
+            self.duplicates: list[Duplicate] | None = None
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if not self.check_event(yaml.AliasEvent):
@@ -219,42 +248,63 @@ def _loader_class() -> type:
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             if isinstance(node, yaml.MappingNode):
-                seen: set[Any] = set()
-                for key_node, _ in node.value:
+                seen: dict[Any, Any] = {}
+                for key_node, value_node in node.value:
                     if key_node.tag == "tag:yaml.org,2002:merge":
                         continue  # keys merged in with << may be overridden: that is what it is for
                     key = self.construct_object(key_node)
                     try:
-                        duplicate = key in seen
-                        seen.add(key)
+                        first = seen.get(key)
+                        seen.setdefault(key, value_node)
                     except TypeError:
                         continue  # an unhashable key: the base class reports it
-                    if duplicate:
-                        raise _Refused(f"key {key!r} is given twice at line {key_node.start_mark.line + 1}")
+                    if first is not None:
+                        line = key_node.start_mark.line + 1
+                        refusal = f"key {key!r} is given twice at line {line}"
+                        if self.duplicates is None:
+                            raise _Refused(refusal)
+                        shown = (_yaml_shown(first), _yaml_shown(value_node))
+                        self.duplicates.append(Duplicate(str(key), line, shown, refusal))
             return super().construct_mapping(node, deep=deep)
 
     _LOADER = BoundedLoader
     return BoundedLoader
 
 
+def _yaml_shown(node: Any) -> str:
+    """A value node as written, for a message: a scalar's text, else its kind."""
+    if node.id == "scalar":
+        return repr(node.value)
+    return "a list" if node.id == "sequence" else "a mapping"
+
+
 # -- JSON and TOML ------------------------------------------------------------------------------
-def _json(text: str, source: str) -> Any:
+def _json(text: str, source: str, duplicates: list[Duplicate] | None = None) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys(source))
+        return json.loads(text, object_pairs_hook=_unique_keys(source, duplicates))
     except json.JSONDecodeError as exc:
         raise ParseError(f"{source}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
 
 
-def _unique_keys(source: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+def _unique_keys(
+    source: str, duplicates: list[Duplicate] | None = None
+) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                raise ParseError(f"{source}: key {key!r} is given twice in one object")
+                refusal = f"key {key!r} is given twice in one object"
+                if duplicates is None:
+                    raise ParseError(f"{source}: {refusal}")
+                duplicates.append(Duplicate(key, 0, (_json_shown(out[key]), _json_shown(value)), refusal))
             out[key] = value
         return out
 
     return build
+
+
+def _json_shown(value: Any) -> str:
+    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else json.dumps(value)
 
 
 def _toml(text: str, source: str) -> Any:

@@ -15,12 +15,12 @@ from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
-from sched_cli.schedulers import hf as _hf
-from sched_cli.schedulers import mmengine as _mmengine
-from sched_cli.schedulers import timm as _timm
 from sched_cli.schedulers.base import BuiltinScheduler
 
-__all__ = ["Entry", "ENTRIES", "lookup", "suggest", "Param"]
+__all__ = ["Entry", "ENTRIES", "entries", "lookup", "suggest", "Param", "all_names"]
+
+#: Every registered scheduler (see :func:`entries`; loaded on first use).
+ENTRIES: tuple[Entry, ...]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _params(cls: type) -> list[Param]:
     return params
 
 
-ENTRIES: tuple[Entry, ...] = (
+_CORE: tuple[Entry, ...] = (
     Entry(_composer.StepScheduler, ("step",)),
     Entry(_composer.MultiStepScheduler, ("multistep", "multi_step")),
     Entry(_composer.ConstantScheduler, ("constant",)),
@@ -114,13 +114,38 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(_extra.WarmupStableDecayScheduler, ("wsd", "warmup_stable_decay")),
     Entry(_extra.OneCycleScheduler, ("one_cycle",)),
     Entry(_extra.SequentialScheduler, ("sequential",)),
-    # Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py).
-    *(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in _hf.HF_SCHEDULERS.items()),
-    # timm's sched values, on the epoch or update counter (schedulers/timm.py).
-    *(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in _timm.SCHEDULERS.values()),
-    # MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py).
-    Entry(_mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
 )
+
+
+def _hf_entries() -> tuple[Entry, ...]:
+    """Hugging Face's lr_scheduler_type values, on the optimizer-update counter (schedulers/hf.py)."""
+    from sched_cli.schedulers import hf
+
+    return tuple(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in hf.HF_SCHEDULERS.items())
+
+
+def _timm_entries() -> tuple[Entry, ...]:
+    """timm's sched values, on the epoch or update counter (schedulers/timm.py)."""
+    from sched_cli.schedulers import timm
+
+    return tuple(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in timm.SCHEDULERS.values())
+
+
+def _mmengine_entries() -> tuple[Entry, ...]:
+    """MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py)."""
+    from sched_cli.schedulers import mmengine
+
+    return (Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),)
+
+
+#: The families beyond Composer's, each loaded when a name of it is first looked up (by its
+#: prefix), or when every name is asked for: a run of Composer schedulers never imports them.
+_FAMILIES: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("hf:", "hf_"), _hf_entries),
+    (("timm_", "timm:"), _timm_entries),
+    (("mmengine",), _mmengine_entries),
+)
+_LOADED: dict[int, tuple[Entry, ...]] = {}
 
 
 def _key(name: str) -> str:
@@ -128,18 +153,48 @@ def _key(name: str) -> str:
 
 
 _BY_NAME: dict[str, Entry] = {}
-for _entry in ENTRIES:
-    for _name in (_entry.name, *_entry.aliases):
-        _BY_NAME[_key(_name)] = _entry
+
+
+def _index(entries: tuple[Entry, ...]) -> None:
+    for entry in entries:
+        for name in (entry.name, *entry.aliases):
+            _BY_NAME[_key(name)] = entry
+
+
+_index(_CORE)
+
+
+def _load(index: int) -> tuple[Entry, ...]:
+    if index not in _LOADED:
+        _LOADED[index] = _FAMILIES[index][1]()
+        _index(_LOADED[index])
+    return _LOADED[index]
+
+
+def entries() -> tuple[Entry, ...]:
+    """Every registered scheduler, in the order ``sched list`` shows them."""
+    return _CORE + tuple(e for index in range(len(_FAMILIES)) for e in _load(index))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ENTRIES":  # every family, loaded on first use
+        return entries()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def lookup(name: str) -> Entry | None:
     """The entry for a class name or alias, or ``None``."""
-    return _BY_NAME.get(_key(name))
+    key = _key(name)
+    for index, (prefixes, _) in enumerate(_FAMILIES):
+        if key.startswith(prefixes):
+            _load(index)
+    if key not in _BY_NAME:
+        entries()  # a class name of a family (HFCosine...), or no name at all
+    return _BY_NAME.get(key)
 
 
 def all_names() -> list[str]:
-    return [n for e in ENTRIES for n in (e.name, *e.aliases)]
+    return [n for e in entries() for n in (e.name, *e.aliases)]
 
 
 def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:

@@ -20,6 +20,7 @@ EXPECTED = {
     "compare": {"compare"},
     "resume": {"resume"},
     "table": {"table"},
+    "check": {"check"},
     "catalog": {"list", "describe"},
     "validate": {"validate"},
 }
@@ -48,7 +49,7 @@ def test_each_command_module_registers_exactly_its_commands():
 
 def test_commands_are_listed_in_registration_order():
     names = [c.name or c.callback.__name__ for c in cli.app.registered_commands]
-    assert names == ["plot", "report", "export", "compare", "resume", "table", "list", "describe", "validate"]
+    assert names == ["plot", "report", "export", "compare", "resume", "table", "check", "list", "describe", "validate"]
 
 
 def test_every_command_is_guarded():

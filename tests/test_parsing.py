@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sched_cli import parsing
 from sched_cli.parsing import MAX_BYTES, MAX_DEPTH, MAX_VALUES, ParseError, parse, read_text, yaml_value
 
 FORMATS = ("yaml", "json", "toml")
@@ -168,3 +171,56 @@ def test_an_inline_value_parses_or_fails_with_a_parse_error(text):
         yaml_value(text, "v")
     except ParseError:
         pass
+
+
+# -- duplicate keys in other tools' files: kept as their parsers keep them, and recorded ---------
+def test_yaml_duplicates_are_recorded_with_line_and_values_and_the_last_value_kept():
+    duplicates: list = []
+    data = parsing.parse("a: 1\nreport_to: wandb\nb: 2\nreport_to: none\n", "yaml", "f.yaml", duplicates)
+    assert data == {"a": 1, "report_to": "none", "b": 2}
+    assert len(duplicates) == 1
+    dup = duplicates[0]
+    assert (dup.key, dup.line, dup.values) == ("report_to", 4, ("'wandb'", "'none'"))
+    assert dup.note("f.yaml") == (
+        "f.yaml: key 'report_to' is given twice (line 4), as 'wandb' then 'none'; read as the tool reads it, "
+        "with the last value 'none'"
+    )
+
+
+def test_json_duplicates_are_recorded_and_the_last_value_kept():
+    duplicates: list = []
+    data = parsing.parse('{"lr": 1, "x": {"k": 1}, "lr": 2}', "json", "f.json", duplicates)
+    assert data == {"lr": 2, "x": {"k": 1}}
+    assert [(d.key, d.values) for d in duplicates] == [("lr", ("1", "2"))]
+
+
+def test_without_a_list_duplicates_are_still_refused():
+    with pytest.raises(parsing.ParseError, match="key 'a' is given twice at line 2"):
+        parsing.parse("a: 1\na: 2\n", "yaml", "f.yaml")
+    with pytest.raises(parsing.ParseError, match="key 'a' is given twice in one object"):
+        parsing.parse('{"a": 1, "a": 2}', "json", "f.json")
+
+
+def _sched(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sched_cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_an_hf_file_with_a_duplicate_key_is_read_with_its_last_value_and_one_warning(tmp_path):
+    path = tmp_path / "args.yaml"
+    path.write_text("learning_rate: 1.0e-4\nmax_steps: 100\nlearning_rate: 2.0e-4\nreport_to: none\n")
+    proc = _sched("validate", str(path))
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "given twice" in line]
+    assert len(warnings) == 1 and "'learning_rate'" in warnings[0] and "line 3" in warnings[0]
+    assert "1.0e-4" in warnings[0] and "2.0e-4" in warnings[0]
+    assert _sched("validate", str(path), "--strict").returncode == 1
+    export = _sched("export", str(path), "--format", "csv", "--every", "100")
+    assert export.returncode == 0
+    assert "0.0002" in export.stdout  # the last value is the LR, as HfArgumentParser (PyYAML) keeps it
+
+
+def test_a_sched_spec_with_a_duplicate_key_is_still_refused(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("max_duration: 10ba\nschedulers: [{name: constant}]\nmax_duration: 20ba\n")
+    proc = _sched("validate", str(path))
+    assert proc.returncode == 2 and "'max_duration' is given twice at line 3" in proc.stderr

@@ -134,7 +134,7 @@ def test_recognised_by_its_keys_and_never_a_sched_spec():
 
 
 def test_defaults_are_transformers_5(tmp_path):
-    spec = read({"output_dir": "x"}, "args.json", {"dataset_size": 80})
+    spec = read({"output_dir": "x"}, "args.json", {"dataset_size": 80}).spec
     # linear, no warmup, lr 5e-5, 3 epochs of 80 / 8 = 10 updates
     assert spec["schedulers"] == [{"name": "hf:linear", "warmup_steps": 0}]
     assert (spec["lr"], spec["max_duration"], spec["batch_size"]) == (5e-5, "30ba", 8)

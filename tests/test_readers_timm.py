@@ -23,7 +23,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_specs" / "timm_imagenet_a
 
 
 def read(args: dict[str, Any], **options: Any) -> dict[str, Any]:
-    return timm_reader.read(args, "args.yaml", options)
+    return timm_reader.read(args, "args.yaml", options).spec
 
 
 def rows(args: dict[str, Any], **options: Any) -> dict[str, np.ndarray]:

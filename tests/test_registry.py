@@ -31,3 +31,18 @@ def test_multistep_with_warmup_says_what_x_is():
     assert "γ ^ x" in text
     assert "x is the number of milestones reached by t" in text
     assert "γ is gamma" in text and "t is the time elapsed in the run" in text
+
+
+def test_a_composer_name_loads_no_other_family_and_a_family_name_loads_only_its_own():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sched_cli import registry; registry.lookup('cosine_with_warmup'); "
+        "a = sorted(m for m in sys.modules if m.startswith('sched_cli.schedulers.') and m.split('.')[-1] in "
+        "('hf', 'timm', 'mmengine')); registry.lookup('hf:cosine'); "
+        "b = sorted(m for m in sys.modules if m.startswith('sched_cli.schedulers.') and m.split('.')[-1] in "
+        "('hf', 'timm', 'mmengine')); print(a, b)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[] ['sched_cli.schedulers.hf']"

@@ -428,3 +428,15 @@ def test_an_integer_beyond_any_float_is_a_clear_error(tmp_path):
                 "max_duration: 100ba\nschedulers: [{name: linear, alpha_f: 1" + "0" * 400 + "}]\n",
             )
         )
+
+
+def test_importing_the_package_loads_no_module_until_a_name_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sched_cli.specs as s; before = sorted(m for m in sys.modules if m.startswith('sched_cli.')); "
+        "s.Overrides; print(before, 'sched_cli.specs.types' in sys.modules, 'sched_cli.specs.loading' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "['sched_cli.specs'] True False"

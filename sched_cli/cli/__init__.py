@@ -17,7 +17,7 @@ from sched_cli.cli.process import guard_commands, main
 
 #: The command modules, in the order `sched --help` lists their commands: importing one
 #: registers its command(s) on `app`. A new command is a new module and one entry here.
-COMMANDS = ("plot", "report", "export", "compare", "resume", "table", "catalog", "validate")
+COMMANDS = ("plot", "report", "export", "compare", "resume", "table", "check", "catalog", "validate")
 
 for _name in COMMANDS:
     importlib.import_module(f"sched_cli.cli.{_name}")

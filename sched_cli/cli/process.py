@@ -110,6 +110,8 @@ def user_errors() -> Iterator[None]:
 
     A full disk is exit code 1; a closed pipe, a signal or a failing standard output pass on to
     :func:`guarded`, which handles them the same way for every command."""
+    from sched_cli.check import CheckError
+    from sched_cli.logs import LogError
     from sched_cli.render.writers import OutputError
     from sched_cli.schedulers.base import ScheduleError
     from sched_cli.specs import SpecError
@@ -121,7 +123,7 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         report_interrupted()
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError) as exc:
+    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError, LogError, CheckError) as exc:
         if Options.debug:
             raise
         error("error", str(exc))

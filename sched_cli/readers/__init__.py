@@ -21,9 +21,30 @@ A reader is a module of this package that defines:
   on the command line (``dataset_size``, ``devices``, ...), for what the file cannot say.
   Problems raise :class:`ReaderError`, one line naming the file, the key, the value and the fix.
 
+- optionally ``accounted(data) -> list[tuple[str, dict]]``: the mappings whose keys the reader
+  accounts for, each with where it sits (default: the top level alone; an MCLI run file also has
+  its ``parameters``).
+
+:func:`read` applies the key-accounting rule for every reader: each key of the mappings
+``accounted`` gives is in ``KEYS``, in ``IRRELEVANT``, or named in a note when its name could
+change the schedule (or it is a key of another tool, :mod:`sched_cli.readers.tools`). A key given
+twice in the file is read as the tool's own parser reads it (the last value) and named in a note
+(:mod:`sched_cli.specs.loading`).
+
 Readers import nothing heavy and never run code from the file they read. A file of a tool that no
-reader models is refused by :func:`refuse_other_tool` with one line naming the tool, never read as
-something else.
+reader models is refused by :func:`refuse_other_tool` with one line naming the tool and what it
+adds (the table in :mod:`sched_cli.readers.tools`), never read as something else; it is asked
+before any reader reads, so ``--from hf`` cannot read an axolotl file either.
+
+Adding a reader touches ``readers/`` and ``schedulers/`` only: write ``readers/NAME.py`` with the
+attributes above, add it to ``_MODULES`` below (in the order files are recognised), drop its
+tool's entry from :data:`sched_cli.readers.tools.TOOLS` if it had one, put its schedules in
+``schedulers/`` with their registry names, and write ``tools/envs/REFERENCE.sh`` and
+``tests/test_against_REFERENCE.py``; ``tests/test_readers_contract.py`` then checks it with the
+others. ``--from`` offers :data:`NAMES`. ``TRAINER`` names a stepping rule of the simulator, which
+sits below the readers and so cannot import them: :data:`sched_cli.simulator.TRAINERS` stays the
+simulator's own list of rules, shared by readers (LLM Foundry replays Composer's), and a reader
+whose tool steps its scheduler in a new way adds its rule there.
 """
 
 from __future__ import annotations
@@ -44,6 +65,9 @@ __all__ = [
     "read",
     "could_change_schedule",
     "unknown_key_notes",
+    "refuse_other_tool",
+    "key_notes",
+    "empty_message",
 ]
 
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
@@ -92,9 +116,49 @@ def recognise(data: Any) -> str | None:
 
 
 def read(name: str, data: Any, source: str, options: dict[str, Any] | None = None) -> Reading:
-    """What reader ``name`` makes of a parsed file."""
-    result = reader(name).read(data, source, options or {})
-    return result if isinstance(result, Reading) else Reading(result)
+    """What reader ``name`` makes of a parsed file: a file of a tool no reader models is refused
+    first, and every key the reader does not account for and that could change the schedule is
+    named in a note."""
+    refuse_other_tool(data, source)
+    module = reader(name)
+    if isinstance(data, dict) and not data:
+        raise ReaderError(empty_message(name, source))
+    result = module.read(data, source, options or {})
+    reading = result if isinstance(result, Reading) else Reading(result)
+    notes = key_notes(module, data, source)
+    reading.notes[:0] = [note for note in notes if note not in reading.notes]
+    return reading
+
+
+def empty_message(name: str, source: str) -> str:
+    """What an empty file read with ``--from name`` lacks, in its tool's words (a reader's
+    ``EMPTY``), not sched's own keys."""
+    module = reader(name)
+    return f"{source}: the file is empty; {getattr(module, 'EMPTY', f'it needs the keys of a {module.TITLE} file')}"
+
+
+def refuse_other_tool(data: Any, source: str) -> None:
+    """Raise :class:`ReaderError` when ``data`` is a file of a tool no reader models (see
+    :mod:`sched_cli.readers.tools`): one line naming the tool and what it adds."""
+    from sched_cli.readers import tools
+
+    refusal = tools.identify(data, source)
+    if refusal is not None:
+        raise ReaderError(refusal)
+
+
+def key_notes(module: ModuleType, data: Any, source: str) -> list[str]:
+    """The reader's notes on the keys it neither reads (``KEYS``) nor knows to be irrelevant
+    (``IRRELEVANT``): one per key whose name could change the schedule or that belongs to another tool."""
+    if not isinstance(data, dict) or not hasattr(module, "KEYS"):
+        return []  # a reader that does not yet say which keys it reads
+    known = set(module.KEYS) | set(getattr(module, "IRRELEVANT", ()))
+    accounted = getattr(module, "accounted", None)
+    places = accounted(data) if accounted is not None else [("", data)]
+    notes: list[str] = []
+    for where, mapping in places:
+        notes += unknown_key_notes(mapping, source, module.TITLE, known, where)
+    return notes
 
 
 # -- key accounting --------------------------------------------------------------------------------
@@ -120,8 +184,11 @@ def unknown_key_notes(
 ) -> list[str]:
     """One note per key of ``data`` that is not in ``known`` (keys read, or known to be irrelevant)
     and whose name could change the schedule: the reader does not model it, and says so."""
+    from sched_cli.readers.tools import tool_keys
+
     known = set(known)
-    unknown = [str(k) for k in data if k not in known and could_change_schedule(str(k))]
+    others = tool_keys()
+    unknown = [str(k) for k in data if k not in known and (could_change_schedule(str(k)) or k in others)]
     prefix = f"{where}." if where else ""
     return [
         f"{source}: {prefix}{key} is not modelled by sched's {title} reader and may change the schedule; "

@@ -46,15 +46,21 @@ import re
 from typing import Any
 
 from sched_cli import registry
-from sched_cli.readers import ReaderError
+from sched_cli.readers import ReaderError, Reading, foundry_fields
 
 __all__ = [
     "NAME",
     "TITLE",
+    "TRAINER",
+    "REFERENCE",
+    "CONSUMES",
+    "KEYS",
+    "IRRELEVANT",
     "FoundryConfigError",
     "FOUNDRY_SCHEDULERS",
     "recognise",
     "read",
+    "accounted",
     "is_foundry_config",
     "is_mcli_run",
     "to_spec_mapping",
@@ -62,6 +68,14 @@ __all__ = [
 
 NAME = "foundry"
 TITLE = "LLM Foundry"
+#: Composer's Trainer runs a Foundry config, and its differential test runs against Composer.
+TRAINER = "composer"
+REFERENCE = "composer"
+#: No option is applied by the reader itself: the spec layer applies them to the mapping.
+CONSUMES: tuple[str, ...] = ()
+EMPTY = "an LLM Foundry training YAML needs max_duration, global_train_batch_size, max_seq_len, optimizer and scheduler"
+KEYS = foundry_fields.KEYS
+IRRELEVANT = foundry_fields.IRRELEVANT
 
 #: LLM Foundry's scheduler registry (``llmfoundry/optim/__init__.py``): name -> class.
 FOUNDRY_SCHEDULERS = {
@@ -205,9 +219,26 @@ def recognise(data: Any) -> bool:
     return is_foundry_config(data) or is_mcli_run(data)
 
 
-def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The reader protocol's name for :func:`to_spec_mapping`."""
-    return to_spec_mapping(data, source, options)
+def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
+    """:func:`to_spec_mapping`, with a note when ``load_path`` restores a checkpoint's time."""
+    spec = to_spec_mapping(data, source, options)
+    notes = []
+    for where, mapping in accounted(data):
+        if mapping.get("load_path") and mapping.get("load_weights_only") is not True:
+            notes.append(
+                f"{source}: {where + '.' if where else ''}load_path: Composer restores the checkpoint's time, so the "
+                "schedule continues from its step, which the preview does not know; preview it with "
+                "--resume-from/--resume-at"
+            )
+    return Reading(spec, notes)
+
+
+def accounted(data: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The mappings whose keys the reader accounts for: the file, and an MCLI run's ``parameters``."""
+    places = [("", data)]
+    if is_mcli_run(data):
+        places.append(("parameters", data["parameters"]))
+    return places
 
 
 # -- the keys sched reads ------------------------------------------------------------------------

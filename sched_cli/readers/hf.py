@@ -53,14 +53,35 @@ import numbers
 from typing import Any
 
 from sched_cli import registry
-from sched_cli.readers import ReaderError
+from sched_cli.readers import ReaderError, Reading, hf_fields
 from sched_cli.schedulers.base import ScheduleError
-from sched_cli.schedulers.hf import HF_SCHEDULERS, NOT_PREVIEWABLE
 
-__all__ = ["NAME", "TITLE", "CONSUMES", "HFConfigError", "HFGeometry", "recognise", "read", "hf_geometry"]
+__all__ = [
+    "NAME",
+    "TITLE",
+    "TRAINER",
+    "REFERENCE",
+    "CONSUMES",
+    "KEYS",
+    "IRRELEVANT",
+    "HFConfigError",
+    "HFGeometry",
+    "recognise",
+    "read",
+    "hf_geometry",
+]
 
 NAME = "hf"
 TITLE = "Hugging Face TrainingArguments"
+TRAINER = "hf"
+REFERENCE = "hf"
+#: The fields read, and those whose values are checked for what sched does not model.
+KEYS = hf_fields.READ | frozenset(hf_fields.UNMODELLED)
+IRRELEVANT = hf_fields.IRRELEVANT
+EMPTY = (
+    "a TrainingArguments file needs its schedule's fields, e.g. learning_rate, lr_scheduler_type, warmup_steps, "
+    "num_train_epochs or max_steps, per_device_train_batch_size (or drop --from hf for a sched spec)"
+)
 #: Command-line options this reader applies itself (they change HF's step counts), so that the
 #: spec layer does not apply them a second time.
 CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
@@ -229,8 +250,22 @@ def hf_geometry(data: dict[str, Any], source: str, options: dict[str, Any]) -> t
     return geometry, max_steps, None
 
 
-def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The sched spec mapping of a ``TrainingArguments`` file (see the module docstring)."""
+def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
+    """The sched spec mapping of a ``TrainingArguments`` file (see the module docstring), with a
+    note for each field set to a value that changes the schedule in a way sched does not model."""
+    spec = _spec(data, source, options)
+    notes = [
+        f"{source}: {key}: {data[key]!r}: {note}"
+        for key, (applies, note) in hf_fields.UNMODELLED.items()
+        if key in data and applies(data[key])
+    ]
+    facts = [f"{spec['max_duration'][:-2]} optimizer updates of {spec['batch_size']} samples"]
+    if "dataloader_len" in spec:
+        facts[0] += f", {spec['dataloader_len']} per epoch"
+    return Reading(spec, notes, facts)
+
+
+def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HFConfigError(f"{source}: a TrainingArguments file is a mapping of fields, not {type(data).__name__}")
     sched_keys = [key for key in ("schedulers", "scheduler", "max_duration") if key in data]
@@ -271,6 +306,9 @@ def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
 
 # -- the schedule ---------------------------------------------------------------------------------
 def _scheduler(args: _Args, lr: float) -> dict[str, Any]:
+    # Imported here: recognising a file (every reader is asked) must not load every family's formulas.
+    from sched_cli.schedulers.hf import HF_SCHEDULERS, NOT_PREVIEWABLE
+
     kind = args.value("lr_scheduler_type")
     if not isinstance(kind, str):
         raise args.error("lr_scheduler_type", f"expected a scheduler type such as 'cosine', got {kind!r}")

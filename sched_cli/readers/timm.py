@@ -53,15 +53,29 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-from sched_cli.readers import ReaderError
+from sched_cli.readers import ReaderError, Reading
 from sched_cli.schedulers.base import RunShape, ScheduleError
-from sched_cli.schedulers.timm import SCHEDULERS
 from sched_cli.time import Time
 
-__all__ = ["NAME", "TITLE", "CONSUMES", "TRAIN_DEFAULTS", "recognise", "read", "updates_geometry"]
+__all__ = [
+    "NAME",
+    "TITLE",
+    "TRAINER",
+    "REFERENCE",
+    "CONSUMES",
+    "KEYS",
+    "IRRELEVANT",
+    "TRAIN_DEFAULTS",
+    "recognise",
+    "read",
+    "updates_geometry",
+]
 
 NAME = "timm"
 TITLE = "timm"
+TRAINER = "timm"
+REFERENCE = "timm"
+EMPTY = "a timm args.yaml needs sched (e.g. cosine), epochs, batch_size and lr or lr_base"
 #: Command-line options this reader applies itself (they describe timm's loader, not sched's).
 CONSUMES = ("dataset_size", "devices", "device_batch_size", "batch_size", "drop_last", "dataloader_len", "lr")
 
@@ -107,6 +121,38 @@ _BOOLS = ("sched_on_updates", "warmup_prefix")
 _FOREIGN = ("max_duration", "schedulers", "scheduler", "param_scheduler", "global_train_batch_size")
 
 
+#: train.py arguments that change the LR or the epoch's batches and are not modelled: when set, a note.
+UNMODELLED: dict[str, str] = {
+    "layer_decay": "layer-wise LR decay gives each layer group its own LR scale; the preview shows the base LR",
+    "aug_repeats": "the repeated-augmentation sampler changes how many samples each rank sees per epoch",
+    "epoch_repeats": "repeating the dataset within an epoch changes its number of batches",
+    "naflex_loader": "NaFlex's variable sequence-length batches change the number of batches per epoch",
+}
+#: Keys read (with train.py's defaults), and sched's own facts a file may add.
+KEYS = (
+    frozenset(TRAIN_DEFAULTS)
+    | frozenset(UNMODELLED)
+    | frozenset("train_num_samples model start_epoch resume patience_epochs dataset_size devices".split())
+)
+#: timm 1.0.x train.py arguments that change neither the LR nor the batches.
+IRRELEVANT = frozenset(
+    """data data_dir dataset train_split val_split val_num_samples dataset_download class_map
+    input_img_mode input_key target_key dataset_trust_remote_code pretrained pretrained_path initial_checkpoint
+    no_resume_opt num_classes gp img_size in_chans input_size crop_pct mean std interpolation
+    validation_batch_size channels_last fuser grad_checkpointing fast_norm model_kwargs head_init_scale
+    head_init_bias torchcompile_mode torchscript torchcompile device amp amp_dtype amp_impl model_dtype no_ddp_bb
+    synchronize_step local_rank device_modules opt_eps opt_betas momentum weight_decay clip_grad clip_mode
+    opt_kwargs no_aug train_crop_mode scale ratio hflip vflip color_jitter color_jitter_prob grayscale_prob
+    gaussian_blur_prob aa aug_splits jsd_loss bce_loss bce_sum bce_target_thresh bce_pos_weight reprob remode
+    recount resplit mixup cutmix cutmix_minmax mixup_prob mixup_switch_prob mixup_mode mixup_off_epoch smoothing
+    train_interpolation drop drop_connect drop_path drop_block bn_momentum bn_eps sync_bn dist_bn split_bn
+    model_ema model_ema_force_cpu model_ema_decay model_ema_warmup worker_seeding log_interval recovery_interval
+    checkpoint_hist workers save_images pin_mem no_prefetcher output experiment eval_metric tta
+    use_multi_epochs_loader log_wandb wandb_project wandb_tags wandb_resume_id naflex_train_seq_lens
+    naflex_max_seq_len naflex_patch_sizes naflex_patch_size_probs naflex_loss_scale config""".split()
+)
+
+
 def recognise(data: Any) -> bool:
     """A timm ``args.yaml``: it has timm's ``sched`` (a name) and no sched-spec keys."""
     return isinstance(data, dict) and isinstance(data.get("sched"), str) and not any(k in data for k in _FOREIGN)
@@ -149,8 +195,23 @@ class _Args:
         return value
 
 
-def read(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The sched spec mapping of a timm ``args.yaml`` (see the module docstring)."""
+def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
+    """The sched spec mapping of a timm ``args.yaml`` (see the module docstring), with a note for
+    each argument set that changes the LR or the batches in a way sched does not model."""
+    spec = _spec(data, source, options)
+    notes = [
+        f"{source}: {key}: {data[key]!r}: {why}; the preview leaves it out"
+        for key, why in UNMODELLED.items()
+        if data.get(key) not in (None, 0, 0.0, False, "", [])
+    ]
+    updates = f"{spec['dataloader_len']} optimizer updates per epoch of {spec['batch_size']} samples"
+    return Reading(spec, notes, [updates])
+
+
+def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: recognising a file (every reader is asked) must not load every family's formulas.
+    from sched_cli.schedulers.timm import SCHEDULERS
+
     args = _Args(data, source)
     sched = args["sched"]
     if sched == "plateau":

@@ -24,12 +24,14 @@ class Curve:
         x: Positions along the x axis (float64), ascending for the usual schedule preview.
         y: Values at those positions (float64), the same length as ``x``.
         marks: Breakpoints of this curve as ``(x position, label)``, drawn as vertical markers.
+        points: Draw the values as separate points, not joined (logged values beside a plan).
     """
 
     label: str
     x: np.ndarray
     y: np.ndarray
     marks: list[tuple[float, str]] = field(default_factory=list)
+    points: bool = False
 
 
 @dataclass

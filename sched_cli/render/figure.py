@@ -75,7 +75,8 @@ def draw_figure(chart: Chart) -> Any:
         x, y = envelope(curve.x, curve.y, _BUCKETS)
         if chart.log_y:
             y = np.where(y > 0, y, np.nan)
-        (line,) = ax.plot(x / x_scale, y / y_scale, label=curve.label, linewidth=1.5)
+        style = {"linestyle": "none", "marker": ".", "markersize": 4} if curve.points else {"linewidth": 1.5}
+        (line,) = ax.plot(x / x_scale, y / y_scale, label=curve.label, **style)
         marks += [(float(mark_x) / x_scale, label, line.get_color(), curve.label) for mark_x, label in curve.marks]
     for mark_x, _, color, _ in dict.fromkeys(marks):
         ax.axvline(mark_x, color=color, linestyle="--", linewidth=0.8, alpha=0.7)

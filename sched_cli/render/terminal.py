@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -116,7 +116,7 @@ def render_terminal_plot(
             width=width - label_width,
             height=rows,
             line_length_hard_cap=width - label_width,
-            lines=True,
+            lines=[not c.points for _, c in drawable],
             x_min=x_min,
             x_max=x_max,
             y_min=y_min,
@@ -276,7 +276,7 @@ def _readable_scale(
     if exponent is None:
         return drawable, y_label
     factor = 10.0**exponent
-    scaled = [(i, Curve(c.label, c.x, c.y / factor, c.marks)) for i, c in drawable]
+    scaled = [(i, replace(c, y=c.y / factor)) for i, c in drawable]
     return scaled, f"{y_label} (×1e{exponent})"
 
 
@@ -289,9 +289,7 @@ def _readable_x(drawable: list[tuple[int, Curve]], x_label: str) -> tuple[list[t
     if exponent is None:
         return drawable, x_label
     factor = 10.0**exponent
-    scaled = [
-        (i, Curve(c.label, c.x / factor, c.y, [(x / factor, label) for x, label in c.marks])) for i, c in drawable
-    ]
+    scaled = [(i, replace(c, x=c.x / factor, marks=[(x / factor, label) for x, label in c.marks])) for i, c in drawable]
     return scaled, f"{x_label} ×1e{exponent}"
 
 
@@ -311,7 +309,7 @@ def _drawable(chart: Chart) -> tuple[list[tuple[int, Curve]], list[str]]:
             if nonpositive:
                 notes.append(f"log scale: left out {nonpositive:,} value(s) of {curve.label} that are not positive")
         if keep.any():
-            drawable.append((i, Curve(curve.label, x[keep], y[keep], curve.marks)))
+            drawable.append((i, replace(curve, x=x[keep], y=y[keep])))
         else:
             notes.append(f"{curve.label}: nothing to draw")
     return drawable, notes

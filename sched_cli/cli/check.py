@@ -1,0 +1,93 @@
+"""``sched check``: a run's logged LRs against the exact plan, and the reason when they differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, TableFormat, app, load, with_global_options, with_run_options
+from sched_cli.cli.output import check_output_dir, draw
+from sched_cli.cli.process import Options, user_errors, warning
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sched_cli.specs import Overrides
+
+#: ``sched check``: the log leaves the plan.
+EXIT_DIVERGES = 1
+
+
+@app.command()
+@with_global_options
+@with_run_options
+def check(
+    plan: str = typer.Argument(..., metavar="PLAN", help="What the run was meant to do: any spec or file sched reads."),
+    logs: list[str] = typer.Argument(
+        ...,
+        metavar="LOG...",
+        help="The run's log: trainer_state.json (or its directory), a TensorBoard event file or directory, "
+        "trainer_log.jsonl, scalars.json, metrics.csv, or any CSV/JSON lines with a step and an LR column.",
+    ),
+    ssr: list[float] | None = SsrOpt,
+    alignment: str | None = typer.Option(
+        None,
+        "--alignment",
+        help="The logger's rule: hf, hf-legacy, composer, lightning, mmengine, megatron, current, next, zero, "
+        "or an offset N (step s logs the LR of update s+N). Default: the log's own.",
+    ),
+    tolerance: float = typer.Option(
+        1e-6, "--tolerance", min=0.0, help="Relative tolerance (float32 logs round to 6e-8). Default: 1e-6."
+    ),
+    tag: str | None = typer.Option(None, "--tag", "--lr-col", help="The TensorBoard tag or column of the LR."),
+    step_col: str | None = typer.Option(None, "--step-col", help="The column of the step, in a CSV or JSON log."),
+    fmt: TableFormat | None = typer.Option(None, "--format", "-f", help="json: the verdict as one JSON object."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Also draw the plan and the logged LRs to a .png, .svg or .pdf."
+    ),
+    plot: bool = typer.Option(False, "--plot", help="Also draw the plan and the logged LRs in the terminal."),
+    explain_with: list[str] | None = typer.Option(
+        None,
+        "--explain-with",
+        metavar="SPEC",
+        help="Another spec the run may have followed (a DeepSpeed-scheduled twin, the spec it was resumed "
+        "with): tried as the whole plan, then as a resume from PLAN where the log leaves it. Repeat for several.",
+    ),
+    overrides: Overrides = RUN_OPTIONS,
+) -> None:
+    """Check a run's logged LRs against the plan: exit 0 when every logged LR matches, 1 at the
+    first divergence (with the spans off the plan, and the reason when one fits), 2 on an error.
+
+    Example:  sched check args.json output_dir/ --dataset-size 52000 --devices 8
+    """
+    with user_errors():
+        from sched_cli.views_check import check_view
+
+        if output is not None:
+            check_output_dir(output, [plan, *logs])
+        loaded = load(plan, overrides, ssr)
+        view = check_view(
+            loaded,
+            plan,
+            logs,
+            overrides,
+            alignment=alignment,
+            tolerance=tolerance,
+            tag=tag,
+            step_col=step_col,
+            explain_with=explain_with,
+        )
+        for note in view.notes:
+            warning(note)
+        if fmt is not None and fmt.value == "json":
+            import json
+
+            typer.echo(json.dumps(view.verdict.as_dict()))
+        else:
+            typer.echo(view.verdict.headline())
+            for line in view.lines(verbose=Options.verbose):
+                typer.echo(f"  {line}")
+        if output is not None or plot:
+            draw(view.chart, output, None, 20)
+        if not view.verdict.ok:
+            raise typer.Exit(EXIT_DIVERGES)

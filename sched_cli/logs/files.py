@@ -1,0 +1,373 @@
+"""Recognise a log by its content and read its LRs: JSON (``trainer_state.json``), JSON lines
+(LLaMA-Factory's ``trainer_log.jsonl``, MMEngine's ``scalars.json``, W&B exports), CSV
+(Lightning's ``metrics.csv``, W&B exports, anything with a step and an LR column) and TensorBoard
+event files, or a directory holding one of them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sched_cli.logs import ALIGNMENTS, FLOAT32_EPS, LogError, LoggedLRs
+from sched_cli.logs import tensorboard as tb
+
+__all__ = ["read_log", "read_logs", "MAX_LOG_BYTES", "MAX_EVENT_FILES"]
+
+#: Bound on a text log (a CSV or JSON lines of a few million rows).
+MAX_LOG_BYTES = 1 * 2**30
+#: Bound on the event files read from one directory.
+MAX_EVENT_FILES = 1_000
+#: The LR tags trainers write, most specific first (``--tag`` picks another).
+LR_TAGS = (
+    "train/learning_rate",  # Hugging Face's TensorBoardCallback
+    "learning-rate",  # Megatron-LM
+    "learning_rate",
+    "Train/Samples/lr",  # DeepSpeed's monitor (x: samples)
+    "train/lr",
+    "lr",  # MMEngine, many scripts
+)
+#: Column names read as the step (``--step-col`` picks another).
+STEP_COLUMNS = ("step", "global_step", "current_steps", "_step", "iteration", "iter", "trainer/global_step")
+
+
+def read_log(path: str | Path, tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
+    """The LRs of one log file or directory (``tag``: the tag or column to read)."""
+    path = Path(path)
+    if not path.exists():
+        raise LogError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return _read_directory(path, tag, step_col)
+    if tb.is_event_file(path):
+        return _from_events([path], tag, str(path))
+    head = _head(path)
+    if head.startswith(b"\x00") or (len(head) >= 12 and not _is_text(head)):
+        # A TFRecord starts with a little-endian length, which is not text.
+        return _from_events([path], tag, str(path))
+    text = _read_text(path)
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        return _from_json(path, text, tag, step_col)
+    return _from_csv(path, text, tag, step_col)
+
+
+# -- directories ---------------------------------------------------------------------------------
+def _read_directory(path: Path, tag: str | None, step_col: str | None) -> LoggedLRs:
+    """A checkpoint or output directory: its ``trainer_state.json`` (the last checkpoint's when only
+    checkpoints hold one), LLaMA-Factory's ``trainer_log.jsonl``, MMEngine's ``scalars.json``, or
+    its TensorBoard event files."""
+    for name in ("trainer_state.json", "trainer_log.jsonl", "metrics.csv"):
+        if (path / name).is_file():
+            return read_log(path / name, tag, step_col)
+    checkpoints = sorted(
+        (p for p in path.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
+        key=lambda p: int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1,
+    )
+    if checkpoints:
+        return read_log(checkpoints[-1] / "trainer_state.json", tag, step_col)
+    events = sorted(_walk(path, lambda p: tb.is_event_file(p)))
+    if events:
+        return _from_events(events, tag, str(path))
+    scalars = sorted(_walk(path, lambda p: p.name == "scalars.json"))
+    if scalars:
+        return read_log(scalars[-1], tag, step_col)
+    raise LogError(
+        f"{path}: no log found in this directory (looked for trainer_state.json, checkpoint-*/, trainer_log.jsonl, "
+        "metrics.csv, TensorBoard event files and vis_data/scalars.json); give the log file itself"
+    )
+
+
+def _walk(path: Path, wanted) -> list[Path]:
+    found = []
+    for i, p in enumerate(path.rglob("*")):
+        if i > 100_000:
+            raise LogError(f"{path}: more than 100,000 entries under this directory; give the log file itself")
+        if p.is_file() and wanted(p):
+            found.append(p)
+            if len(found) > MAX_EVENT_FILES:
+                raise LogError(f"{path}: more than {MAX_EVENT_FILES:,} log files under this directory; give one")
+    return found
+
+
+# -- TensorBoard ---------------------------------------------------------------------------------
+def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
+    try:
+        files = [tb.read_event_file(p) for p in paths]
+    except tb.TensorBoardError as exc:
+        raise LogError(str(exc)) from None
+    tags = sorted({t for f in files for t in f.steps})
+    chosen = _choose(tags, tag, where, "tag", "--tag")
+    steps = np.concatenate([f.steps[chosen] for f in files if chosen in f.steps])
+    values = np.concatenate([f.values[chosen] for f in files if chosen in f.steps])
+    notes = [f.truncated for f in files if f.truncated]
+    float32 = all(f.float32 for f in files if chosen in f.steps)
+    log = LoggedLRs(
+        where,
+        "tensorboard",
+        chosen,
+        steps,
+        values,
+        alignment=_tag_alignment(chosen),
+        unit="sample" if "Samples" in chosen else "update",
+        precision=FLOAT32_EPS if float32 else 0.0,
+        notes=notes,
+    )
+    return _deduplicated(log)
+
+
+def _tag_alignment(tag: str):
+    if tag == "train/learning_rate":
+        return ALIGNMENTS["hf"]
+    if tag.startswith("lr-") and "/group" in tag:
+        return ALIGNMENTS["composer"]
+    if tag.startswith("lr-"):
+        return ALIGNMENTS["lightning"]
+    if tag == "learning-rate":
+        return ALIGNMENTS["megatron"]
+    return None
+
+
+def _names_an_lr(name: str) -> bool:
+    """``lr``, ``lr-AdamW/pg1``, ``train/my_lr``, ``learning_rate``...: a word of the name says LR."""
+    import re
+
+    words = re.split(r"[/_\-. ]+", name.lower())
+    return "lr" in words or "learning" in words and "rate" in words or name.lower().startswith("lr-")
+
+
+def _choose(names: list[str], asked: str | None, where: str, what: str, option: str) -> str:
+    """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one."""
+    if asked is not None:
+        if asked in names:
+            return asked
+        import difflib
+
+        close = difflib.get_close_matches(asked, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(names[:12]) or 'none'})"
+        raise LogError(f"{where}: no {what} {asked!r} in this log{hint}")
+    for known in LR_TAGS:
+        if known in names:
+            return known
+    lr_like = [n for n in names if _names_an_lr(n)]
+    if len(lr_like) == 1:
+        return lr_like[0]
+    if len(lr_like) > 1:
+        raise LogError(f"{where}: several LR {what}s ({', '.join(lr_like[:8])}); pick one with {option}")
+    raise LogError(
+        f"{where}: no learning-rate {what} found (it has: {', '.join(names[:12]) or 'none'}); name it with {option}"
+    )
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+def _from_json(path: Path, text: str, tag: str | None, step_col: str | None) -> LoggedLRs:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return _from_records(path, _json_lines(path, text), tag, step_col, kind="json lines")
+    if isinstance(data, dict) and isinstance(data.get("log_history"), list):
+        return _trainer_state(path, data, tag)
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+        return _from_records(path, data, tag, step_col, kind="json")
+    if isinstance(data, dict):  # a single JSON line
+        return _from_records(path, [data], tag, step_col, kind="json lines")
+    raise LogError(f"{path}: a JSON log is a trainer_state.json, a list of records or JSON lines")
+
+
+def _json_lines(path: Path, text: str) -> list[dict[str, Any]]:
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == len(text.splitlines()):
+                break  # a last line cut short: the run was still writing
+            raise LogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedLRs:
+    """A Hugging Face ``trainer_state.json``: ``log_history`` holds ``{"step", "learning_rate"}``."""
+    key = tag or "learning_rate"
+    rows = [r for r in data["log_history"] if isinstance(r, dict) and key in r and "step" in r]
+    if not rows:
+        raise LogError(f"{path}: log_history has no {key!r} entries (was logging_steps larger than the run?)")
+    facts = {k: data[k] for k in ("max_steps", "global_step", "train_batch_size", "num_train_epochs") if k in data}
+    log = LoggedLRs(
+        str(path),
+        "hf trainer_state.json",
+        key,
+        np.array([int(r["step"]) for r in rows], dtype=np.int64),
+        np.array([_number(path, r[key], key) for r in rows], dtype=np.float64),
+        alignment=ALIGNMENTS["hf"],
+        facts=facts,
+    )
+    return _deduplicated(log)
+
+
+def _from_records(
+    path: Path, records: list[dict[str, Any]], tag: str | None, step_col: str | None, kind: str
+) -> LoggedLRs:
+    columns = sorted({k for r in records for k in r})
+    if "current_steps" in columns and "lr" in columns:  # LLaMA-Factory's trainer_log.jsonl
+        kind, alignment = "llamafactory trainer_log.jsonl", ALIGNMENTS["hf"]
+    elif "lr" in columns and "step" in columns and ("data_time" in columns or "time" in columns):
+        kind, alignment = "mmengine scalars.json", ALIGNMENTS["mmengine"]
+    else:
+        alignment = None
+    lr_key = _choose(columns, tag, str(path), "column", "--lr-col")
+    step_key = _step_column(columns, step_col, path)
+    rows = [r for r in records if r.get(lr_key) is not None and r.get(step_key) is not None]
+    if not rows:
+        raise LogError(f"{path}: no record has both {step_key!r} and {lr_key!r}")
+    log = LoggedLRs(
+        str(path),
+        kind,
+        lr_key,
+        np.array([_step(path, r[step_key], step_key) for r in rows], dtype=np.int64),
+        np.array([_number(path, r[lr_key], lr_key) for r in rows], dtype=np.float64),
+        alignment=alignment,
+    )
+    return _deduplicated(log)
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> LoggedLRs:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if not header:
+        raise LogError(f"{path}: the log is empty")
+    lr_key = _choose(header, tag, str(path), "column", "--lr-col")
+    step_key = _step_column(header, step_col, path)
+    li, si = header.index(lr_key), header.index(step_key)
+    steps, lrs = [], []
+    for number, row in enumerate(reader, 2):
+        if len(row) <= max(li, si) or not row[li].strip() or not row[si].strip():
+            continue  # Lightning writes other metrics on rows of their own
+        steps.append(_step(path, row[si], step_key, number))
+        lrs.append(_number(path, row[li], lr_key, number))
+    if not steps:
+        raise LogError(f"{path}: no row has both {step_key!r} and {lr_key!r}")
+    alignment = ALIGNMENTS["lightning"] if lr_key.startswith("lr-") else None
+    log = LoggedLRs(
+        str(path),
+        "lightning metrics.csv" if alignment else "csv",
+        lr_key,
+        np.array(steps, dtype=np.int64),
+        np.array(lrs, dtype=np.float64),
+        alignment=alignment,
+        precision=_text_precision([row for row in lrs]),
+    )
+    return _deduplicated(log)
+
+
+def _text_precision(values: list[float]) -> float:
+    return 0.0
+
+
+def _step_column(columns: list[str], asked: str | None, path: Path) -> str:
+    if asked is not None:
+        if asked not in columns:
+            raise LogError(f"{path}: no column {asked!r} (it has: {', '.join(columns[:12])})")
+        return asked
+    for name in STEP_COLUMNS:
+        if name in columns:
+            return name
+    raise LogError(f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}); name it with --step-col")
+
+
+# -- values --------------------------------------------------------------------------------------
+def _number(path: Path, value: Any, key: str, line: int | None = None) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        at = f" line {line}:" if line else ""
+        raise LogError(f"{path}:{at} {key} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        at = f" line {line}:" if line else ""
+        raise LogError(f"{path}:{at} {key} is {value!r}, not a finite number")
+    return number
+
+
+def _step(path: Path, value: Any, key: str, line: int | None = None) -> int:
+    number = _number(path, value, key, line)
+    if number != int(number) or number < 0:
+        at = f" line {line}:" if line else ""
+        raise LogError(f"{path}:{at} {key} {value!r} is not a step (a whole number, 0 or more)")
+    return int(number)
+
+
+def _deduplicated(log: LoggedLRs) -> LoggedLRs:
+    """Steps in increasing order; a step logged twice (a resumed run re-logging) keeps its last
+    value, and says so."""
+    order = np.argsort(log.steps, kind="stable")
+    steps, lrs = log.steps[order], log.lrs[order]
+    last = np.append(steps[1:] != steps[:-1], True)
+    if not last.all():
+        repeated = int((~last).sum())
+        log.notes.append(f"{log.source}: {repeated:,} steps are logged more than once; the last value of each is used")
+    log.steps, log.lrs = steps[last], lrs[last]
+    return log
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(64)
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(b >= 9 for b in head)
+
+
+def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_LOG_BYTES:
+        raise LogError(f"{path}: {size:,} bytes is more than sched reads from one text log (1 GiB)")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LogError(f"{path}: not a text log (byte {exc.start} is not UTF-8)") from None
+
+
+def read_logs(paths: list[str], tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
+    """Several logs of one run (a resumed run's event files, its checkpoints' states), as one: the
+    same kind and tag in each; a step logged in several keeps the value of the last log given."""
+    logs = [read_log(p, tag, step_col) for p in paths]
+    first = logs[0]
+    for other in logs[1:]:
+        if (other.kind, other.tag, other.unit) != (first.kind, first.tag, first.unit):
+            raise LogError(
+                f"{other.source}: a {other.kind} log of {other.tag!r}, but {first.source} is a {first.kind} log of "
+                f"{first.tag!r}; check one kind of log at a time"
+            )
+    if len(logs) == 1:
+        return first
+    merged = LoggedLRs(
+        ", ".join(log.source for log in logs),
+        first.kind,
+        first.tag,
+        np.concatenate([log.steps for log in logs]),
+        np.concatenate([log.lrs for log in logs]),
+        alignment=first.alignment,
+        unit=first.unit,
+        precision=max(log.precision for log in logs),
+        facts={k: v for log in logs for k, v in log.facts.items()},
+        notes=[note for log in logs for note in log.notes],
+    )
+    return _deduplicated(merged)

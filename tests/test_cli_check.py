@@ -1,0 +1,146 @@
+"""``sched check`` through a real process: exit status, verdict lines, JSON, pictures, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import one_error_line
+
+# Hugging Face's linear schedule, 10 updates, 2 of warmup, peak 1e-3 (hand-computed in test_check.py).
+HAND = [0.0, 5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4]
+
+
+@pytest.fixture
+def run(tmp_path):
+    plan = tmp_path / "args.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "output_dir": "x",
+                "learning_rate": 1e-3,
+                "lr_scheduler_type": "linear",
+                "warmup_steps": 2,
+                "max_steps": 10,
+            }
+        )
+    )
+    state = tmp_path / "out" / "trainer_state.json"
+    state.parent.mkdir()
+
+    def write(lrs, **facts):
+        rows = [{"step": i + 1, "learning_rate": lr, "loss": 1.0} for i, lr in enumerate(lrs)]
+        state.write_text(json.dumps({"log_history": rows, **facts}))
+        return state
+
+    write(HAND)
+    return plan, state, write
+
+
+def test_a_matching_log_exits_0_with_one_line(sched, run):
+    plan, state, _ = run
+    code, out, err = sched("check", str(plan), str(state.parent))
+    assert code == 0 and err == ""
+    assert out == "check: 10 logged LRs match the plan (largest relative difference 0, tolerance 1e-06)\n"
+
+
+def test_a_diverging_log_exits_1_with_the_step_the_spans_and_the_reason(sched, run):
+    plan, _, write = run
+    state = write(HAND[:5] + [9e-4] * 5)
+    code, out, _ = sched("check", str(plan), str(state))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "check: the run leaves the plan at step 6: logged 0.0009, planned 0.000625 (x1.44)"
+    assert "  off the plan: steps 6-10 (5 logged); farthest at step 10: logged 0.0009, planned 0.000125 (x7.2)" in lines
+    assert lines[-1] == "  reason: no known explanation fits every logged point"
+
+
+def test_json_verdict_for_scripts(sched, run):
+    plan, _, write = run
+    state = write(HAND[1:] + [0.0])  # the next update's LR: one step off under HF's current rule
+    code, out, _ = sched("check", str(plan), str(state), "--format", "json")
+    assert code == 1
+    verdict = json.loads(out)
+    assert verdict["verdict"] == "diverges" and verdict["points"] == 10
+    assert verdict["first_divergence"] == {"step": 1, "logged": 5e-4, "planned": 0.0}
+    assert verdict["alignment"]["name"] == "hf" and "one step later" in verdict["reason"]
+    # Said to be the logger's rule, the same log passes.
+    # Its last point is the LR the optimizer holds after the run: the schedule's end, 0.
+    code, out, _ = sched("check", str(plan), str(state), "--alignment", "hf-legacy", "--format", "json")
+    assert code == 0 and json.loads(out)["matched"] == 10
+
+
+def test_tolerance_option(sched, run):
+    plan, _, write = run
+    state = write([v * (1 + 1e-5) for v in HAND])
+    assert sched("check", str(plan), str(state))[0] == 1
+    code, out, _ = sched("check", str(plan), str(state), "--tolerance", "1e-4")
+    assert code == 0 and "largest relative difference 1e-05" in out
+
+
+def test_a_picture_of_the_plan_and_the_log(sched, run, tmp_path):
+    plan, state, _ = run
+    picture = tmp_path / "check.png"
+    code, out, err = sched("check", str(plan), str(state), "-o", str(picture))
+    assert code == 0 and f"wrote {picture}" in err
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.json"], "missing.json: no such file or directory"),
+        (["{log}", "--alignment", "hff"], "--alignment 'hff' is neither a logger's rule"),
+        (["{log}", "--tag", "lr"], "no 'lr' entries"),
+    ],
+)
+def test_errors_are_one_line_exit_2(sched, run, args, message):
+    plan, state, _ = run
+    args = [a.replace("{log}", str(state)) for a in args]
+    code, out, err = sched("check", str(plan), *args)
+    assert code == 2 and out == ""
+    assert message in one_error_line(err)
+
+
+def test_a_generic_csv_says_which_rule_it_assumed(sched, run, tmp_path):
+    plan, _, _ = run
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n" + "".join(f"{i + 1},{v!r}\n" for i, v in enumerate(HAND)))
+    code, out, err = sched("check", str(plan), str(log))
+    assert code == 0 and "--alignment current" in err and err.startswith("warning:")
+    code, _, err = sched("-q", "check", str(plan), str(log))
+    assert code == 0 and err == ""
+
+
+def test_a_resume_under_another_spec_is_found(sched, tmp_path):
+    from sched_cli.check import planned_lrs
+    from sched_cli.specs import load
+
+    before = "sample_specs/resume/gpt_before.yaml"
+    extended = "sample_specs/resume/gpt_extended.yaml"  # resumed from gpt_before at batch 8,000
+    import numpy as np
+
+    steps = np.union1d(np.arange(0, 20_000, 37), np.arange(7_990, 8_010))
+    logged, _ = planned_lrs(load(extended), steps)
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n" + "".join(f"{s},{float(v)!r}\n" for s, v in zip(steps, logged, strict=True)))
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero")
+    assert code == 1 and "reason: no known explanation" in out
+    # The resumed spec as it is (its resume: key says where it was resumed) is the whole schedule...
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero", "--explain-with", extended)
+    assert code == 1 and f"reason: the log matches {extended}'s schedule, not the plan's" in out
+    # ...and without its resume: key, the resume is found where the log leaves the plan.
+    plain = tmp_path / "extended.yaml"
+    text = open(extended).read()
+    plain.write_text(text[: text.index("resume:")])
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero", "--explain-with", str(plain))
+    assert code == 1
+    reason = f"reason: the log matches the plan until update 8,000 (--resume-at 8000ba), then a resume with {plain}"
+    assert reason in out
+    # Logged every 37 steps only, the log cannot tell where between two points the resume was.
+    rows = log.read_text().splitlines(True)
+    sparse = tmp_path / "sparse.csv"
+    sparse.write_text(rows[0] + "".join(r for r in rows[1:] if int(r.split(",")[0]) % 37 == 0))
+    code, out, _ = sched("check", before, str(sparse), "--alignment", "zero", "--explain-with", str(plain))
+    assert code == 1 and "a checkpoint between updates 7,992 and 8,028 (the log has no points in between" in out

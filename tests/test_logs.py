@@ -1,0 +1,192 @@
+"""Reading training logs: TensorBoard event files (written by a real writer), trainer_state.json,
+JSON lines, CSV; recognised by content; corrupt, truncated, empty and huge logs refused in one line."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from sched_cli.logs import ALIGNMENTS, FLOAT32_EPS, LogError, alignment_from_option
+from sched_cli.logs import tensorboard as tb
+from sched_cli.logs.files import read_log
+
+tensorboardX = pytest.importorskip("tensorboardX", reason="the TensorBoard tests write real event files with it")
+
+
+def _write_events(directory, scalars, writer_kwargs=None):
+    """Real event files, written by tensorboardX's SummaryWriter (the writer PyTorch's mirrors)."""
+    writer = tensorboardX.SummaryWriter(str(directory), **(writer_kwargs or {}))
+    for tag, step, value in scalars:
+        writer.add_scalar(tag, value, step)
+    writer.close()
+    return sorted(directory.glob("events.out.tfevents.*"))
+
+
+def test_event_file_scalars_are_read_exactly_as_float32(tmp_path):
+    lrs = np.linspace(0.0, 3e-4, 257)
+    files = _write_events(
+        tmp_path,
+        [("train/learning_rate", i, float(v)) for i, v in enumerate(lrs)] + [("train/loss", 3, 1.5)],
+    )
+    log = read_log(files[0])
+    assert log.kind == "tensorboard" and log.tag == "train/learning_rate"
+    assert np.array_equal(log.steps, np.arange(257))
+    # What was written, rounded to float32 as simple_value stores it; 0.0 (left out of the
+    # record by protobuf) reads as 0.
+    assert np.array_equal(log.lrs, lrs.astype(np.float32).astype(np.float64))
+    assert log.precision == FLOAT32_EPS
+    assert log.alignment is ALIGNMENTS["hf"]
+
+
+def test_every_record_layout_decodes_like_the_slow_parser(tmp_path):
+    # Steps of 1 to 5 varint bytes, several tags of several lengths, negative and zero values.
+    steps = [0, 1, 127, 128, 16383, 16384, 2**21 + 5, 2**28 + 7]
+    scalars = [
+        (tag, s, v) for s in steps for tag, v in (("lr", 1e-3 + s * 1e-12), ("x/lr-long-name", -0.5), ("z", 0.0))
+    ]
+    path = _write_events(tmp_path, scalars)[0]
+    fast = tb.read_event_file(path)
+    buf = path.read_bytes()
+    offsets, lengths, _ = tb._records(buf, str(path))
+    slow: dict[str, list[tuple[int, float]]] = {}
+    for start, length in zip(offsets.tolist(), lengths.tolist(), strict=True):
+        step, values = tb._parse_event(buf, start, start + length)
+        for tag, value, _ in values:
+            slow.setdefault(tag, []).append((step, value))
+    assert set(fast.steps) == set(slow) == {"lr", "x/lr-long-name", "z"}
+    for tag, pairs in slow.items():
+        assert fast.steps[tag].tolist() == [s for s, _ in pairs]
+        assert fast.values[tag].tolist() == [v for _, v in pairs]
+
+
+def test_a_directory_of_event_files_and_tag_choice(tmp_path):
+    _write_events(tmp_path / "run", [("lr-AdamW", i, 0.1 * i) for i in range(5)] + [("loss", 1, 2.0)])
+    log = read_log(tmp_path)
+    assert log.tag == "lr-AdamW" and log.alignment is ALIGNMENTS["lightning"]
+    with pytest.raises(LogError, match="no tag 'lr-adamw'.*did you mean 'lr-AdamW'"):
+        read_log(tmp_path, tag="lr-adamw")
+    assert read_log(tmp_path, tag="loss").lrs.tolist() == [2.0]
+
+
+def test_a_truncated_event_file_keeps_the_records_before_the_cut(tmp_path):
+    path = _write_events(tmp_path, [("lr", i, 0.25) for i in range(10)])[0]
+    data = path.read_bytes()
+    cut = tmp_path / "cut" / path.name
+    cut.parent.mkdir()
+    cut.write_bytes(data[:-7])
+    log = read_log(cut)
+    assert log.steps.tolist() == list(range(9))
+    assert any("ends inside the record" in note for note in log.notes)
+
+
+def test_a_corrupt_event_file_is_one_error_naming_the_byte(tmp_path):
+    bad = tmp_path / "events.out.tfevents.bad"
+    payload = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"  # a varint that never ends
+    bad.write_bytes(struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4)
+    with pytest.raises(LogError, match=r"events.out.tfevents.bad: byte 0: not a TensorBoard event record"):
+        read_log(bad)
+
+
+def _trainer_state(path, rows, **facts):
+    path.write_text(json.dumps({"log_history": rows, **facts}))
+    return path
+
+
+def test_trainer_state_json_and_its_directory_forms(tmp_path):
+    rows = [{"step": s, "learning_rate": lr, "loss": 1.0} for s, lr in ((1, 1e-4), (2, 2e-4), (3, 3e-4))] + [
+        {"step": 3, "eval_loss": 0.5}
+    ]
+    out = tmp_path / "out"
+    (out / "checkpoint-2").mkdir(parents=True)
+    (out / "checkpoint-10").mkdir()
+    _trainer_state(out / "checkpoint-2" / "trainer_state.json", rows[:2])
+    _trainer_state(out / "checkpoint-10" / "trainer_state.json", rows, max_steps=3, train_batch_size=8)
+    log = read_log(out)  # the newest checkpoint (10 > 2, compared as numbers)
+    assert log.source.endswith("checkpoint-10/trainer_state.json")
+    assert log.steps.tolist() == [1, 2, 3] and log.lrs.tolist() == [1e-4, 2e-4, 3e-4]
+    assert log.facts == {"max_steps": 3, "train_batch_size": 8}
+    assert log.alignment is ALIGNMENTS["hf"]
+
+
+def test_llamafactory_and_mmengine_json_lines(tmp_path):
+    lf = tmp_path / "trainer_log.jsonl"
+    lf.write_text("\n".join(json.dumps({"current_steps": s, "total_steps": 3, "lr": 0.1 * s}) for s in (1, 2, 3)))
+    log = read_log(tmp_path)
+    assert log.kind.startswith("llamafactory") and log.steps.tolist() == [1, 2, 3]
+    mm = tmp_path / "vis" / "scalars.json"
+    mm.parent.mkdir()
+    lines = [
+        json.dumps({"lr": 0.01 * s, "data_time": 0.1, "loss": 1.0, "time": 0.2, "iter": s, "step": s}) for s in (1, 2)
+    ]
+    mm.write_text("\n".join(lines) + '\n{"lr": 0.0')  # the last line cut short: a run still writing
+    log = read_log(mm)
+    assert log.kind.startswith("mmengine") and log.alignment is ALIGNMENTS["mmengine"]
+    assert log.lrs.tolist() == [0.01, 0.02]
+
+
+def test_csv_logs_lightning_and_generic(tmp_path):
+    lightning = tmp_path / "metrics.csv"
+    lightning.write_text("epoch,lr-SGD,step,train_loss\n,0.1,0,\n0,,0,1.5\n,0.2,1,\n")
+    log = read_log(lightning)
+    assert log.tag == "lr-SGD" and log.steps.tolist() == [0, 1] and log.lrs.tolist() == [0.1, 0.2]
+    assert log.alignment is ALIGNMENTS["lightning"]
+    wandb = tmp_path / "wandb.csv"
+    wandb.write_text('"_step","train/learning_rate","train/loss"\n0,0.001,2\n5,0.002,1\n')
+    log = read_log(wandb)
+    assert log.tag == "train/learning_rate" and log.steps.tolist() == [0, 5]
+    generic = tmp_path / "mine.tsv"
+    generic.write_text("it\tmy_lr\n1\t0.5\n2\t0.25\n")
+    with pytest.raises(LogError, match="no step column.*--step-col"):
+        read_log(generic)
+    log = read_log(generic, tag="my_lr", step_col="it")
+    assert log.steps.tolist() == [1, 2] and log.alignment is None
+
+
+def test_repeated_steps_keep_the_last_value_and_say_so(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("step,lr\n1,0.1\n2,0.2\n2,0.3\n3,0.4\n")
+    log = read_log(path)
+    assert log.steps.tolist() == [1, 2, 3] and log.lrs.tolist() == [0.1, 0.3, 0.4]
+    assert "1 steps are logged more than once" in log.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the log is empty"),
+        ("step,lr\n1,abc\n", r"line 2: lr 'abc' is not a number"),
+        ("step,lr\n1.5,0.1\n", "is not a step"),
+        ("step,lr\n1,nan\n", "not a finite number"),
+        ('{"log_history": [{"step": 1, "loss": 2}]}', "log_history has no 'learning_rate' entries"),
+        ("step,loss\n1,2\n", "no learning-rate column found"),
+    ],
+)
+def test_bad_logs_are_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "log.csv"
+    path.write_text(content)
+    with pytest.raises(LogError, match=message):
+        read_log(path)
+
+
+def test_missing_and_bounded_inputs(tmp_path, monkeypatch):
+    with pytest.raises(LogError, match="no such file or directory"):
+        read_log(tmp_path / "nope.csv")
+    with pytest.raises(LogError, match="no log found in this directory"):
+        read_log(tmp_path)
+    from sched_cli.logs import files
+
+    big = tmp_path / "big.csv"
+    big.write_text("step,lr\n" + "1,0.1\n" * 100)
+    monkeypatch.setattr(files, "MAX_LOG_BYTES", 100)
+    with pytest.raises(LogError, match="more than sched reads from one text log"):
+        read_log(big)
+
+
+def test_alignment_option():
+    assert alignment_from_option("hf-legacy").offset == 0
+    assert alignment_from_option("-1").offset == -1 and alignment_from_option("2").offset == 2
+    with pytest.raises(LogError, match="did you mean 'mmengine'"):
+        alignment_from_option("mmengin")
