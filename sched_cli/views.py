@@ -437,6 +437,19 @@ def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -
     return Table(columns, title=title), errors
 
 
+def _resumed_end(view: Shown, mode: str) -> dict[str, np.ndarray]:
+    """The end of a resumed run (the row after AFTER's last batch), as :func:`end_of_run` gives a
+    plain run's; a run stopped early has no end beyond its stop."""
+    import dataclasses
+
+    rp = view.resumed
+    if rp is None or view.stopped is not None:
+        raise ViewError("--at: the end of the run is past where the run stops (--stop-at); ask for an earlier time")
+    segment = rp.segment if mode == "trainer" else dataclasses.replace(rp.segment, base_lr=None)
+    selection = Selection(batches=(rp.after.batches,))
+    return collect(simulate_plan(rp.after, mode=mode, selection=selection, segment=segment, through_end=True))  # type: ignore[arg-type]
+
+
 def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
     """:func:`table_view` of a resumed run, or one stopped early: the rows around the resume or the
     stop, and under the table the LR across the resume (the jump) and where the run stops."""
@@ -446,17 +459,20 @@ def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
     notes: list[str] = []
     for ssr in spec.ssrs:
         view = shown(spec, ssr)
-        # The end of each segment (a row after its last batch) is not a row of a resumed run.
-        wanted = [(b, t) for b, t in table_batches(view, at, mode) if b < view.batches]
-        rows = collect(view.rows(mode, Selection(batches=tuple(sorted({b for b, _ in wanted})))))
+        # The end of each segment (a row after its last batch) is not a row of a resumed run,
+        # unless asked for (--at 1dur): the end of the whole run.
+        wanted = [(b, t) for b, t in table_batches(view, at, mode) if b < view.batches or at]
+        inside = tuple(sorted({b for b, _ in wanted if b < view.batches}))
+        rows = collect(view.rows(mode, Selection(batches=inside))) if inside else {"batch": []}
+        end = _resumed_end(view, mode) if any(b == view.batches for b, _ in wanted) else {}
         notes.extend((f"ssr {ssr:g}: " if len(spec.ssrs) > 1 else "") + n for n in footnotes(view, mode))
         index = {int(b): i for i, b in enumerate(rows["batch"])}
         for batch, label in wanted:
-            i = index[batch]
+            rows_of, i = (end, 0) if batch == view.batches else (rows, index[batch])
             values["ssr"].append(float(ssr))
             values["time"].append(label)
             for name in names[2:]:
-                value = rows[name][i]
+                value = rows_of[name][i]
                 values[name].append(int(value) if name in ("batch", "epoch", "sample", "token") else float(value))
     kinds = {"ssr": "float", "time": "text", "multiplier": "float", "lr": "float"}
     title = spec_labels([spec])[0] + (" (as the Trainer applies it)" if mode == "trainer" else "")
@@ -771,9 +787,12 @@ def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple
             batch = resumes.batch_reaching(rp, time)
             if batch is None:
                 raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
-            if not 0 <= batch < rp.batches:
-                raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,})")
-            out.append((batch, text.strip()))
+            if not 0 <= batch <= rp.batches or (batch == rp.batches and not rp.after.batches):
+                raise ViewError(
+                    f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,}, "
+                    f"then the end of the run, at 1dur)"
+                )
+            out.append((batch, text.strip() + (f" ({END_OF_RUN})" if batch == rp.batches else "")))
         return out
     k = rp.checkpoint
     chosen: dict[int, str] = {}
