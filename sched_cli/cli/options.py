@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
+import re
 import typing
 from typing import TYPE_CHECKING
 
 import typer
 
-from sched_cli.cli.process import Options, warning, warnings_as_lines
+from sched_cli.cli.process import Options, assumed, warning, warnings_as_lines
 from sched_cli.readers import NAMES as READER_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -258,9 +259,39 @@ def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import load as load_spec
 
     spec = with_ssrs(load_spec(arg, overrides), ssrs or [])
+    for message in assumptions(spec, overrides):
+        assumed(message)
     for message in check(spec):
         warning(message)
     return spec
+
+
+#: A world size written in another tool's file (sched's own ``devices`` key, or the tool's).
+_DEVICES_KEY = re.compile(r"^\s*[\"']?(devices|world_size|gpus|num_gpus)[\"']?\s*[:=]", re.MULTILINE)
+_TOOL_NAMES = {"hf": "Hugging Face", "timm": "timm", "mmengine": "MMEngine"}
+
+
+def assumptions(spec: Spec, overrides: Overrides) -> list[str]:
+    """The defaults that change this spec's numbers and that nothing on the command line or in
+    the file chose: a Hugging Face, timm or MMEngine run counted on 1 device when the number of
+    optimizer steps per epoch depends on the world size."""
+    run = spec.run
+    tool = _TOOL_NAMES.get(run.trainer)
+    if tool is None or overrides.devices is not None or run.dataloader_len is None:
+        return []
+    geometry_devices = getattr(run.geometry, "devices", None)
+    if geometry_devices not in (None, 1):
+        return []
+    try:
+        with open(spec.source, encoding="utf-8", errors="replace") as f:
+            if _DEVICES_KEY.search(f.read(1_000_000)):
+                return []
+    except OSError:
+        pass
+    return [
+        f"{spec.source}: a {tool} run previewed on 1 device: its steps per epoch depend on the world size; "
+        "give --devices N for N GPUs"
+    ]
 
 
 # -- global options ---------------------------------------------------------------------------------

@@ -59,6 +59,18 @@ def note(message: str) -> None:
     warning(message)
 
 
+def assumed(message: str) -> None:
+    """``note: MESSAGE`` on one line of stderr: a default sched chose that changes the numbers
+    (1 device when none is given...); once per message per command, not with -q."""
+    text = " ".join(message.split())
+    if Options.quiet or text in Options.warned:
+        return
+    Options.warned.add(text)
+    from rich.markup import escape
+
+    stderr_console().print(f"[cyan]note:[/] {escape(text)}", soft_wrap=True)
+
+
 def wrote(message: str) -> None:
     """Say what a command wrote to a file (on stderr, so stdout stays for results); not with -q."""
     if not Options.quiet:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, app, with_global_options, with_run_options
-from sched_cli.cli.process import EXIT_USAGE, EXIT_WARNINGS, Options, error, note, user_errors
+from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, app, assumptions, with_global_options, with_run_options
+from sched_cli.cli.process import EXIT_USAGE, EXIT_WARNINGS, Options, assumed, error, note, user_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.specs import Overrides
@@ -45,6 +45,8 @@ def validate(
                 error("error", message if spec in message else f"{spec}: {message}")
                 invalid += 1
                 continue
+            for line in assumptions(loaded, overrides):
+                assumed(line)
             for line in notes:
                 note(line if len(specs) == 1 else f"{spec}: {line}")
             warned += bool(notes)
