@@ -69,6 +69,9 @@ AXIS_NAMES = {
     "dur": "fraction of run (dur)",
 }
 
+#: Trainers whose rows are optimizer steps (a Hugging Face or timm run's updates), not batches.
+_UPDATE_TRAINERS = ("hf", "timm")
+
 #: ``progress(spec, total, label)``: a context giving a callback for a progress bar, or None.
 ProgressFactory = Callable[[Spec, int, str], AbstractContextManager[Any]]
 
@@ -212,9 +215,12 @@ def chart(
     title = chart_title(specs) if title is None else title
     if mode == "trainer":
         title += " (as the Trainer applies it)"
+    x_label = AXIS_NAMES[unit]
+    if unit == "ba" and all(s.run.trainer in _UPDATE_TRAINERS for s in specs):
+        x_label = "optimizer steps (ba)"
     return Chart(
         curves=curves,
-        x_label=AXIS_NAMES[unit],
+        x_label=x_label,
         y_label="learning rate" if y_axis == "lr" else "LR multiplier",
         title=title,
         log_y=log,
@@ -568,13 +574,19 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
     return Table(columns, title=title)
 
 
-def scheduler_table(stacked: bool = False) -> Table:
+def scheduler_table(stacked: bool = False, match: str | None = None) -> Table:
     """``sched list``: every built-in scheduler, its aliases and its parameters with defaults.
 
     ``stacked`` puts the aliases under each name (one per line) instead of in a column of
     their own, for terminals too narrow for three columns of names that must stay whole.
+    ``match``: only the schedulers whose name, an alias or a parameter contains it (any case).
     """
-    from sched_cli.registry import ENTRIES
+    from sched_cli.registry import ENTRIES as ALL
+
+    text = (match or "").lower()
+    ENTRIES = [  # noqa: N806 - the registry's entries, filtered
+        e for e in ALL if text in " ".join([e.name, *e.aliases, *(p.name for p in e.params)]).lower()
+    ]
 
     names = [e.name for e in ENTRIES]
     aliases = [", ".join(e.aliases) for e in ENTRIES]

@@ -22,6 +22,8 @@ __all__ = ["PLOT_POINTS"]
 #: Bounds on what a plot computes and draws (more than a screen or an image can show).
 MAX_PLOT_POINTS = 100_000
 MAX_PLOT_WIDTH = 1_000
+#: The narrowest terminal plot (``--width``'s minimum): room for a legend and tick labels.
+MIN_PLOT_WIDTH = 40
 MAX_PLOT_HEIGHT = 500
 
 
@@ -102,9 +104,11 @@ def draw(chart, output: Path | None, width: int | None, height: int) -> None:
     from sched_cli.render.terminal import render_terminal_plot
 
     console = stdout_console()
-    drawn = render_terminal_plot(
-        chart, width=width or min(console.width, 140), height=height, color=console.is_terminal
-    )
+    # Never narrower than --width allows (a narrow terminal wraps the lines, not the plot), and
+    # under NO_COLOR curves differ by glyph, not by a colour that is not shown.
+    width = width or max(MIN_PLOT_WIDTH, min(console.width, 140))
+    color = console.is_terminal and not console.no_color
+    drawn = render_terminal_plot(chart, width=width, height=height, color=color)
     sys.stdout.write(drawn.text if drawn.text.endswith("\n") else drawn.text + "\n")
     sys.stdout.flush()
     for line in drawn.notes:
