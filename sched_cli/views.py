@@ -644,7 +644,12 @@ def summary_table(specs: list[Spec], mode: str = "formula", progress: ProgressFa
 
     view = summary_view(specs, mode, progress)
     title = "as the Trainer applies it" if mode == "trainer" else ""
-    return HtmlTable(title=title, columns=[c.name for c in view.columns], rows=display_rows(view))
+    # Beside an LR chart, say which numbers are multipliers of the base LR.
+    names = [_HTML_NAMES.get(c.name, c.name) for c in view.columns]
+    return HtmlTable(title=title, columns=names, rows=display_rows(view))
+
+
+_HTML_NAMES = {"final": "final multiplier", "mean": "mean multiplier"}
 
 
 def report(
