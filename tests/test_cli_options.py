@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import one_error_line
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
 NOTE = "a Hugging Face run previewed on 1 device: its steps per epoch depend on the world size; give --devices N"
 
@@ -42,3 +44,31 @@ def test_timm_note_and_a_file_that_names_its_devices(sched, tmp_path: Path) -> N
 def test_no_note_for_a_composer_spec(sched) -> None:
     code, _, err = sched("table", str(SAMPLES / "resnet50_imagenet.yaml"), "--at", "0ba")
     assert code == 0 and "note:" not in err, err
+
+
+def test_a_directory_as_a_spec_is_one_line_naming_its_spec_files(sched, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("max_duration: 10ba\nschedulers: [{name: constant}]\n")
+    for command in ("plot", "validate", "compare"):
+        code, _, err = sched(command, str(tmp_path))
+        assert code == 2
+        assert one_error_line(err) == (
+            f"sched: error: {tmp_path} is a directory, not a spec file: give a .yaml, .yml, .json or .toml file; "
+            "spec files in it: a.yaml"
+        )
+
+
+def test_samples_that_need_more_say_so_first_and_their_errors_name_the_option(sched) -> None:
+    clm = SAMPLES / "hf_run_clm.yaml"
+    assert clm.read_text().splitlines()[0].startswith("# Needs --dataset-size N")
+    torch_sample = SAMPLES / "resnet50_pytorch_multistep.yaml"
+    assert (
+        torch_sample.read_text().splitlines()[0].startswith("# Needs the torch extra: pip install 'sched-cli[torch]'")
+    )
+    for spec in (clm, SAMPLES / "hf_trl_sft.json"):
+        code, _, err = sched("validate", str(spec))
+        assert code == 2 and "give --dataset-size N" in one_error_line(err)
+        code, _, err = sched("validate", str(spec), "--dataset-size", "52002")
+        assert code == 0, err
+    # Without PyTorch (hidden from the process), the torch sample's error names the extra to install.
+    code, _, err = sched("validate", str(torch_sample), prelude="sys.modules['torch'] = None")
+    assert code == 2 and "pip install 'sched-cli[torch]'" in one_error_line(err)

@@ -258,12 +258,30 @@ def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, with_ssrs
     from sched_cli.specs import load as load_spec
 
+    refuse_directory(arg)
     spec = with_ssrs(load_spec(arg, overrides), ssrs or [])
     for message in assumptions(spec, overrides):
         assumed(message)
     for message in check(spec):
         warning(message)
     return spec
+
+
+def refuse_directory(arg: str) -> None:
+    """A directory given as SPEC: refused in one line naming the spec files in it."""
+    from pathlib import Path
+
+    from sched_cli.cli.process import UserError
+
+    path = Path(arg)
+    try:
+        if not path.is_dir():
+            return
+        found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json", ".toml"))
+    except OSError:
+        return
+    inside = f"; spec files in it: {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}" if found else ""
+    raise UserError(f"{arg} is a directory, not a spec file: give a .yaml, .yml, .json or .toml file{inside}")
 
 
 #: A world size written in another tool's file (sched's own ``devices`` key, or the tool's).
