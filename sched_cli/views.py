@@ -352,8 +352,8 @@ def place_times(p: Plan, times: list[str]) -> tuple[list[tuple[int, str]], list[
         shown = text.strip()
         try:
             time = Time.from_timestring(shown)
-        except TimeStringError as exc:
-            errors.append(f"--at {text!r}: {exc}")
+        except TimeStringError:
+            errors.append(_not_a_time(text))
             continue
         unit = time.unit.value
         if unit in ("iter", "sec"):
@@ -374,6 +374,11 @@ def place_times(p: Plan, times: list[str]) -> tuple[list[tuple[int, str]], list[
         else:
             placed.append((batch, shown if batch < p.batches else f"{shown} ({END_OF_RUN})"))
     return placed, errors
+
+
+def _not_a_time(text: str) -> str:
+    """``--at TEXT`` that is not a time, in the units a previewed run has (not iter or sec)."""
+    return f"--at {text!r}: not a time; give a number and a unit, {_PLACES} (e.g. 500ba, 3ep, 0.5dur)"
 
 
 def batches_at(p: Plan, times: list[str]) -> list[tuple[int, str]]:
@@ -799,8 +804,8 @@ def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple
         for text in times:
             try:
                 time = Time.from_timestring(text.strip())
-            except TimeStringError as exc:
-                raise ViewError(f"--at {text!r}: {exc}") from None
+            except TimeStringError:
+                raise ViewError(_not_a_time(text)) from None
             batch = resumes.batch_reaching(rp, time)
             if batch is None:
                 raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")

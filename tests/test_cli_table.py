@@ -49,3 +49,12 @@ def test_beyond_the_end_of_a_resumed_run_is_refused(sched) -> None:
     code, _, err = sched("table", spec, "--at", "20001ba")
     assert code == 2
     assert "batch 20,001 is outside the run (batches 0 to 19,999, then the end of the run, at 1dur)" in err
+
+
+def test_at_a_non_time_names_only_the_units_of_a_previewed_run(sched) -> None:
+    code, _, err = sched("table", str(SAMPLES / "llm_wsd.yaml"), "--at", "100steps")
+    assert code == 2
+    assert err.strip() == (
+        "sched: error: --at '100steps': not a time; give a number and a unit, ep, ba, sp, tok or dur "
+        "(e.g. 500ba, 3ep, 0.5dur)"
+    )
