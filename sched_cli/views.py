@@ -555,9 +555,11 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
         "ssr": not several_ssrs(specs),
         "warmup end": all(v is None for v in values["warmup end"]),
         "per epoch": all(v is None for v in values["per epoch"]),
-        "batch size": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
+        # The batch size and the final LR are shown where they tell rows apart (a what-if across
+        # --devices or --lr); the final multiplier and the geometry say the rest.
+        "batch size": len(set(values["batch size"])) < 2,
         "last batch size": all(s.run.last_batch_size is None for s in specs),
-        "final lr": any(s.run.lr is None for s in specs),
+        "final lr": any(s.run.lr is None for s in specs) or len(set(values["final lr"])) < 2,
         "samples": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
         "tokens": all(s.run.seq_len == 1 for s in specs),
     }

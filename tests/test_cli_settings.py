@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 from conftest import one_error_line
@@ -56,7 +57,7 @@ def test_repeated_setting_plot_labels_curves_by_what_changed(sched) -> None:
         "16",
         "--width",
         "80",
-        env={"NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert code == 0, err
     assert "devices=8" in out and "devices=16" in out
@@ -89,6 +90,7 @@ def test_inline_expression_and_file_keep_their_own_length(sched) -> None:
         rows = json.loads(out)
         rows = rows["rows"] if isinstance(rows, dict) else rows
         assert rows[0]["batches"] == 10000 and rows[0]["warmup end"] == 500
+        assert rows[0]["spec"] == "cosine_with_warmup(t_warmup=500ba)"  # its length is part of it
         # The file keeps its own max_duration (tokens), not the inline one's 10000ba.
         assert rows[1]["max_duration"].endswith("tok")
 

@@ -78,7 +78,7 @@ def compare(
             check_output_dir(output, specs)
         every = load_all(specs, settings, ssr, label)
         loaded = every.specs
-        summary_table(loaded, as_trainer, fmt)
+        summary_table(loaded, as_trainer, fmt, every.title)
         title = title or every.title
         if is_html(output):
             write_report(

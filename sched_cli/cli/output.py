@@ -80,10 +80,14 @@ def print_table(view, fmt: TableFormat | None) -> None:
         typer.echo(view.caption, err=True)
 
 
-def summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None) -> None:
+def summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None, title: str | None = None) -> None:
+    """``compare``'s summary; ``title`` (what a what-if varies) replaces the specs' names."""
     from sched_cli.views import summary_view
 
-    print_table(summary_view(specs, mode_of(as_trainer), progress_for), fmt)
+    view = summary_view(specs, mode_of(as_trainer), progress_for)
+    if title:
+        view.title = title + (" (as the Trainer applies it)" if as_trainer else "")
+    print_table(view, fmt)
 
 
 # -- charts -----------------------------------------------------------------------------------------

@@ -191,7 +191,8 @@ def load_all(args: list[str], settings: Settings, ssrs: list[float] | None, labe
                 changes[settings.name] = value
             spec = load(text, replace(settings.base, **changes), ssrs)
             base = labels[i] if labels else spec.label
-            tags = [f"{n}={_text(v)}" for n, v in own.items()]
+            # An inline expression's own settings are part of it (its length): not named again.
+            tags = [] if spec.expression else [f"{n}={_text(v)}" for n, v in own.items()]
             if settings.name is not None and settings.name not in own:
                 tags.append(f"{settings.name}={_text(value)}")
             if tags or labels:
