@@ -275,7 +275,7 @@ def refuse_directory(arg: str) -> None:
 
     path = Path(arg)
     try:
-        if not path.is_dir():
+        if not arg.strip() or not path.is_dir():  # Path("") is the current directory
             return
         found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json", ".toml"))
     except OSError:

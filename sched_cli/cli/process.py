@@ -263,12 +263,12 @@ def guarded(command):
 def _repeated_option() -> str | None:
     """A single-value option given twice on the command line (click would keep the last value
     silently), as the message that says so; ``None`` when there is none."""
-    try:  # typer 0.23+ brings its own click
-        from typer._click.globals import get_current_context
-    except ImportError:  # pragma: no cover
-        from click import get_current_context
+    import importlib
 
-    ctx = get_current_context(silent=True)
+    # The click typer runs on (its own vendored copy in typer 0.23+, else click itself).
+    core = next(c for c in typer.Context.__mro__ if c.__module__.endswith(".core")).__module__
+    package = core.rsplit(".", 1)[0]
+    ctx = importlib.import_module(f"{package}.globals").get_current_context(silent=True)
     if ctx is None or Options.argv is None:
         return None
     single = {}
