@@ -173,6 +173,15 @@ def _nice_step(span: float, intervals: int) -> float:
     return 10 * power  # pragma: no cover - 10 is the last step above
 
 
+def _next_step(step: float) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten) after ``step``."""
+    power = 10.0 ** math.floor(math.log10(step) + 1e-9)
+    for m in _NICE_STEPS:
+        if m * power > step * (1 + 1e-9):
+            return m * power
+    return 10 * power  # pragma: no cover - 10 is the last step above
+
+
 def _linear_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[float]]:
     """The y axis and its labelled values: from 0 (or the lowest value, if below 0) to the
     highest value, widened to whole steps of a round size, at least two rows apart."""
@@ -191,15 +200,13 @@ def _linear_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[f
             last += 1
         return first, last
 
-    for more in range(8):  # at least two labels: a smaller step while fewer fit
-        step = _nice_step(high - low, intervals + more)
+    # The smallest round step whose labels fit (so that a peak of 8 gets 0, 2.5, 5, 7.5 rather
+    # than 0 and 5), and at least two labels.
+    step = _nice_step(high - low, 4 * intervals)
+    first, last = steps(step)
+    while last - first > intervals:
+        step = _next_step(step)
         first, last = steps(step)
-        # Widening to whole steps can need one more step than planned: then take the next size up.
-        while last - first > intervals:
-            step = _nice_step(step * (last - first), intervals)
-            first, last = steps(step)
-        if last - first >= 1:
-            break
     values = [k * step for k in range(first, last + 1)]
     return first * step, max(high, values[-1]), values
 
