@@ -280,12 +280,14 @@ def simulate_plan(
     segment: Segment | None = None,
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    through_end: bool = False,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Like :func:`simulate` for a ready plan; with ``segment``, rows ``0 .. p.batches - 1`` are
-    the batches trained after a resume (``sched_cli.resume`` builds both)."""
+    the batches trained after a resume (``sched_cli.resume`` builds both). ``through_end``: batch
+    ``p.batches`` may be selected, the end of the run (see :func:`end_of_run`)."""
     if mode not in ("formula", "trainer"):
         raise SimulationError(f"mode must be 'formula' or 'trainer', not {mode!r}")
-    return _rows(p, mode, selection or Selection(), chunk, progress, segment=segment)
+    return _rows(p, mode, selection or Selection(), chunk, progress, through_end=through_end, segment=segment)
 
 
 def simulate(
