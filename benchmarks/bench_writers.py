@@ -7,7 +7,8 @@ Run:  python benchmarks/bench_writers.py               (1M rows x 8 columns, ~10
 The rows are shaped like the simulator's: ssr, batch, epoch, sample, token, duration,
 multiplier, lr. Each figure is the median of several runs (the machine may be shared and
 noisy); "CPU" is this process's CPU time, the work done, which noise from other processes
-inflates less than the wall-clock time. The product's target is 1M CSV rows in at most 1 s.
+inflates less than the wall-clock time. The product's target is a whole export of 1M CSV rows in at
+most 0.5 s beyond start-up, simulation and file included (benchmarks/run.py measures that).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sched_cli.render.writers import FORMATS, atomic_output, write_rows  # noqa: E402
 
 COLUMNS = ("ssr", "batch", "epoch", "sample", "token", "duration", "multiplier", "lr")
-TARGET_CSV_SECONDS = 1.0
+TARGET_CSV_SECONDS = 0.5
 
 
 def table(rows: int) -> dict[str, np.ndarray]:

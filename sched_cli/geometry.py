@@ -23,15 +23,26 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Geometry", "GeometryError", "samples_before", "first_batch_with_samples"]
+import numpy as np
+
+__all__ = ["Geometry", "GeometryError", "BatchSchedule", "samples_before", "first_batch_with_samples"]
 
 
-def samples_before(batch: Any, dataloader_len: int | None, batch_size: int, last_batch_size: int | None = None) -> Any:
+def samples_before(
+    batch: Any,
+    dataloader_len: int | None,
+    batch_size: int,
+    last_batch_size: int | None = None,
+    schedule: BatchSchedule | None = None,
+) -> Any:
     """Samples counted before ``batch`` starts (an int, or a numpy array of batches).
 
     Every batch holds ``batch_size`` samples but the last of each epoch, which holds
-    ``last_batch_size``: ``(b // L) * samples_per_epoch + (b % L) * batch_size``.
+    ``last_batch_size``: ``(b // L) * samples_per_epoch + (b % L) * batch_size``. With a
+    ``schedule`` (a batch size that changes with the batch index) the schedule counts them.
     """
+    if schedule is not None:
+        return schedule.samples_before(batch)
     if dataloader_len is None or last_batch_size is None or last_batch_size == batch_size:
         return batch * batch_size
     per_epoch = (dataloader_len - 1) * batch_size + last_batch_size
@@ -39,10 +50,16 @@ def samples_before(batch: Any, dataloader_len: int | None, batch_size: int, last
 
 
 def first_batch_with_samples(
-    samples: int, dataloader_len: int | None, batch_size: int, last_batch_size: int | None = None
+    samples: int,
+    dataloader_len: int | None,
+    batch_size: int,
+    last_batch_size: int | None = None,
+    schedule: BatchSchedule | None = None,
 ) -> int:
     """The first batch that starts with at least ``samples`` samples counted (the inverse of
     :func:`samples_before`)."""
+    if schedule is not None:
+        return schedule.first_batch_with_samples(samples)
     if dataloader_len is None or last_batch_size is None or last_batch_size == batch_size:
         return -(-samples // batch_size)
     per_epoch = (dataloader_len - 1) * batch_size + last_batch_size
@@ -53,6 +70,86 @@ def first_batch_with_samples(
 
 class GeometryError(ValueError):
     """Geometry facts that cannot describe a real data loader; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class BatchSchedule:
+    """A global batch size that changes with the batch index, piecewise constant (a batch-size ramp).
+
+    Args:
+        starts: The first batch of each piece: ``0``, then strictly increasing.
+        sizes: The samples of every batch of each piece (across devices), one per start.
+
+    Batch ``b`` of piece ``i`` (``starts[i] <= b < starts[i+1]``) holds ``sizes[i]`` samples, and the
+    last piece lasts to the end of the run, so the samples counted before batch ``b`` are
+    ``C_i + (b - starts[i]) * sizes[i]`` with ``C_i`` the samples of the pieces before ``i``.
+    """
+
+    starts: tuple[int, ...]
+    sizes: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        starts, sizes = tuple(self.starts), tuple(self.sizes)
+        object.__setattr__(self, "starts", starts)
+        object.__setattr__(self, "sizes", sizes)
+        if not starts or len(starts) != len(sizes):
+            raise GeometryError("a batch schedule needs one size per start, and at least one piece")
+        for value in (*starts, *sizes):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise GeometryError(f"a batch schedule holds whole numbers, not {value!r}")
+        if starts[0] != 0:
+            raise GeometryError(f"a batch schedule starts at batch 0, not {starts[0]}")
+        if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+            raise GeometryError(f"a batch schedule's starts must increase strictly, not {list(starts)}")
+        if any(size < 1 for size in sizes):
+            raise GeometryError(f"batch sizes must be at least 1, not {list(sizes)}")
+        before = [0]
+        for i in range(1, len(starts)):
+            before.append(before[-1] + (starts[i] - starts[i - 1]) * sizes[i - 1])
+        object.__setattr__(self, "_before", tuple(before))
+
+    @classmethod
+    def of(cls, pieces: Any) -> BatchSchedule:
+        """From ``{first_batch: size, ...}`` or ``[[first_batch, size], ...]``, merging equal neighbours."""
+        items = sorted(pieces.items()) if isinstance(pieces, dict) else [tuple(p) for p in pieces]
+        starts: list[int] = []
+        sizes: list[int] = []
+        for start, size in items:
+            if sizes and sizes[-1] == size:
+                continue
+            starts.append(start)
+            sizes.append(size)
+        return cls(tuple(starts), tuple(sizes))
+
+    @property
+    def final_size(self) -> int:
+        return self.sizes[-1]
+
+    def size_at(self, batch: Any) -> Any:
+        """Samples in ``batch`` (an int or an array of batch indices)."""
+        i = np.searchsorted(self.starts, batch, side="right") - 1
+        sizes = np.asarray(self.sizes, dtype=np.int64)[i]
+        return int(sizes) if np.ndim(sizes) == 0 else sizes
+
+    def samples_before(self, batch: Any) -> Any:
+        """Samples counted before ``batch`` starts (an int, or a numpy array of batches)."""
+        i = np.searchsorted(self.starts, batch, side="right") - 1
+        starts = np.asarray(self.starts, dtype=np.int64)[i]
+        before = np.asarray(self._before, dtype=np.int64)[i]  # type: ignore[attr-defined]
+        sizes = np.asarray(self.sizes, dtype=np.int64)[i]
+        if np.ndim(batch) == 0:
+            return int(before) + (int(batch) - int(starts)) * int(sizes)  # Python ints: no overflow
+        return before + (np.asarray(batch, dtype=np.int64) - starts) * sizes
+
+    def first_batch_with_samples(self, samples: int) -> int:
+        """The first batch that starts with at least ``samples`` samples counted."""
+        before: tuple[int, ...] = self._before  # type: ignore[attr-defined]
+        i = max(0, int(np.searchsorted(before, samples, side="right")) - 1)
+        return self.starts[i] + max(0, -(-(samples - before[i]) // self.sizes[i]))
+
+    def as_dict(self) -> dict[int, int]:
+        """``{first_batch: size}``, the form a spec's ``batch_schedule`` takes."""
+        return dict(zip(self.starts, self.sizes, strict=True))
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,21 @@
 
 Each scheduler answers to its Composer class name, a snake_case alias, and the names LLM
 Foundry's registry and Composer's older YAML registry gave it; Hugging Face's schedules answer to
-``hf:<lr_scheduler_type>`` (and ``hf_<lr_scheduler_type>``). Names match case-insensitively,
+``hf:<lr_scheduler_type>`` (and ``hf_<lr_scheduler_type>``), DeepSpeed's to ``ds:<type>``
+(``ds:WarmupLR``, ``deepspeed_warmup_lr``). Names match case-insensitively,
 with ``-`` and ``_`` alike.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from sched_cli.schedulers import composer as _composer
 from sched_cli.schedulers import extra as _extra
-from sched_cli.schedulers.base import BuiltinScheduler
+from sched_cli.schedulers.base import BuiltinScheduler, suggest
 
 __all__ = ["Entry", "ENTRIES", "entries", "lookup", "suggest", "Param", "all_names"]
 
@@ -138,11 +139,37 @@ def _timm_entries() -> tuple[Entry, ...]:
     return tuple(Entry(cls, (f"timm_{cls.sched}", f"timm:{cls.sched}")) for cls in timm.SCHEDULERS.values())
 
 
-def _mmengine_entries() -> tuple[Entry, ...]:
-    """MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py)."""
-    from sched_cli.schedulers import mmengine
+def _snake(name: str) -> str:
+    """``WarmupCosineLR`` -> ``warmup_cosine_lr``, ``LRRangeTest`` -> ``lr_range_test``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
-    return (Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),)
+
+def _deepspeed_entries() -> tuple[Entry, ...]:
+    """DeepSpeed's scheduler types, on the count of engine steps (schedulers/deepspeed.py)."""
+    from sched_cli.schedulers import deepspeed
+
+    return tuple(
+        Entry(cls, (f"ds:{name}", f"ds_{name}", f"deepspeed_{_snake(name)}"))
+        for name, cls in deepspeed.DS_SCHEDULERS.items()
+    )
+
+
+def _mmengine_entries() -> tuple[Entry, ...]:
+    """MMEngine's param_scheduler list, replayed as its Runner steps it (schedulers/mmengine.py),
+    and MMYOLO's LR hooks (default_hooks.param_scheduler), replayed as the Runner calls them."""
+    from sched_cli.schedulers import mmengine, mmyolo
+
+    return (
+        Entry(mmengine.MMEngineParamSchedulers, ("mmengine", "mmengine_param_schedulers")),
+        Entry(mmyolo.MMYOLOParamSchedulerHook, ("mmyolo_hook", "mmyolo")),
+    )
+
+
+def _megatron_entries() -> tuple[Entry, ...]:
+    """Megatron-LM's OptimizerParamScheduler, over consumed samples (schedulers/megatron.py)."""
+    from sched_cli.schedulers import megatron
+
+    return (Entry(megatron.MegatronScheduler, ("megatron", "megatron_optimizer_param_scheduler")),)
 
 
 #: The families beyond Composer's, each loaded when a name of it is first looked up (by its
@@ -151,7 +178,9 @@ _FAMILIES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("hf:", "hf_"), _hf_entries),
     (("axolotl:", "axolotl_"), _axolotl_entries),
     (("timm_", "timm:"), _timm_entries),
-    (("mmengine",), _mmengine_entries),
+    (("ds:", "ds_", "deepspeed_"), _deepspeed_entries),
+    (("mmengine", "mmyolo"), _mmengine_entries),
+    (("megatron",), _megatron_entries),
 )
 _LOADED: dict[int, tuple[Entry, ...]] = {}
 
@@ -203,13 +232,6 @@ def lookup(name: str) -> Entry | None:
 
 def all_names() -> list[str]:
     return [n for e in entries() for n in (e.name, *e.aliases)]
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 
 _SYMBOLS = {

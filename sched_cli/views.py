@@ -69,6 +69,9 @@ AXIS_NAMES = {
     "dur": "fraction of run (dur)",
 }
 
+#: Trainers whose rows are optimizer steps (a Hugging Face or timm run's updates), not batches.
+_UPDATE_TRAINERS = ("hf", "timm")
+
 #: ``progress(spec, total, label)``: a context giving a callback for a progress bar, or None.
 ProgressFactory = Callable[[Spec, int, str], AbstractContextManager[Any]]
 
@@ -212,9 +215,12 @@ def chart(
     title = chart_title(specs) if title is None else title
     if mode == "trainer":
         title += " (as the Trainer applies it)"
+    x_label = AXIS_NAMES[unit]
+    if unit == "ba" and all(s.run.trainer in _UPDATE_TRAINERS for s in specs):
+        x_label = "optimizer steps (ba)"
     return Chart(
         curves=curves,
-        x_label=AXIS_NAMES[unit],
+        x_label=x_label,
         y_label="learning rate" if y_axis == "lr" else "LR multiplier",
         title=title,
         log_y=log,
@@ -346,8 +352,8 @@ def place_times(p: Plan, times: list[str]) -> tuple[list[tuple[int, str]], list[
         shown = text.strip()
         try:
             time = Time.from_timestring(shown)
-        except TimeStringError as exc:
-            errors.append(f"--at {text!r}: {exc}")
+        except TimeStringError:
+            errors.append(_not_a_time(text))
             continue
         unit = time.unit.value
         if unit in ("iter", "sec"):
@@ -368,6 +374,11 @@ def place_times(p: Plan, times: list[str]) -> tuple[list[tuple[int, str]], list[
         else:
             placed.append((batch, shown if batch < p.batches else f"{shown} ({END_OF_RUN})"))
     return placed, errors
+
+
+def _not_a_time(text: str) -> str:
+    """``--at TEXT`` that is not a time, in the units a previewed run has (not iter or sec)."""
+    return f"--at {text!r}: not a time; give a number and a unit, {_PLACES} (e.g. 500ba, 3ep, 0.5dur)"
 
 
 def batches_at(p: Plan, times: list[str]) -> list[tuple[int, str]]:
@@ -437,6 +448,19 @@ def table_view(spec: Spec, at: list[str] | None = None, mode: str = "formula") -
     return Table(columns, title=title), errors
 
 
+def _resumed_end(view: Shown, mode: str) -> dict[str, np.ndarray]:
+    """The end of a resumed run (the row after AFTER's last batch), as :func:`end_of_run` gives a
+    plain run's; a run stopped early has no end beyond its stop."""
+    import dataclasses
+
+    rp = view.resumed
+    if rp is None or view.stopped is not None:
+        raise ViewError("--at: the end of the run is past where the run stops (--stop-at); ask for an earlier time")
+    segment = rp.segment if mode == "trainer" else dataclasses.replace(rp.segment, base_lr=None)
+    selection = Selection(batches=(rp.after.batches,))
+    return collect(simulate_plan(rp.after, mode=mode, selection=selection, segment=segment, through_end=True))  # type: ignore[arg-type]
+
+
 def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
     """:func:`table_view` of a resumed run, or one stopped early: the rows around the resume or the
     stop, and under the table the LR across the resume (the jump) and where the run stops."""
@@ -446,17 +470,20 @@ def _resumed_table_view(spec: Spec, at: list[str] | None, mode: str) -> Table:
     notes: list[str] = []
     for ssr in spec.ssrs:
         view = shown(spec, ssr)
-        # The end of each segment (a row after its last batch) is not a row of a resumed run.
-        wanted = [(b, t) for b, t in table_batches(view, at, mode) if b < view.batches]
-        rows = collect(view.rows(mode, Selection(batches=tuple(sorted({b for b, _ in wanted})))))
+        # The end of each segment (a row after its last batch) is not a row of a resumed run,
+        # unless asked for (--at 1dur): the end of the whole run.
+        wanted = [(b, t) for b, t in table_batches(view, at, mode) if b < view.batches or at]
+        inside = tuple(sorted({b for b, _ in wanted if b < view.batches}))
+        rows = collect(view.rows(mode, Selection(batches=inside))) if inside else {"batch": []}
+        end = _resumed_end(view, mode) if any(b == view.batches for b, _ in wanted) else {}
         notes.extend((f"ssr {ssr:g}: " if len(spec.ssrs) > 1 else "") + n for n in footnotes(view, mode))
         index = {int(b): i for i, b in enumerate(rows["batch"])}
         for batch, label in wanted:
-            i = index[batch]
+            rows_of, i = (end, 0) if batch == view.batches else (rows, index[batch])
             values["ssr"].append(float(ssr))
             values["time"].append(label)
             for name in names[2:]:
-                value = rows[name][i]
+                value = rows_of[name][i]
                 values[name].append(int(value) if name in ("batch", "epoch", "sample", "token") else float(value))
     kinds = {"ssr": "float", "time": "text", "multiplier": "float", "lr": "float"}
     title = spec_labels([spec])[0] + (" (as the Trainer applies it)" if mode == "trainer" else "")
@@ -485,7 +512,8 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
             # the whole run counts (a short last batch or several devices change the samples).
             geometry = [
                 s.run.dataloader_len,
-                s.run.last_batch_size or s.run.batch_size,
+                s.run.batch_size,
+                s.run.last_batch_size,
                 p.shape.counter_at(TimeUnit.SAMPLE, p.batches),
                 p.shape.counter_at(TimeUnit.TOKEN, p.batches),
             ]
@@ -499,6 +527,7 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
                     *geometry,
                     sm.warmup_end,
                     sm.final,
+                    None if s.run.lr is None else sm.final * s.run.lr,
                     sm.mean,
                     sm.below_half,
                 ],
@@ -513,13 +542,24 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
             compact["max_duration"].append(compact_time(str(sm.max_duration)))
             compact["mean"].append(("" if sm.exact else "≈") + compact_text(sm.mean, "float"))
             compact["below half peak at"].append("never" if sm.below_half is None else f"{sm.below_half:,}ba")
-    kinds = {"spec": "text", "ssr": "float", "max_duration": "text", "final": "float", "mean": "float"}
+    kinds = {
+        "spec": "text",
+        "ssr": "float",
+        "max_duration": "text",
+        "final": "float",
+        "final lr": "float",
+        "mean": "float",
+    }
     hidden = {
         "spec": len(specs) == 1,
         "ssr": not several_ssrs(specs),
         "warmup end": all(v is None for v in values["warmup end"]),
         "per epoch": all(v is None for v in values["per epoch"]),
-        "last batch": all(s.run.last_batch_size is None for s in specs),
+        # The batch size and the final LR are shown where they tell rows apart (a what-if across
+        # --devices or --lr); the final multiplier and the geometry say the rest.
+        "batch size": len(set(values["batch size"])) < 2,
+        "last batch size": all(s.run.last_batch_size is None for s in specs),
+        "final lr": any(s.run.lr is None for s in specs) or len(set(values["final lr"])) < 2,
         "samples": all(s.run.batch_size == 1 and s.run.geometry is None for s in specs),
         "tokens": all(s.run.seq_len == 1 for s in specs),
     }
@@ -541,13 +581,19 @@ def summary_view(specs: list[Spec], mode: str = "formula", progress: ProgressFac
     return Table(columns, title=title)
 
 
-def scheduler_table(stacked: bool = False) -> Table:
+def scheduler_table(stacked: bool = False, match: str | None = None) -> Table:
     """``sched list``: every built-in scheduler, its aliases and its parameters with defaults.
 
     ``stacked`` puts the aliases under each name (one per line) instead of in a column of
     their own, for terminals too narrow for three columns of names that must stay whole.
+    ``match``: only the schedulers whose name, an alias or a parameter contains it (any case).
     """
-    from sched_cli.registry import ENTRIES
+    from sched_cli.registry import ENTRIES as ALL
+
+    text = (match or "").lower()
+    ENTRIES = [  # noqa: N806 - the registry's entries, filtered
+        e for e in ALL if text in " ".join([e.name, *e.aliases, *(p.name for p in e.params)]).lower()
+    ]
 
     names = [e.name for e in ENTRIES]
     aliases = [", ".join(e.aliases) for e in ENTRIES]
@@ -581,11 +627,13 @@ SUMMARY_COLUMNS = (
     "max_duration",
     "batches",
     "per epoch",
-    "last batch",
+    "batch size",
+    "last batch size",
     "samples",
     "tokens",
     "warmup end",
     "final",
+    "final lr",
     "mean",
     "below half peak at",
 )
@@ -603,7 +651,12 @@ def summary_table(specs: list[Spec], mode: str = "formula", progress: ProgressFa
 
     view = summary_view(specs, mode, progress)
     title = "as the Trainer applies it" if mode == "trainer" else ""
-    return HtmlTable(title=title, columns=[c.name for c in view.columns], rows=display_rows(view))
+    # Beside an LR chart, say which numbers are multipliers of the base LR.
+    names = [_HTML_NAMES.get(c.name, c.name) for c in view.columns]
+    return HtmlTable(title=title, columns=names, rows=display_rows(view))
+
+
+_HTML_NAMES = {"final": "final multiplier", "mean": "mean multiplier"}
 
 
 def report(
@@ -618,6 +671,7 @@ def report(
     by_fraction: bool = False,
     command: str = "",
     progress: ProgressFactory | None = None,
+    title: str | None = None,
 ) -> Report:
     """What an HTML report shows of ``specs`` (given on the command line as ``inputs``).
 
@@ -683,7 +737,7 @@ def report(
     for s in specs:
         for note in check(s):
             notes.append(note if len(specs) == 1 else f"{s.label}: {note}")
-    title = chart_title(specs)
+    title = chart_title(specs) if title is None else title
     return Report(
         title=title,
         curves=curves,
@@ -752,14 +806,17 @@ def table_batches(view: Shown, times: list[str] | None, mode: str) -> list[tuple
         for text in times:
             try:
                 time = Time.from_timestring(text.strip())
-            except TimeStringError as exc:
-                raise ViewError(f"--at {text!r}: {exc}") from None
+            except TimeStringError:
+                raise ViewError(_not_a_time(text)) from None
             batch = resumes.batch_reaching(rp, time)
             if batch is None:
                 raise ViewError(f"--at {text!r}: cannot place {time} in this run (epochs need dataloader_len)")
-            if not 0 <= batch < rp.batches:
-                raise ViewError(f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,})")
-            out.append((batch, text.strip()))
+            if not 0 <= batch <= rp.batches or (batch == rp.batches and not rp.after.batches):
+                raise ViewError(
+                    f"--at {text!r}: batch {batch:,} is outside the run (batches 0 to {rp.batches - 1:,}, "
+                    f"then the end of the run, at 1dur)"
+                )
+            out.append((batch, text.strip() + (f" ({END_OF_RUN})" if batch == rp.batches else "")))
         return out
     k = rp.checkpoint
     chosen: dict[int, str] = {}

@@ -230,7 +230,7 @@ def _config(case: dict[str, Any]) -> dict[str, Any]:
 def _sched_lrs(case: dict[str, Any], ssr: float = 1.0) -> tuple[list[float], list[float]] | str:
     """The lr column of `sched export` for the case, and the LRs of the replay itself."""
     try:
-        data = readers.read("mmengine", _config(case), "case.yaml", {"dataloader_len": case["epoch_length"]})
+        data = readers.read("mmengine", _config(case), "case.yaml", {"dataloader_len": case["epoch_length"]}).spec
         spec = from_mapping(data, "case.yaml", Path.cwd())
         column = collect(simulate(spec.run, ssr, mode="trainer"))["lr"].tolist()
         replay = spec.run.schedulers[0].resolve(plan(spec.run, ssr).shape, ssr).lr[: len(column)].tolist()
@@ -330,6 +330,250 @@ def test_cli_export_matches_real_mmengine(compared, tmp_path):
         np.testing.assert_allclose(got, want, rtol=TOLERANCE, atol=0)
         checked += 1
     assert checked == 12
+
+
+# -- downstream schedulers, MMYOLO's hooks, whole configs ----------------------------------------------
+DOWNSTREAM = os.environ.get("SCHED_MMENGINE_DOWNSTREAM")
+needs_downstream = pytest.mark.skipif(
+    not DOWNSTREAM, reason="set SCHED_MMENGINE_DOWNSTREAM to the sources tools/envs/mmengine_downstream.sh unpacks"
+)
+DATA = Path(__file__).resolve().parent / "data" / "mmengine"
+
+
+def _downstream_oracle(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [PYTHON, str(ORACLE)],
+        input=json.dumps({"downstream": DOWNSTREAM, "cases": cases}),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)["results"]
+
+
+def _downstream_scheduler(rng: random.Random, loop: str, units: dict[bool, int]) -> dict[str, Any]:
+    kind = rng.choice(["QuadraticWarmupLR", "mmpose.QuadraticWarmupLR", "PolyLRRatio", "LinearLrInterval"])
+    by_epoch = rng.random() < (0.5 if loop == "epoch" else 0.15)
+    config: dict[str, Any] = {"type": kind, "by_epoch": by_epoch}
+    if by_epoch and rng.random() < 0.5:
+        config["convert_to_iter_based"] = True
+    span = units[by_epoch]
+    if rng.random() < 0.4:
+        config["begin"] = rng.randint(0, max(0, span // 2))
+    if kind.endswith("QuadraticWarmupLR") or rng.random() < 0.5:
+        config["end"] = config.get("begin", 0) + rng.randint(1, span + 2)
+    if kind == "PolyLRRatio":
+        config["power"] = rng.uniform(0.5, 2.0)
+        if rng.random() < 0.7:
+            config["eta_min_ratio"] = rng.uniform(0, 0.3)
+    elif kind == "LinearLrInterval":
+        config.update(start_factor=rng.uniform(0.0, 1.0), end_factor=rng.uniform(0.0, 1.0), interval=rng.randint(1, 4))
+    return config
+
+
+def _downstream_cases(seed: int = 56, count: int = 150) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        loop = "epoch" if rng.random() < 0.6 else "iter"
+        length, lr = rng.randint(1, 20), 10 ** rng.uniform(-4, 0)
+        epochs = rng.randint(1, 6)
+        units = {True: epochs, False: epochs * length} if loop == "epoch" else {True: 1, False: rng.randint(5, 200)}
+        chain = [_downstream_scheduler(rng, loop, units)]
+        if rng.random() < 0.5:
+            chain.append(_scheduler(rng, rng.choice(TYPES), loop, units, lr))
+            rng.shuffle(chain)
+        case = {"param_scheduler": chain, "train_loop": loop, "epoch_length": length, "lr": lr}
+        case.update(max_epochs=epochs) if loop == "epoch" else case.update(max_iters=units[False])
+        cases.append(case)
+    return cases
+
+
+def _for_oracle(case: dict[str, Any]) -> dict[str, Any]:
+    return case  # the oracle resolves the mmdet./mmpose. scopes itself
+
+
+def _hook_cases(seed: int = 78, count: int = 60) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        epochs, length = rng.randint(1, 12), rng.randint(1, 15)
+        if rng.random() < 0.6:
+            hook = {
+                "type": "YOLOv5ParamSchedulerHook",
+                "scheduler_type": rng.choice(["linear", "cosine"]),
+                "lr_factor": rng.choice([0.01, 0.1, rng.uniform(0, 1)]),
+                "max_epochs": rng.choice([epochs, epochs + rng.randint(0, 5)]),
+                "warmup_epochs": rng.choice([0, 1, 3, rng.uniform(0, 3)]),
+                "warmup_mim_iter": rng.randint(0, 3 * length),
+            }
+        else:
+            hook = {
+                "type": "PPYOLOEParamSchedulerHook",
+                "warmup_min_iter": rng.randint(1, 3 * length),
+                "start_factor": rng.choice([0.0, rng.uniform(0, 1)]),
+                "warmup_epochs": rng.choice([1, 5, rng.uniform(0, 3)]),
+                "min_lr_ratio": rng.choice([0.0, rng.uniform(0, 0.5)]),
+                "total_epochs": int(epochs * rng.choice([1.2, 1.5, 2])) + 1,
+            }
+        cases.append({"hook": hook, "max_epochs": epochs, "epoch_length": length, "lr": 10 ** rng.uniform(-4, 0)})
+    return cases
+
+
+def _replayed(spec_mapping: dict[str, Any]) -> list[float] | str:
+    try:
+        spec = from_mapping(spec_mapping, "case.yaml", Path.cwd())
+        return collect(simulate(spec.run, 1.0, mode="trainer"))["lr"].tolist()
+    except (SpecError, readers.ReaderError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _compare(pairs: list[tuple[Any, Any, dict[str, Any]]]) -> tuple[int, int, float, list[str]]:
+    """(configs run, iterations compared, worst relative difference, failures)."""
+    ran, rows, worst, failures = 0, 0, 0.0, []
+    for what, ours, real in pairs:
+        if "error" in real or isinstance(ours, str):
+            if ("error" in real) != isinstance(ours, str):
+                failures.append(
+                    f"sched {ours if isinstance(ours, str) else 'ran'}, MMEngine {real.get('error')}: {what}"
+                )
+            continue
+        want, got = np.asarray(real["lrs"]), np.asarray(ours)
+        if want.shape != got.shape:
+            failures.append(f"{len(got)} rows, MMEngine {len(want)}: {what}")
+            continue
+        scale = np.maximum(np.abs(want), np.abs(got))
+        rel = np.where(scale > 0, np.abs(want - got) / np.where(scale > 0, scale, 1), 0.0)
+        ran, rows, worst = ran + 1, rows + len(want), max(worst, float(rel.max(initial=0.0)))
+        if rel.max(initial=0.0) > TOLERANCE:
+            i = int(rel.argmax())
+            failures.append(f"iteration {i}: sched {got[i]!r}, MMEngine {want[i]!r}: {what}")
+    return ran, rows, worst, failures
+
+
+@needs_downstream
+def test_downstream_schedulers_match_their_real_classes():
+    """MMDetection's and MMPose's QuadraticWarmupLR, MMSegmentation's PolyLRRatio and MMagic's
+    LinearLrInterval (the released packages' own modules) chained with MMEngine's schedulers."""
+    cases = _downstream_cases()
+    pairs = []
+    for case, real in zip(cases, _downstream_oracle([_for_oracle(c) for c in cases]), strict=True):
+        loop = case["train_loop"]
+        mapping = {
+            "trainer": "mmengine",
+            "max_duration": f"{case['max_epochs']}ep" if loop == "epoch" else f"{case['max_iters']}ba",
+            "dataloader_len": case["epoch_length"],
+            "batch_size": 1,
+            "lr": case["lr"],
+            "schedulers": [
+                {"name": "mmengine", "param_scheduler": case["param_scheduler"], "lr": case["lr"], "train_loop": loop}
+            ],
+        }
+        pairs.append((json.dumps(case), _replayed(mapping), real))
+    ran, rows, worst, failures = _compare(pairs)
+    print(f"\ndownstream schedulers: {len(cases)} configs, {ran} ran, {rows} iterations, worst {worst:.3g}")
+    assert not failures, f"{len(failures)} mismatches; first: " + "\n".join(failures[:3])
+    assert ran > len(cases) * 0.6
+
+
+@needs_downstream
+def test_mmyolo_hooks_match_the_real_hooks():
+    cases = _hook_cases()
+    pairs = []
+    for case, real in zip(cases, _downstream_oracle(cases), strict=True):
+        mapping = {
+            "trainer": "mmengine",
+            "max_duration": f"{case['max_epochs']}ep",
+            "dataloader_len": case["epoch_length"],
+            "batch_size": 1,
+            "lr": case["lr"],
+            "schedulers": [{"name": "mmyolo_hook", "hook": case["hook"], "lr": case["lr"]}],
+        }
+        pairs.append((json.dumps(case), _replayed(mapping), real))
+    ran, rows, worst, failures = _compare(pairs)
+    print(f"\nMMYOLO hooks: {len(cases)} configs, {ran} ran, {rows} iterations, worst {worst:.3g}")
+    assert not failures, f"{len(failures)} mismatches; first: " + "\n".join(failures[:3])
+    assert ran > len(cases) * 0.8
+
+
+def _synthetic_configs(seed: int = 90, count: int = 80) -> list[tuple[dict[str, Any], int, int]]:
+    """Whole configs: dataset wrappers, drop_last, optimizers without lr, auto_scale_lr, two optimizers."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        inner: dict[str, Any] = {"type": "CocoDataset", "ann_file": "a.json"}
+        for _ in range(rng.randint(0, 2)):
+            pick = rng.random()
+            if pick < 0.5:
+                inner = {"type": "RepeatDataset", "times": rng.randint(1, 4), "dataset": inner}
+            elif pick < 0.75 and inner["type"] == "CocoDataset":
+                inner = {"type": "ConcatDataset", "datasets": [inner, {"type": "CocoDataset"}]}
+            else:
+                inner = {"type": "MultiImageMixDataset", "dataset": inner, "pipeline": []}
+        kind = rng.choice(["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "NAdam", "Adamax"])
+        optimizer: dict[str, Any] = {"type": kind}
+        if rng.random() < 0.4:
+            optimizer["lr"] = 10 ** rng.uniform(-4, -1)
+        optim: dict[str, Any] = {"type": "OptimWrapper", "optimizer": optimizer}
+        if rng.random() < 0.2:
+            optim = {"constructor": "MultiOptimWrapperConstructor", "generator": optim, "discriminator": optim}
+        config = {
+            "train_cfg": {"type": "EpochBasedTrainLoop", "max_epochs": rng.randint(1, 5), "val_interval": 1},
+            "optim_wrapper": optim,
+            "train_dataloader": {
+                "batch_size": rng.randint(1, 8),
+                "num_workers": 2,
+                "drop_last": rng.random() < 0.5,
+                "sampler": {"type": "DefaultSampler", "shuffle": True},
+                "dataset": inner,
+            },
+            "param_scheduler": [
+                {"type": "LinearLR", "start_factor": 0.1, "by_epoch": False, "begin": 0, "end": rng.randint(1, 30)},
+                {"type": "MultiStepLR", "by_epoch": True, "milestones": [1, 3], "gamma": 0.1},
+                {"type": "CosineAnnealingMomentum", "by_epoch": False, "eta_min": 0.8},
+                {"type": "CosineAnnealingParamScheduler", "param_name": "weight_decay", "by_epoch": False},
+            ],
+            "auto_scale_lr": {"enable": rng.random() < 0.5, "base_batch_size": rng.choice([16, 64])},
+            "model": {"type": "FasterRCNN"},
+            "custom_imports": {"imports": ["mmdet.engine"], "allow_failed_imports": False},
+        }
+        out.append((config, rng.randint(20, 900), rng.randint(1, 8)))
+    return out
+
+
+def _real_files() -> list[tuple[dict[str, Any], int, int]]:
+    files = sorted(DATA.glob("*.yaml"))
+    assert len(files) >= 8
+    return [(yaml.safe_load(f.read_text()), size, world) for f in files for size, world in ((1000, 8), (5003, 3))]
+
+
+@needs_downstream
+def test_whole_configs_match_a_runner_reading_them():
+    """Real OpenMMLab configs (tests/data/mmengine) and synthetic ones, read by sched's reader
+    from the file, against the Runner's own reading (optimizer registry, scale_lr, DataLoader
+    over MMEngine's wrappers) and stepping."""
+    configs = _real_files() + _synthetic_configs()
+    cases = [{"config": c, "dataset_size": size, "world_size": world} for c, size, world in configs]
+    pairs = []
+    for (config, size, world), real in zip(configs, _downstream_oracle(cases), strict=True):
+        try:
+            reading = readers.read("mmengine", config, "case.yaml", {"dataset_size": size, "devices": world})
+            ours: Any = _replayed(reading.spec)
+            if not isinstance(ours, str) and "epoch_length" in real:
+                spec = from_mapping(reading.spec, "case.yaml", Path.cwd())
+                length = spec.run.dataloader_len or plan(spec.run, 1.0).shape.dataloader_len
+                assert length == real["epoch_length"], (length, real["epoch_length"], config)
+        except readers.ReaderError as exc:
+            ours = str(exc)
+        pairs.append((json.dumps([size, world, config["train_dataloader"]["dataset"]]), ours, real))
+    ran, rows, worst, failures = _compare(pairs)
+    print(
+        f"\nwhole configs: {len(configs)} ({len(_real_files())} of real files), {ran} ran, {rows} iterations, "
+        f"worst {worst:.3g}"
+    )
+    assert not failures, f"{len(failures)} mismatches; first: " + "\n".join(failures[:3])
+    assert ran == len(configs)
 
 
 if __name__ == "__main__":  # pragma: no cover - print one case's request, for debugging the oracle

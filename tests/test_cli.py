@@ -152,7 +152,10 @@ def test_export_leaves_an_existing_file_alone_on_error(runner, tmp_path):
         (["plot", "cosine", "--max-duration", "10ba", "-o", "{tmp}/x.gif"], "unknown image format"),
         (["plot", "cosine", "--max-duration", "10ba", "--y", "lr"], "needs a base LR"),
         (["table", "cosine", "--max-duration", "10ba", "--at", "11ba"], "outside the run"),
-        (["table", "cosine", "--max-duration", "10ba", "--at", "ba"], "invalid time string"),
+        (
+            ["table", "cosine", "--max-duration", "10ba", "--at", "ba"],
+            "not a time; give a number and a unit, ep, ba, sp, tok or dur",
+        ),
         (["describe", "cosin"], "did you mean"),
         (["validate", "{tmp}/nope.yaml"], "no such spec file"),
     ],

@@ -318,3 +318,113 @@ def test_help_with_completion_stays_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "--install-completion" in result.stdout and "validate" in result.stdout
+
+
+# -- reading the terminal plot (issue 23), through the real CLI -------------------------------------
+def _terminal_env(**extra: str) -> dict[str, str]:
+    """A terminal as rich sees one (FORCE_COLOR), with ``extra`` (NO_COLOR, COLUMNS...)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "TERM")}
+    return {**env, "FORCE_COLOR": "1", "TERM": "xterm", **extra}
+
+
+def _plot_rows(out: str) -> list[str]:
+    return [
+        re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.splitlines() if line.lstrip("\x1b[0-9;m").startswith("│")
+    ]
+
+
+def _labels(out: str) -> list[str]:
+    return [row.rsplit("│", 1)[1].strip() for row in _plot_rows(out) if row.rsplit("│", 1)[1].strip()]
+
+
+def test_the_y_axis_ends_near_the_peak_not_a_step_above(sched) -> None:
+    # A peak LR of 6e-4: the axis is labelled 0 and 5 (x1e-4) and the peak is in the top row,
+    # not under an axis running to 10 with a third of the plot empty.
+    code, out, err = sched(
+        "plot", "cosine_with_warmup(t_warmup=100ba)", "--max-duration", "1000ba", "--lr", "6e-4",
+        "--width", "60", "--height", "12",
+    )  # fmt: skip
+    assert code == 0, err
+    assert _labels(out) == ["5", "0"]
+    rows = _plot_rows(out)
+    assert "▀" in rows[0] or "▄" in rows[0]  # the peak's row is the top one
+
+
+def test_a_floor_a_tenth_of_the_peak_is_above_the_zero_row(sched) -> None:
+    code, out, err = sched(
+        "plot", "cosine_with_warmup(t_warmup=100ba, alpha_f=0.1)", "--max-duration", "1000ba", "--lr", "2e-5",
+        "--width", "60",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = _plot_rows(out)
+    assert _labels(out)[0] == "2" and rows[-1].rsplit("│", 1)[1].strip() == "0"  # the axis ends at the peak
+    # The curve's end (the floor, 2e-6) is drawn in a row above the one labelled 0.
+    ends = [i for i, row in enumerate(rows) if row[row.rindex("│") - 1] != " "]
+    assert ends and max(ends) < len(rows) - 1
+
+
+def test_log_axis_labels_every_decade(sched) -> None:
+    code, out, err = sched(
+        "plot", "cosine_with_warmup(t_warmup=100ba, alpha_f=0.00001)", "--max-duration", "1000ba", "--lr", "2e-5",
+        "--log", "--width", "60", "--height", "24",
+    )  # fmt: skip
+    assert code == 0, err
+    labels = _labels(out)
+    exponents = [int(label.split("e")[1]) for label in labels]
+    assert exponents == list(range(exponents[0], exponents[-1] - 1, -1)) and len(exponents) >= 5
+
+
+def test_no_color_gives_each_curve_its_own_glyph(sched) -> None:
+    code, out, err = sched(
+        "plot", str(SAMPLES / "llm_wsd.yaml"), "--ssr", "1", "--ssr", "0.5", "--width", "60", "--height", "12",
+        env=_terminal_env(NO_COLOR="1"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "\x1b[" not in out
+    legend = out.strip().splitlines()[-1]
+    assert legend.split()[0] != legend.split()[2]  # "++ ssr=1   xx ssr=0.5"
+    assert legend.split()[0] == "++" and legend.split()[2] == "xx"
+
+
+def test_a_narrow_terminal_keeps_the_plot_minimum_width_and_the_whole_legend(sched) -> None:
+    label = "a label longer than the narrowest plot is wide, kept whole"
+    code, out, err = sched(
+        "compare", str(SAMPLES / "llm_wsd.yaml"), "cosine_with_warmup(t_warmup=100ba)@max_duration=1000ba",
+        "--label", "wsd", "--label", label, "--height", "14", env=_terminal_env(COLUMNS="30", NO_COLOR="1"),
+    )  # fmt: skip
+    assert code == 0, err
+    plot = out[out.index("↑") :]
+    assert all(len(line) == 40 for line in plot.splitlines())
+    assert " ".join(plot.split()).count(label) == 1 and "…" not in plot
+
+
+def test_hf_rows_are_optimizer_steps_on_the_axis(sched) -> None:
+    code, out, err = sched("plot", str(SAMPLES / "hf_run_clm.yaml"), "--dataset-size", "1000", "--width", "60")
+    assert code == 0, err
+    assert "optimizer steps (ba) →" in out and "batches (ba)" not in out
+
+
+def test_describe_into_a_pipe_has_no_box(sched) -> None:
+    code, out, err = sched("describe", "linear")
+    assert code == 0, err
+    assert not set("┃━┏┓┡┩│─└┘") & set(out)
+    rows = [line.split() for line in out[out.index("parameters") :].splitlines()[1:] if line.strip()]
+    assert rows[0] == ["name", "kind", "default"] and rows[1] == ["alpha_i", "number", "1.0"]
+
+
+def test_list_filters_by_text(sched) -> None:
+    code, out, err = sched("list", "cosine", "-f", "tsv")
+    assert code == 0, err
+    names = [line.split("\t")[0] for line in out.splitlines()[1:]]
+    assert "CosineAnnealingScheduler" in names and "LinearScheduler" not in names
+    assert all("cosine" in line.lower() for line in out.splitlines()[1:])
+    code, _, err = sched("list", "nothing-like-it")
+    assert code == 2 and "no built-in scheduler matches 'nothing-like-it'" in err
+
+
+def test_top_level_help_keeps_every_summary_whole(sched) -> None:
+    code, out, err = sched("--help", env={**os.environ, "COLUMNS": "80"})
+    assert code == 0, err
+    commands = out[out.index("Commands:") :]
+    assert "..." not in commands
+    assert "Compare schedules across SSRs, specs or a run setting" in commands

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sched_cli.geometry import Geometry, GeometryError, first_batch_with_samples, samples_before
+from sched_cli.geometry import BatchSchedule, Geometry, GeometryError, first_batch_with_samples, samples_before
 
 
 def torch_counts(n: int, w: int, b: int, drop_last: bool) -> tuple[int, list[int]]:
@@ -94,3 +94,51 @@ def test_samples_before_on_arrays_equals_ints():
     counted = samples_before(batches, 7, 10, 3)
     assert counted.tolist() == [samples_before(int(b), 7, 10, 3) for b in batches]
     assert counted[7] == 63 and counted[14] == 126  # epochs of 6 x 10 + 3
+
+
+# -- a batch size that changes with the batch index ------------------------------------------------
+def test_batch_schedule_by_hand():
+    # 16 per batch for batches 0-41, 32 for 42-62, 48 for 63-76, then 64: a Megatron ramp.
+    schedule = BatchSchedule.of({0: 16, 42: 32, 63: 48, 77: 64})
+    assert schedule.samples_before(0) == 0
+    assert schedule.samples_before(42) == 42 * 16 == 672
+    assert schedule.samples_before(63) == 672 + 21 * 32 == 1344
+    assert schedule.samples_before(77) == 1344 + 14 * 48 == 2016
+    assert schedule.samples_before(80) == 2016 + 3 * 64
+    assert schedule.size_at(41) == 16 and schedule.size_at(42) == 32 and schedule.size_at(10**6) == 64
+    assert schedule.final_size == 64
+    assert schedule.first_batch_with_samples(672) == 42
+    assert schedule.first_batch_with_samples(673) == 43
+    assert schedule.first_batch_with_samples(2017) == 78
+    assert samples_before(63, None, 64, None, schedule) == 1344
+
+
+def test_batch_schedule_merges_equal_neighbours_and_refuses_bad_pieces():
+    assert BatchSchedule.of([[0, 8], [5, 8], [9, 16]]) == BatchSchedule((0, 9), (8, 16))
+    for bad in ({1: 8}, {0: 0}, [[0, 8], [0, 16]], {}):
+        with pytest.raises(GeometryError):
+            BatchSchedule.of(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 50), st.integers(1, 9)), min_size=1, max_size=6),
+    st.integers(0, 2000),
+)
+def test_batch_schedule_counts_like_a_loop(pieces, samples):
+    """Arrays and ints agree with adding up every batch's size, and the inverse finds the first batch."""
+    starts, sizes, at = [], [], 0
+    for length, size in pieces:
+        starts.append(at)
+        sizes.append(size)
+        at += length
+    schedule = BatchSchedule.of(list(zip(starts, sizes, strict=True)))
+    counted = [0]
+    for batch in range(at + 20):
+        counted.append(counted[-1] + schedule.size_at(batch))
+    batches = np.arange(at + 20)
+    assert schedule.samples_before(batches).tolist() == counted[:-1]
+    assert [schedule.samples_before(int(b)) for b in batches] == counted[:-1]
+    samples = min(samples, counted[-1])
+    first = next(b for b, c in enumerate(counted) if c >= samples)
+    assert schedule.first_batch_with_samples(samples) == first

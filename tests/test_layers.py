@@ -22,7 +22,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("time and text", ("sched_cli", "sched_cli.time", "sched_cli.parsing", "sched_cli.trust")),
     ("state and run description", ("sched_cli.state", "sched_cli.geometry")),
     ("schedulers", ("sched_cli.schedulers", "sched_cli.composer_modules")),
-    ("simulator", ("sched_cli.simulator", "sched_cli.resume", "sched_cli.summary")),
+    (
+        "simulator",
+        ("sched_cli.run", "sched_cli.evaluation", "sched_cli.simulator", "sched_cli.resume", "sched_cli.summary"),
+    ),
     ("specs and readers", ("sched_cli.specs", "sched_cli.readers", "sched_cli.registry", "sched_cli.logs")),
     ("renderers", ("sched_cli.render",)),
     ("views", ("sched_cli.views", "sched_cli.views_export", "sched_cli.views_check", "sched_cli.check")),

@@ -121,7 +121,6 @@ def test_sample_packing_is_refused_in_one_line_unless_the_run_is_given(sched, tm
         ({"batch_size": 64}, ("batch_size", "gradient_accumulation_steps")),
         ({"rl": "grpo"}, ("rl", "grpo")),
         ({"reward_model": True}, ("reward_model",)),
-        ({"deepspeed": {"scheduler": {"type": "WarmupLR"}}}, ("deepspeed", "scheduler block", "WarmupLR")),
         ({"val_set_size": 1.0}, ("val_set_size",)),
     ],
 )
@@ -132,12 +131,16 @@ def test_what_axolotl_does_not_let_sched_count_is_refused(extra, words):
         assert word in str(info.value)
 
 
-def test_a_deepspeed_file_beside_the_config_is_read_and_a_missing_one_is_a_note(tmp_path):
-    (tmp_path / "ds.json").write_text(json.dumps({"zero_optimization": {"stage": 2}}))
+def test_a_deepspeed_scheduler_block_wins_over_axolotls_schedule(tmp_path):
+    ds = {"scheduler": {"type": "WarmupLR", "params": {"warmup_num_steps": "auto", "warmup_max_lr": "auto"}}}
+    (tmp_path / "ds.json").write_text(json.dumps(ds))
     source = str(tmp_path / "a.yml")
-    assert readers.read("axolotl", {**example(), "deepspeed": "ds.json"}, source, {"dataset_size": 100}).notes == []
-    notes = readers.read("axolotl", {**example(), "deepspeed": "gone.json"}, source, {"dataset_size": 100}).notes
-    assert len(notes) == 1 and "gone.json" in notes[0]
+    data = {**example(), "lr_scheduler": "rex", "deepspeed": "ds.json"}
+    reading = readers.read("axolotl", data, source, {"dataset_size": 2000})
+    assert reading.spec["schedulers"][0]["name"].startswith("ds:")
+    assert any("replaces" in note for note in reading.notes)
+    plain = {**example(), "lr_scheduler": "rex", "deepspeed": {"zero_optimization": {"stage": 2}}}
+    assert readers.read("axolotl", plain, source, {"dataset_size": 2000}).spec["schedulers"][0]["name"] == "axolotl:rex"
 
 
 def test_export_gives_the_peak_lr_at_the_end_of_the_warmup(sched, tmp_path):

@@ -26,6 +26,8 @@ READER_SAMPLES: dict[str, tuple[Path, dict[str, object]]] = {
     "hf": (SAMPLES / "hf_trl_sft.json", {"dataset_size": 1000}),
     "timm": (SAMPLES / "timm_imagenet_args.yaml", {}),
     "mmengine": (SAMPLES / "mmdet_schedule.yaml", {"dataset_size": 1000}),
+    "megatron": (SAMPLES / "megatron_model_config.yaml", {"devices": 32}),
+    "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "cifar_ds_config.json", {"max_duration": "2000ba"}),
     "axolotl": (SAMPLES / "axolotl_llama3_lora.yml", {"dataset_size": 2000}),
     "llamafactory": (SAMPLES / "llamafactory_qwen3_lora_sft.yaml", {"dataset_size": 1000}),
 }

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sched_cli.readers import ReaderError
-from sched_cli.readers._finetune import deepspeed_scheduler_check, split_train_size
+from sched_cli.readers._finetune import deepspeed_replaces, split_train_size
 
 
 @pytest.mark.parametrize(
@@ -25,9 +25,8 @@ def test_a_split_that_leaves_nothing_to_train_is_refused(size, value):
         split_train_size("f.yml", "val_set_size", size, value)
 
 
-def test_a_deepspeed_scheduler_block_is_refused_and_a_plain_config_passes(tmp_path):
+def test_a_deepspeed_scheduler_block_replaces_the_schedule_and_a_plain_config_does_not(tmp_path):
     (tmp_path / "ds.json").write_text(json.dumps({"scheduler": {"type": "WarmupLR", "params": {}}}))
-    with pytest.raises(ReaderError, match="WarmupLR"):
-        deepspeed_scheduler_check(str(tmp_path / "a.yml"), "ds.json")
-    assert deepspeed_scheduler_check("a.yml", {"zero_optimization": {"stage": 3}}) == []
-    assert deepspeed_scheduler_check("a.yml", None) == []
+    assert deepspeed_replaces({"deepspeed": "ds.json"}, str(tmp_path / "a.yml"), {})
+    assert not deepspeed_replaces({"deepspeed": {"zero_optimization": {"stage": 3}}}, "a.yml", {})
+    assert not deepspeed_replaces({}, "a.yml", {})

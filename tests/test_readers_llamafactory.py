@@ -75,7 +75,6 @@ def test_max_samples_over_several_datasets_is_refused_when_it_may_cut_them():
         ({"stage": "pt"}, ("packing", "max_steps")),
         ({"neat_packing": True}, ("neat_packing",)),
         ({"val_size": 0.1, "eval_dataset": "x"}, ("eval_dataset",)),
-        ({"deepspeed": {"scheduler": {"type": "WarmupDecayLR"}}}, ("scheduler block",)),
     ],
 )
 def test_stages_and_backends_without_hfs_schedule_are_refused(extra, words):
@@ -110,3 +109,9 @@ def test_validate_prints_the_derived_numbers(sched):
     assert code == 0, err
     # 4 ranks: 250 micro-batches each, ceil(250 / 8) = 32 updates an epoch, 96 in all.
     assert "llamafactory: stage sft: Hugging Face's Trainer runs 96 updates" in out
+
+
+def test_a_deepspeed_scheduler_block_replaces_the_schedule():
+    ds = {"scheduler": {"type": "WarmupDecayLR", "params": {"total_num_steps": "auto", "warmup_num_steps": "auto"}}}
+    reading = read({**example(), "deepspeed": ds}, dataset_size=1000)
+    assert reading.spec["schedulers"][0]["name"].startswith("ds:")

@@ -14,7 +14,7 @@ import yaml
 
 from sched_cli import readers
 from sched_cli.readers.mmengine import MMEngineConfigError, epoch_length, read, recognise
-from sched_cli.simulator import collect, simulate
+from sched_cli.simulator import collect, plan, simulate
 from sched_cli.specs import Overrides, SpecError, from_mapping, load_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
@@ -31,7 +31,7 @@ optim_wrapper: {optimizer: {type: AdamW, lr: 0.001}}
 
 
 def spec_of(text: str, **options: Any) -> dict[str, Any]:
-    return read(yaml.safe_load(textwrap.dedent(text)), "t.yaml", options)
+    return read(yaml.safe_load(textwrap.dedent(text)), "t.yaml", options).spec
 
 
 def test_sample_mmdet_schedule():
@@ -67,8 +67,13 @@ def test_drop_last_counts_as_mmengine_pads_then_drops():
     # DistributedSampler with drop_last would leave 3, one batch.)
     spec = spec_of(text)
     assert spec["dataloader_len"] == 2 and spec["batch_size"] == 6
-    with pytest.raises(MMEngineConfigError, match="give --dataloader-len 2 instead"):
-        read(yaml.safe_load(text), "t.yaml", {"dataset_size": 10})
+    # From the command line too: the reader gives the count itself, not sched's geometry.
+    text = text.replace("dataset_size: 10\ndevices: 3\n", "")
+    spec = spec_of(text, dataset_size=10, devices=3)
+    assert spec["dataloader_len"] == 2 and "dataset_size" not in spec
+    # 11 samples on 1 device in batches of 2: floor(11 / 2) = 5 with drop_last (6 without).
+    assert spec_of(text, dataset_size=11)["dataloader_len"] == 5
+    assert spec_of(text, dataset_size=11, drop_last=False)["dataset_size"] == 11
 
 
 def test_minimal_iteration_loop():
@@ -113,15 +118,19 @@ def test_recognised_by_param_scheduler_alone():
         (lambda d: d.update(train_cfg={"type": "mmdet.MyLoop", "max_iters": 3}), "EpochBasedTrainLoop"),
         (lambda d: d["train_cfg"].pop("max_iters"), "train_cfg.max_iters: is required"),
         (lambda d: d.pop("optim_wrapper"), "optim_wrapper.optimizer.lr: is required"),
+        (lambda d: d.update(param_scheduler=[{"type": "ReduceLR"}]), "ReduceLR lowers the LR when a validation"),
         (lambda d: d.update(param_scheduler=[{"type": "ReduceOnPlateauLR"}]), r"param_scheduler\[0\].type"),
-        (lambda d: d.update(param_scheduler=[{"type": "CosineAnnealingMomentum"}]), "has no LR scheduler"),
         (lambda d: d.update(train_cfg={"by_epoch": True, "max_epochs": 2}), "--dataset-size"),
         (lambda d: d.update(_base_=["../_base_/schedules/schedule_1x.py"]), "_base_: .*--from mmengine"),
-        (lambda d: d.pop("param_scheduler"), "param_scheduler: is required"),
         (
-            lambda d: d.update(optim_wrapper={"generator": {"optimizer": {"lr": 1}}, "discriminator": {}}),
-            "several optimizers",
+            lambda d: d.update(
+                optim_wrapper={"generator": {"optimizer": {"lr": 1}}, "discriminator": {"optimizer": {"lr": 2}}}
+            ),
+            "optimizers 'generator' .lr 1. and 'discriminator' .lr 2. have different LR schedules",
         ),
+        (lambda d: d.update(optim_wrapper={"optimizer": {"type": "LARS"}}), "no default LR for 'LARS'"),
+        (lambda d: d.update(lr_config={"policy": "step"}, param_scheduler=None), "lr_config: is MMCV 1.x's"),
+        (lambda d: d.update(runner_type="MyRunner"), "runner_type: 'MyRunner'"),
     ],
 )
 def test_errors_name_the_file_and_key(change, message):
@@ -135,11 +144,11 @@ def test_errors_name_the_file_and_key(change, message):
 def test_lr_from_the_command_line_is_where_the_schedulers_start():
     data = yaml.safe_load(MINIMAL)
     del data["optim_wrapper"]
-    assert read(data, "t.yaml", {"lr": 0.5})["lr"] == 0.5
+    assert read(data, "t.yaml", {"lr": 0.5}).spec["lr"] == 0.5
     # With an eta_min (absolute) the curve depends on the LR: --lr must reach the replay.
     data = yaml.safe_load(MINIMAL)
     data["param_scheduler"] = {"type": "PolyLR", "eta_min": 0.1, "by_epoch": False}
-    spec = from_mapping(Overrides(lr=1.0).apply(read(data, "t.yaml", {"lr": 1.0})), "t.yaml", Path.cwd())
+    spec = from_mapping(Overrides(lr=1.0).apply(read(data, "t.yaml", {"lr": 1.0}).spec), "t.yaml", Path.cwd())
     lr = collect(simulate(spec.run))["lr"]
     assert lr[1] == pytest.approx((1.0 - 0.1) * (1 - 1 / 5) + 0.1)  # T = 6 - 0 - 1 = 5
 
@@ -213,3 +222,209 @@ def test_python_config_that_fails_is_one_error(tmp_path):
     config.write_text("param_scheduler = []\nraise RuntimeError('no dataset here')\n")
     with pytest.raises(SpecError, match=r"broken.py: MMEngine could not read it: .*no dataset here"):
         load_file(config, Overrides(source="mmengine"))
+
+
+# -- issue 17: configs as people have them -------------------------------------------------------------
+DATA = Path(__file__).resolve().parent / "data" / "mmengine"
+EPOCHS = MINIMAL.replace("by_epoch: false, max_iters: 6", "type: EpochBasedTrainLoop, max_epochs: 2")
+
+
+def reading_of(text: str, **options: Any) -> readers.Reading:
+    return read(yaml.safe_load(textwrap.dedent(text)), "t.yaml", options)
+
+
+def test_repeat_dataset_makes_an_epoch_times_longer():
+    text = (
+        EPOCHS + "train_dataloader:\n  batch_size: 2\n  dataset: {type: RepeatDataset, times: 3, dataset: {type: X}}\n"
+    )
+    # 10 images x 3 = 30 samples; 2 devices: 15 each, in batches of 2: ceil(7.5) = 8 iterations.
+    reading = reading_of(text, dataset_size=10, devices=2)
+    spec = from_mapping(reading.spec, "t.yaml", Path.cwd())
+    assert plan(spec.run, 1.0).shape.dataloader_len == 8
+    assert collect(simulate(spec.run))["lr"].shape == (16,)
+    assert any("--dataset-size 10 is the innermost dataset's length" in n and "30 samples" in n for n in reading.notes)
+
+
+def test_class_balanced_dataset_needs_its_own_length():
+    text = EPOCHS + "train_dataloader:\n  batch_size: 2\n  dataset: {type: ClassBalancedDataset, dataset: {type: X}}\n"
+    with pytest.raises(MMEngineConfigError, match="--dataset-size"):
+        reading_of(text)
+    reading = reading_of(text, dataset_size=9)
+    assert reading.spec["dataset_size"] == 9
+    assert any("ClassBalancedDataset's own length" in n for n in reading.notes)
+
+
+def test_device_batch_size_when_the_config_has_none():
+    # A base schedule file: no train_dataloader at all.
+    spec = reading_of(EPOCHS, dataset_size=100, devices=4, device_batch_size=5).spec
+    assert spec["device_batch_size"] == 5 and spec["devices"] == 4 and spec["dataset_size"] == 100
+    # --batch-size is the total, split over the devices.
+    assert reading_of(EPOCHS, dataset_size=100, devices=4, batch_size=20).spec["device_batch_size"] == 5
+    with pytest.raises(MMEngineConfigError, match="--device-batch-size"):
+        reading_of(EPOCHS, dataset_size=100, devices=3, batch_size=20)
+
+
+def test_optimizer_without_lr_trains_with_torch_default():
+    text = MINIMAL.replace("{type: AdamW, lr: 0.001}", "{type: Adam, betas: [0.5, 0.999]}")
+    reading = reading_of(text)
+    assert reading.spec["lr"] == 1e-3
+    assert "optim_wrapper.optimizer.lr: not given: Adam's default in PyTorch 2.x, 0.001" in reading.facts
+
+
+def test_default_lr_table_is_torchs():
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    from sched_cli.readers.mmengine import DEFAULT_LR
+
+    for name, lr in DEFAULT_LR.items():
+        assert inspect.signature(getattr(torch.optim, name)).parameters["lr"].default == lr, name
+
+
+def test_gan_optimizers_with_one_schedule_are_shown_once():
+    data = yaml.safe_load(MINIMAL)
+    optimizer = {"optimizer": {"type": "Adam", "lr": 0.0002}}
+    data["optim_wrapper"] = {
+        "constructor": "MultiOptimWrapperConstructor",
+        "generator": optimizer,
+        "discriminator": optimizer,
+    }
+    reading = read(data, "t.yaml", {})
+    assert reading.spec["lr"] == 0.0002
+    assert any("2 optimizers (generator, discriminator) with the same LR schedule" in n for n in reading.notes)
+    # Each its own list, equal: the same; different: refused naming both.
+    data["param_scheduler"] = {"generator": data["param_scheduler"], "discriminator": data["param_scheduler"]}
+    assert read(data, "t.yaml", {}).spec["lr"] == 0.0002
+    data["param_scheduler"]["discriminator"] = {"type": "ConstantLR", "by_epoch": False}
+    with pytest.raises(MMEngineConfigError, match="'generator' .* and 'discriminator' .* param_scheduler differs"):
+        read(data, "t.yaml", {})
+
+
+def test_momentum_and_weight_decay_schedulers_are_named_and_left_out():
+    data = yaml.safe_load(MINIMAL)
+    data["param_scheduler"] = [
+        data["param_scheduler"],
+        {"type": "CosineAnnealingMomentum", "by_epoch": False},
+        {"type": "CosineAnnealingParamScheduler", "param_name": "weight_decay", "by_epoch": False},
+    ]
+    reading = read(data, "t.yaml", {})
+    assert [n.split(" schedules ")[1].split(",")[0] for n in reading.notes] == ["momentum", "weight decay"]
+    assert len(reading.spec["schedulers"][0]["param_scheduler"]) == 1
+    # Only non-LR schedulers: MMEngine keeps the LR constant.
+    data["param_scheduler"] = data["param_scheduler"][1:]
+    spec = from_mapping(read(data, "t.yaml", {}).spec, "t.yaml", Path.cwd())
+    assert collect(simulate(spec.run))["lr"].tolist() == [0.001] * 6
+
+
+def test_custom_imports_are_not_imported_and_said_so():
+    data = yaml.safe_load(MINIMAL)
+    data["custom_imports"] = {"imports": ["mmdet.engine.schedulers"], "allow_failed_imports": False}
+    notes = read(data, "t.yaml", {}).notes
+    assert len(notes) == 1 and "custom_imports (mmdet.engine.schedulers) not imported" in notes[0]
+
+
+def test_auto_scale_lr_option_switches_it_on_as_the_launchers_do():
+    text = MINIMAL + "train_dataloader: {batch_size: 4}\nauto_scale_lr: {enable: false, base_batch_size: 16}\n"
+    assert reading_of(text, devices=8).spec["lr"] == 0.001
+    reading = reading_of(text, devices=8, auto_scale_lr=True)
+    assert (
+        reading.spec["lr"] == pytest.approx(0.001 * 32 / 16) and "auto_scale_lr: LR x 8 x 4 / 16 = x 2" in reading.facts
+    )
+    with pytest.raises(
+        MMEngineConfigError, match="--auto-scale-lr needs auto_scale_lr with enable and base_batch_size"
+    ):
+        reading_of(MINIMAL, auto_scale_lr=True)
+
+
+def test_auto_scale_lr_option_on_the_command_line(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        MINIMAL + "train_dataloader: {batch_size: 4}\nauto_scale_lr: {enable: false, base_batch_size: 16}\n"
+    )
+    args = [sys.executable, "-m", "sched_cli", "export", str(path), "--format", "json", "--devices", "8"]
+    done = subprocess.run([*args, "--auto-scale-lr"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"][3]["lr"] == pytest.approx(0.002)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("max_duration: 10ba\nschedulers: [{name: constant}]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "sched_cli", "export", str(spec), "--auto-scale-lr"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "--auto-scale-lr" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_mmyolo_hook_config_is_recognised_and_replayed():
+    data = {
+        "default_hooks": {
+            "param_scheduler": {
+                "type": "YOLOv5ParamSchedulerHook",
+                "lr_factor": 0.2,
+                "max_epochs": 4,
+                "warmup_epochs": 1,
+                "warmup_mim_iter": 2,
+            }
+        },
+        "train_cfg": {"type": "EpochBasedTrainLoop", "max_epochs": 4},
+        "optim_wrapper": {"optimizer": {"type": "SGD", "lr": 2.0}},
+        "train_dataloader": {"batch_size": 1},
+        "param_scheduler": None,
+    }
+    assert recognise(data)
+    spec = from_mapping(read(data, "t.yaml", {"dataloader_len": 3}).spec, "t.yaml", Path.cwd())
+    want = [0.0, 2 / 3, 4 / 3, 1.6, 1.6, 1.6, 1.6, 1.6, 1.6, 1.2, 1.2, 1.2]  # tests/test_schedulers_mmyolo.py
+    assert collect(simulate(spec.run, 1.0, mode="trainer"))["lr"].tolist() == pytest.approx(want, rel=1e-15)
+    data["param_scheduler"] = [{"type": "LinearLR"}]
+    with pytest.raises(MMEngineConfigError, match="param_scheduler: is given with default_hooks.param_scheduler"):
+        read(data, "t.yaml", {"dataloader_len": 3})
+    data["default_hooks"]["param_scheduler"]["type"] = "MyHook"
+    with pytest.raises(MMEngineConfigError, match="default_hooks.param_scheduler.type: 'MyHook' replaces"):
+        read(data, "t.yaml", {"dataloader_len": 3})
+
+
+def test_every_key_is_accounted_for():
+    data = yaml.safe_load(MINIMAL)
+    data.update(model={"type": "RetinaNet"}, env_cfg={}, log_level="INFO", load_from=None, visualizer={})
+    data.update(max_iters=6, base_lr=0.5, warmup_ratio=0.1)  # config variables: used, unused
+    data["train_cfg"]["warmup_iters"] = 100  # not a key of IterBasedTrainLoop that sched knows
+    data["optim_wrapper"]["clip_grad"] = {"max_norm": 35}
+    data["custom_hooks"] = [{"type": "EMAHook", "momentum": 0.0002}, {"type": "mmdet.LrWarmupHook"}]
+    notes = readers.read("mmengine", data, "t.yaml", {}).notes
+    assert len(notes) == 4, notes
+    for words in (
+        "train_cfg.warmup_iters is not modelled",
+        "t.yaml: base_lr is not modelled",
+        "t.yaml: warmup_ratio is",
+    ):
+        assert any(words in note for note in notes), (words, notes)
+    assert any("custom_hooks[1] LrWarmupHook may change the LR" in note for note in notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "devices", "length"),
+    [
+        # 3 x 117,266 COCO images over 8 GPUs: ceil(351798 / 8) = 43,975, in batches of 2: 21,988.
+        ("mmdet_faster-rcnn_r50_fpn_ms-3x_coco.yaml", 117266, 8, 21988),
+        # SSD300: 5 x 117,266 = 586,330 over 8: 73,292, in batches of 8: 9,162 (x 24 epochs).
+        ("mmdet_ssd300_coco.yaml", 117266, 8, 9162),
+        # YOLOX: MultiImageMixDataset keeps 117,266 over 8: 14,659, in batches of 8: 1,833.
+        ("mmdet_yolox_s_8xb8-300e_coco.yaml", 117266, 8, 1833),
+        # YOLOv5: 117,266 over 8: 14,659, in batches of 16: 917.
+        ("mmyolo_yolov5_s-v61_syncbn_8xb16-300e_coco.yaml", 117266, 8, 917),
+    ],
+)
+def test_real_openmmlab_configs(name, size, devices, length):
+    spec = load_file(DATA / name, Overrides(dataset_size=size, devices=devices))
+    assert plan(spec.run, 1.0).shape.dataloader_len == length
+    rows = collect(simulate(spec.run, 1.0, mode="trainer"))
+    epochs = int(spec.run.max_duration.value)
+    assert len(rows["lr"]) == epochs * length
+
+
+def test_real_configs_that_need_no_dataset_size():
+    # MMSegmentation's poly schedule and MMagic's CycleGAN: iteration loops, the schedule alone.
+    seg = load_file(DATA / "mmseg_deeplabv3_r50-d8_4xb4-40k_pascal-context-59-480x480.yaml")
+    lr = collect(simulate(seg.run, 1.0, mode="trainer"))["lr"]
+    # PolyLR(eta_min=1e-4, power=0.9) from 0.004 over 40,000 iterations: T = 39,999.
+    assert lr[0] == 0.004 and lr[20000] == pytest.approx((0.004 - 1e-4) * (1 - 20000 / 39999) ** 0.9 + 1e-4, rel=1e-9)
+    gan = load_file(DATA / "mmagic_cyclegan_lsgan-resnet-in_1xb1-80kiters_facades.yaml")
+    assert gan.run.lr == 0.0002 and any("same LR schedule" in n for n in gan.notes)

@@ -12,6 +12,7 @@ import yaml
 
 from sched_cli import readers
 from sched_cli.readers import tools
+from tests.conftest import one_error_line
 
 # An axolotl QLoRA recipe's keys (examples/llama-3/qlora.yml in axolotl's repository, shortened).
 AXOLOTL = {
@@ -138,3 +139,15 @@ def test_an_empty_sched_spec_still_names_sched_keys(tmp_path):
     path.write_text("")
     proc = sched("validate", str(path))
     assert proc.returncode == 2 and "max_duration" in proc.stderr
+
+
+def test_an_accelerate_launch_config_is_refused_by_name(sched, tmp_path):
+    path = tmp_path / "deepspeed_zero3.yaml"
+    path.write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\nmachine_rank: 0\n"
+        "mixed_precision: bf16\nnum_machines: 1\nnum_processes: 8\nuse_cpu: false\n"
+    )
+    code, out, err = sched("validate", str(path))
+    assert code == 2 and out == ""
+    line = one_error_line(err)
+    assert "this is an accelerate launch config" in line and "--devices" in line

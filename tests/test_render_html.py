@@ -419,3 +419,14 @@ def test_screenshot_tool_writes_a_png(chromium, tmp_path):
     subprocess.run([sys.executable, str(tool), str(out)], check=True, capture_output=True)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000
+
+
+def test_the_title_is_shown_once_and_multipliers_say_so(opened, tmp_path):
+    out = tmp_path / "r.html"
+    cli("report", str(RESNET), "--ssr", "0.5", "--ssr", "1", "--ssr", "2", "-o", str(out))
+    page = opened(out)
+    assert page.errors == []
+    assert page.page.text_content("h1") == "ResNet-50 on ImageNet"
+    assert page.page.locator(".u-title").count() == 0  # the chart has no second title
+    headers = page.page.locator("table.summary").first.locator("th").all_text_contents()
+    assert "final multiplier" in headers and "mean multiplier" in headers and "final lr" in headers

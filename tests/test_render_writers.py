@@ -215,6 +215,36 @@ def test_strided_arrays_are_written_right():
     assert text.splitlines()[1:3] == ["0,0.5", "2,1.5"]
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_values_of_very_different_lengths_in_one_slice(fmt, where):
+    # Rows are laid out side by side with each column padded to its longest value: the longest
+    # value at the start, in the middle or near the end of a slice (where the windows of the values
+    # after it run past the end of the column's text), beside columns whose values all have one length.
+    n = writers._SLICE + 5
+    floats = np.full(n, 0.5)
+    floats[::3] = 1.0
+    at = {"first": 0, "middle": n // 2, "last": n - 2}[where]
+    floats[at] = -2.2250738585072014e-308  # 24 characters, the longest a float can take
+    floats[writers._SLICE - 2] = -1.7976931348623157e308  # the longest, near the end of the first slice
+    ints = np.full(n, 10**18, dtype=np.int64)  # one length throughout
+    ints[at] = -(2**63)
+    steps = np.arange(n, dtype=np.int64)  # lengths growing down the column
+    chunk = {"f": floats, "i": ints, "s": steps, "c": np.full(n, 3, dtype=np.int64)}
+    text, count = write([chunk], fmt, ["s", "f", "c", "i"])
+    assert count == n
+    if fmt == "csv":
+        lines = text.splitlines()
+        assert lines[0] == "s,f,c,i" and len(lines) == n + 1
+        rows = [dict(zip(["s", "f", "c", "i"], line.split(","), strict=True)) for line in lines[1:]]
+        assert all(row["c"] == "3" for row in rows)
+        assert [int(row["s"]) for row in rows] == list(range(n))
+        assert [int(row["i"]) for row in rows] == ints.tolist()
+        assert all(float(row["f"]) == w for row, w in zip(rows, floats.tolist(), strict=True))
+    else:
+        assert parse(text, fmt) == expected({"s": steps, "f": floats, "c": chunk["c"], "i": ints}, ["s", "f", "c", "i"])
+
+
 # -- JSON and JSON Lines -----------------------------------------------------------------------
 
 

@@ -248,3 +248,64 @@ def test_notes_for_configs_that_run_but_not_as_meant():
     messages = [str(w.message) for w in caught]
     assert any("param_scheduler[0] LinearLR is epoch-based" in m and "steps only when built" in m for m in messages)
     assert any("param_scheduler[1] CosineAnnealingLR begins at 2000" in m for m in messages)
+
+
+# -- schedulers registered by downstream packages ----------------------------------------------------
+def test_quadratic_warmup_reaches_the_base_lr_one_step_before_end():
+    # MMDetection's QuadraticWarmupLR, T = end - begin = 4: b/16 at t=0, then + b(2t+1)/16:
+    # 1/16, 4/16, 9/16, 16/16 = (t+1)^2 / T^2; after end it leaves the LR alone.
+    got = lrs([dict(type="mmdet.QuadraticWarmupLR", by_epoch=False, end=4)], iters=6, lr=2.0)
+    assert got == pytest.approx([2 / 16, 8 / 16, 18 / 16, 2.0, 2.0, 2.0], rel=1e-15)
+
+
+def test_quadratic_warmup_needs_a_finite_end():
+    with pytest.raises(ScheduleError, match="end must be less than infinity"):
+        lrs([dict(type="QuadraticWarmupLR", by_epoch=False, end=10**9)], iters=3)
+
+
+def test_poly_lr_ratio_decays_towards_a_fraction_of_the_base():
+    # MMSegmentation's PolyLRRatio: eta_min = 0.1 x base; T = end - begin - 1 = 2, power 1:
+    # t=1: (1 - 0.1) (1 - 1/2) + 0.1 = 0.55; t=2: (0.55 - 0.1) x 0 + 0.1 = 0.1.
+    got = lrs([dict(type="PolyLRRatio", eta_min_ratio=0.1, power=1.0, by_epoch=False, end=3)], iters=4)
+    assert got == pytest.approx([1.0, 0.55, 0.1, 0.1], rel=1e-15)
+
+
+def test_linear_lr_interval_sets_the_factor_itself():
+    # MMagic's LinearLrInterval: x start_factor when built; then the LR *is*
+    # s + (e - s) (p // interval) / ((end - begin) // interval), p = the iteration just done.
+    got = lrs([dict(type="LinearLrInterval", start_factor=0.5, end_factor=0.1, by_epoch=False, end=5)], iters=7, lr=4.0)
+    # K = (end - begin) // 1 = 5. Built: 4 x 0.5 = 2; then p=0 -> 0.5, p=1 -> 0.5 - 0.4/5 = 0.42, ...,
+    # p=3 -> 0.26, its last step (g = 4 < end).
+    assert got == pytest.approx([2.0, 0.5, 0.42, 0.34, 0.26, 0.26, 0.26], rel=1e-14)
+    got = lrs(
+        [dict(type="LinearLrInterval", start_factor=1.0, end_factor=0.0, by_epoch=False, end=9, interval=4)], iters=9
+    )
+    # K = 9 // 4 = 2: p = 0..3 -> 1.0, p = 4..7 -> 0.5 (its last step is at p = 7).
+    assert got == pytest.approx([1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5], rel=1e-15)
+
+
+def test_linear_lr_interval_longer_than_its_window_divides_by_zero():
+    with pytest.raises(ScheduleError, match="divides by zero"):
+        lrs([dict(type="LinearLrInterval", by_epoch=False, end=3, interval=4)], iters=4)
+
+
+def test_non_lr_schedulers_are_reported_as_skipped():
+    skipped = []
+    kept = parse_param_schedulers(
+        [
+            dict(type="CosineAnnealingMomentum", by_epoch=False),
+            dict(type="CosineAnnealingWeightDecay", by_epoch=False),
+            dict(type="CosineAnnealingParamScheduler", param_name="weight_decay", by_epoch=False),
+            dict(type="LinearLR", by_epoch=False, end=3),
+        ],
+        skipped,
+    )
+    assert [c.type for c in kept] == ["LinearLR"]
+    assert [(s.index, s.param) for s in skipped] == [(0, "momentum"), (1, "weight decay"), (2, "weight decay")]
+    assert "param_scheduler[2] CosineAnnealingParamScheduler schedules weight decay, not the LR" in skipped[2].note
+
+
+@pytest.mark.parametrize("name", ["ReduceOnPlateauLR", "ReduceLR", "mmagic.ReduceLR"])
+def test_metric_driven_schedulers_are_refused_by_name(name):
+    with pytest.raises(ScheduleError, match="validation metric"):
+        parse_param_schedulers([dict(type=name)])

@@ -629,3 +629,19 @@ def test_to_dataframe_without_pandas_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
     with pytest.raises(ImportError, match=r"pip install 'sched-cli\[pandas\]'"):
         to_dataframe({"batch": np.arange(3)})
+
+
+# -- skipped scheduler steps ------------------------------------------------------------------------
+def test_skipped_steps_hold_the_schedule_back_for_any_trainer():
+    from sched_cli.schedulers.hf import HFLinearScheduler
+    from sched_cli.simulator import scheduler_steps
+
+    # hf:linear over 10 updates, warmup 4: factor k/4, then (10 - k)/6.
+    run = Run(max_duration="10ba", schedulers=(HFLinearScheduler(4),), trainer="hf", lr=1.0, skipped_steps=(1, 2))
+    # No step after updates 1 and 2: updates 2 and 3 still see 1 step, update k > 2 sees k - 2.
+    assert list(scheduler_steps(run, np.arange(6))) == [0, 1, 1, 1, 2, 3]
+    rows = collect(simulate(run, mode="trainer"))
+    assert list(rows["lr"][:6]) == [0.0, 0.25, 0.25, 0.25, 0.5, 0.75]
+    assert rows["lr"][9] == pytest.approx(3 / 6)  # 7 steps: (10 - 7) / (10 - 4)
+    with pytest.raises(SimulationError, match="skipped_steps"):
+        Run(max_duration="10ba", schedulers=(HFLinearScheduler(4),), skipped_steps=(-1,))

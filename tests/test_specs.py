@@ -181,7 +181,8 @@ _COUNTED_SAMPLES = ("hf_", "axolotl_", "llamafactory_", "recipe_")
 def test_sample_specs_load_and_check():
     for path in sorted(SAMPLES.glob("*.yaml")):
         # A Hugging Face file cannot say its dataset size: the command line gives it.
-        spec = load_file(path, Overrides(dataset_size=2318) if path.stem.startswith(_COUNTED_SAMPLES) else None)
+        size = 1000 if path.stem.startswith("llamafactory_") else 2318  # within its max_samples
+        spec = load_file(path, Overrides(dataset_size=size) if path.stem.startswith(_COUNTED_SAMPLES) else None)
         notes = check(spec)
         if path.stem == "stacked_schedulers":
             assert len(notes) == 1 and "only the last" in notes[0]
@@ -434,6 +435,34 @@ def test_an_integer_beyond_any_float_is_a_clear_error(tmp_path):
         )
 
 
+# -- skipped_steps ---------------------------------------------------------------------------------
+def test_skipped_steps_forms():
+    from sched_cli.specs import skipped_steps
+
+    assert skipped_steps("x", None) == ()
+    assert skipped_steps("x", 3) == (0, 1, 2)
+    assert skipped_steps("x", "3") == (0, 1, 2)
+    assert skipped_steps("x", "7,") == (7,)
+    assert skipped_steps("x", "3,10,40-42") == (3, 10, 40, 41, 42)
+    assert skipped_steps("x", [5, 1, 5]) == (1, 5)
+    for bad in ("a", "5-2", [-1], True, 1.5):
+        with pytest.raises(SpecError, match="skipped_steps"):
+            skipped_steps("x", bad)
+
+
+def test_skipped_steps_spec_key(tmp_path):
+    from sched_cli.simulator import collect, simulate
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "max_duration: 6ba\nlr: 1.0\ntrainer: hf\n"
+        "schedulers: [{name: 'hf:linear', warmup_steps: 4}]\nskipped_steps: 2\n"
+    )
+    spec = load_file(path)
+    assert spec.run.skipped_steps == (0, 1)
+    assert list(collect(simulate(spec.run, mode="trainer"))["lr"][:4]) == [0.0, 0.0, 0.0, 0.25]
+
+
 def test_importing_the_package_loads_no_module_until_a_name_is_used():
     import subprocess
     import sys
@@ -444,3 +473,22 @@ def test_importing_the_package_loads_no_module_until_a_name_is_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "['sched_cli.specs'] True False"
+
+
+def test_batch_schedule_counts_samples_for_any_scheduler(tmp_path):
+    """A batch size that changes with the batch: 2 samples for batches 0-4, then 4 (a ramp)."""
+    from sched_cli.simulator import collect, simulate
+
+    path = tmp_path / "ramp.yaml"
+    path.write_text("max_duration: 30sp\nbatch_schedule: {0: 2, 5: 4}\nschedulers:\n  - name: linear\n")
+    spec = load_file(path)
+    rows = collect(simulate(spec.run))
+    # Samples before each batch: 0, 2, 4, 6, 8, 10, 14, 18, 22, 26; batch 10 starts at 30 = the end.
+    assert rows["sample"].tolist() == [0, 2, 4, 6, 8, 10, 14, 18, 22, 26]
+    assert rows["multiplier"][7] == pytest.approx(1 - 18 / 30)
+    path.write_text("max_duration: 30sp\nbatch_size: 4\nbatch_schedule: {0: 2, 5: 4}\nschedulers: [{name: linear}]\n")
+    with pytest.raises(SpecError, match="cannot go with batch_schedule"):
+        load_file(path)
+    path.write_text("max_duration: 30sp\nbatch_schedule: {1: 2}\nschedulers: [{name: linear}]\n")
+    with pytest.raises(SpecError, match="starts at batch 0"):
+        load_file(path)

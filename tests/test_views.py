@@ -194,10 +194,10 @@ def test_summary_table_rows_are_what_compare_prints():
     spec = load_file(RESNET)
     table = summary_table([spec])
     assert table.columns[:4] == ["spec", "ssr", "max_duration", "batches"]
-    # The geometry: 5,005 batches an epoch, the last of 8 x 18 images, and 90 epochs of
-    # 5,004 x 256 + 144 = 1,281,168 samples counted (one image twice, to even out 8 devices).
-    assert table.columns[4:8] == ["per epoch", "last batch", "samples", "tokens"]
-    mean = table.columns.index("mean")
+    # The geometry: 5,005 batches an epoch of 256 images, the last of 8 x 18 images, and 90
+    # epochs of 5,004 x 256 + 144 = 1,281,168 samples counted (one image twice, to even out 8 devices).
+    assert table.columns[4:9] == ["per epoch", "batch size", "last batch size", "samples", "tokens"]
+    mean = table.columns.index("mean multiplier")  # the report says what it is
     assert table.rows == [
         [
             "ResNet-50 on ImageNet",
@@ -205,11 +205,13 @@ def test_summary_table_rows_are_what_compare_prints():
             "90ep",
             "450,450",
             "5,005",
+            "256",
             "144",
             f"{90 * 1281168:,}",
             f"{90 * 1281168:,}",
             "25,025ba",
             "0.001",
+            "0.0001",  # the final multiplier 0.001 times the base LR 0.1
             table.rows[0][mean],
             "150,150ba (33.3%)",
         ]

@@ -8,6 +8,13 @@ JSON request on stdin, one line of JSON on stdout; whatever the libraries print 
 
 Request: ``{"cases": [case, ...]}``; a case has ``args`` (``TrainingArguments`` fields, as a
 JSON/YAML file would hold them), ``dataset_size`` and ``devices`` (the world size), and ``mode``:
+(file mode: with ``"only_known": true``, ``args`` may be a whole recipe file of a tool built on
+``TrainingArguments`` (TRL, LLaMA-Factory): keys that are not ``TrainingArguments`` fields are left
+out, as the tool's own parser hands them to its other dataclasses, and named in the answer's
+``ignored``; a transformers 4.x ``warmup_ratio`` becomes 5.x's ``warmup_steps`` below 1 when
+``warmup_steps`` is 0, the rule that gives the same warmup, ``ceil(ratio x max_steps)``; keys for
+the hardware and the Hub (``bf16``, ``fp16``, ``tf32``, ``push_to_hub``, ``hub_*``), which a CPU
+without network cannot honour and the schedule does not read, are left out too)
 
 - ``"trainer"`` (``devices`` must be 1): a real ``Trainer`` trains a one-weight model on CPU over
   a dataset of ``dataset_size`` rows. A callback records, at every ``on_optimizer_step`` (after
@@ -77,6 +84,20 @@ def _model() -> Any:
             return {"loss": loss}
 
     return Tiny()
+
+
+def _known_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The keys of a recipe file that are ``TrainingArguments`` fields, and the others."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    names -= {"bf16", "fp16", "tf32", "push_to_hub"} | {n for n in names if n.startswith("hub_")}
+    fields = dict(fields)
+    if "warmup_ratio" not in names and fields.get("warmup_ratio") and not fields.get("warmup_steps"):
+        fields["warmup_steps"] = fields["warmup_ratio"]
+    return {k: v for k, v in fields.items() if k in names}, sorted(k for k in fields if k not in names)
 
 
 def _training_args(fields: dict[str, Any], out: str) -> Any:
@@ -198,7 +219,11 @@ def main() -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     run = _trainer_case if case.get("mode") == "trainer" else _steps_case
-                    results.append(run(case, out))
+                    ignored: list[str] = []
+                    if case.get("only_known"):
+                        known, ignored = _known_fields(case["args"])
+                        case = {**case, "args": known}
+                    results.append({**run(case, out), **({"ignored": ignored} if ignored else {})})
             except Exception as exc:  # noqa: BLE001 - every failure is an answer
                 results.append(_error(exc))
     sys.stdout.write(json.dumps({"results": results}) + "\n")

@@ -10,6 +10,16 @@ Request: ``{"cases": [case, ...]}``; a case has ``param_scheduler`` (MMEngine's 
 scheduler configs), ``train_loop`` (``"epoch"`` or ``"iter"``), ``max_epochs`` or
 ``max_iters``, ``epoch_length`` (iterations per epoch) and ``lr``.
 
+File mode: a case ``{"config": path, "dataset_size": N, "devices": W}`` (optionally
+``"batch_size"`` for a config without ``train_dataloader.batch_size``) reads a real config with
+MMEngine's ``Config.fromfile`` (``_base_`` merged, ``custom_imports`` not imported) and derives the
+case from it as the Runner would: the loop from ``train_cfg``; the epoch length from
+``len(DataLoader)`` over MMEngine's own dataset wrappers (``RepeatDataset``, ``ConcatDataset``)
+around leaf datasets of ``N`` rows, sampled by MMEngine's own ``DefaultSampler`` as rank 0 of ``W``;
+the LR from ``optim_wrapper.optimizer.lr``, scaled by ``Runner.scale_lr`` when
+``auto_scale_lr.enable``. A config it cannot derive (another package's wrapper, batch sampler or
+scheduler hook) answers ``{"error": ...}``.
+
 For each case the schedulers are built by MMEngine's own ``Runner._build_param_scheduler``
 (default ``end`` from the loop, ``convert_to_iter_based`` through the ``PARAM_SCHEDULERS``
 registry) on a real ``OptimWrapper`` around ``torch.optim.SGD``, and driven by MMEngine's own
@@ -17,6 +27,24 @@ registry) on a real ``OptimWrapper`` around ``torch.optim.SGD``, and driven by M
 each epoch (once, after the last iteration, for an iteration-based loop), as the train loops call
 them. The LR is recorded at the start of each iteration. Answer: ``{"results": [...]}``, per case
 ``{"lrs": [...]}`` or ``{"lrs": [...so far], "error": "Type: message"}``.
+
+Downstream packages: with ``"downstream": DIR`` in the request (the wheels of MMDetection 3.3.0,
+MMPose 1.3.2, MMSegmentation 1.2.2, MMagic 1.2.0 and MMYOLO 0.6.0 unpacked there by
+``tools/envs/mmengine_downstream.sh``), their own scheduler and hook modules are loaded from their
+files (their package's registry module replaced by one that registers into MMEngine's), so that
+``QuadraticWarmupLR`` (MMDetection's; MMPose's as ``MMPose_QuadraticWarmupLR``), ``PolyLRRatio``,
+``LinearLrInterval``, ``YOLOv5ParamSchedulerHook`` and ``PPYOLOEParamSchedulerHook`` are the real
+classes. A case with ``"hook"`` (MMYOLO's ``default_hooks.param_scheduler``) is driven by that hook
+as MMYOLO's Runner calls it (``before_train``, ``before_train_iter``, ``after_train_epoch``) on an
+optimizer with three parameter groups (weights, norms, biases); the LR of group 0 is recorded.
+
+A case with ``"config"`` (a whole merged config), ``"dataset_size"`` and ``"world_size"`` is read
+as the Runner reads it: the optimizer built by MMEngine's ``OPTIMIZERS`` registry (PyTorch's
+default LR where the config gives none), ``Runner.scale_lr`` for ``auto_scale_lr``, the epoch
+length as ``len()`` of a real ``DataLoader`` over MMEngine's own ``RepeatDataset`` /
+``ConcatDataset`` around a dataset of ``dataset_size`` items, sampled by MMEngine's
+``DefaultSampler`` on rank 0 of ``world_size`` (MMDetection's ``MultiImageMixDataset`` keeps its
+dataset's length, as its source says); then its schedulers or hook as above.
 """
 
 from __future__ import annotations
@@ -42,9 +70,168 @@ class _Runner:
         self.param_schedulers = None
 
 
+_DOWNSTREAM_FILES = {
+    "mmdet": ["mmdet/engine/schedulers/quadratic_warmup.py"],
+    "mmpose": ["mmpose/engine/schedulers/quadratic_warmup.py"],
+    "mmseg": ["mmseg/engine/schedulers/poly_ratio_scheduler.py"],
+    "mmagic": ["mmagic/engine/schedulers/linear_lr_scheduler_with_interval.py"],
+    "mmyolo": [
+        "mmyolo/engine/hooks/yolov5_param_scheduler_hook.py",
+        "mmyolo/engine/hooks/ppyoloe_param_scheduler_hook.py",
+    ],
+}
+
+
+class _Registry:
+    """Stands in for a downstream package's registry: registers into MMEngine's own, renamed for MMPose."""
+
+    def __init__(self, target: Any, prefix: str = "") -> None:
+        self.target, self.prefix = target, prefix
+
+    def register_module(self, name: Any = None, force: bool = False, module: Any = None) -> Any:
+        def register(cls: Any) -> Any:
+            self.target.register_module(name=self.prefix + cls.__name__, force=True, module=cls)
+            return cls
+
+        return register(module) if module is not None else register
+
+
+def _load_downstream(root: str) -> None:
+    import importlib.util
+    import types
+    from pathlib import Path
+
+    from mmengine.registry import HOOKS, PARAM_SCHEDULERS
+
+    for package, files in _DOWNSTREAM_FILES.items():
+        registry = types.ModuleType(f"{package}.registry")
+        registry.PARAM_SCHEDULERS = _Registry(PARAM_SCHEDULERS, "MMPose_" if package == "mmpose" else "")
+        registry.HOOKS = _Registry(HOOKS)
+        sys.modules.setdefault(package, types.ModuleType(package))
+        sys.modules[f"{package}.registry"] = registry
+        for i, path in enumerate(files):
+            spec = importlib.util.spec_from_file_location(f"_downstream_{package}_{i}", Path(root) / path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+
+
+def _hook_case(case: dict[str, Any]) -> dict[str, Any]:
+    """An MMYOLO hook driven as MMEngine's EpochBasedTrainLoop calls it."""
+    import torch
+    from mmengine.optim import OptimWrapper
+    from mmengine.registry import HOOKS
+
+    length, max_epochs = int(case["epoch_length"]), int(case["max_epochs"])
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(3)]
+    wrapper = OptimWrapper(torch.optim.SGD(groups, lr=case["lr"], momentum=0.937))
+    runner = _Runner(None, max_epochs, max_epochs * length, length)
+    runner.optim_wrapper = wrapper
+    lrs: list[float] = []
+    try:
+        hook = HOOKS.build({k: v for k, v in case["hook"].items() if k != "priority"})
+        hook.before_train(runner)
+        for epoch in range(max_epochs):
+            runner.epoch = epoch
+            for batch in range(length):
+                runner.iter = epoch * length + batch
+                hook.before_train_iter(runner, batch_idx=batch)
+                lrs.append(float(wrapper.optimizer.param_groups[0]["lr"]))
+                hook.after_train_iter(runner, batch_idx=batch)
+            hook.after_train_epoch(runner)
+    except Exception as exc:  # noqa: BLE001
+        return {"lrs": lrs, "error": f"{type(exc).__name__}: {exc}"}
+    return {"lrs": lrs}
+
+
+def _config_case(case: dict[str, Any]) -> dict[str, Any]:
+    """A whole config read as the Runner reads it (see the module docstring)."""
+    import torch
+    from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
+    from mmengine.dataset import sampler as sampler_module
+    from mmengine.registry import DATASETS, OPTIMIZERS
+    from mmengine.runner import Runner
+
+    config = copy.deepcopy(case["config"])
+    size, world = int(case["dataset_size"]), int(case["world_size"])
+
+    class OracleItems(BaseDataset):
+        def __init__(self, count: int) -> None:
+            self.count = count
+            super().__init__(ann_file="", serialize_data=False)
+
+        def load_data_list(self) -> list[dict[str, Any]]:
+            return [{"i": k} for k in range(self.count)]
+
+    DATASETS.register_module(name="OracleItems", force=True, module=OracleItems)
+
+    def build(node: dict[str, Any], count: int) -> dict[str, Any]:
+        """The dataset config MMEngine's DATASETS builds: ``count`` items under the wrappers (a
+        ConcatDataset's parts share them out)."""
+        kind = str(node.get("type", "")).rpartition(".")[2]
+        if kind == "RepeatDataset":
+            return {"type": "RepeatDataset", "times": node["times"], "dataset": build(node["dataset"], count)}
+        if kind == "ConcatDataset":
+            k = len(node["datasets"])
+            shares = [count // k + (1 if i < count % k else 0) for i in range(k)]
+            parts = [build(part, n) for part, n in zip(node["datasets"], shares, strict=True)]
+            return {"type": "ConcatDataset", "datasets": parts}
+        if kind == "MultiImageMixDataset":  # MMDetection's: __len__ is its dataset's (its source)
+            return build(node["dataset"], count)
+        return {"type": "OracleItems", "count": count}
+
+    loader_cfg = config["train_dataloader"]
+    dataset = DATASETS.build(build(loader_cfg["dataset"], size))
+    real_dist = sampler_module.get_dist_info
+    sampler_module.get_dist_info = lambda: (0, world)
+    kind = str((loader_cfg.get("sampler") or {}).get("type", "DefaultSampler")).rpartition(".")[2]
+    try:
+        sampler = (InfiniteSampler if kind == "InfiniteSampler" else DefaultSampler)(dataset, shuffle=False, seed=0)
+    finally:
+        sampler_module.get_dist_info = real_dist
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=loader_cfg["batch_size"], sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
+    )
+    length = len(loader)
+    optim = config["optim_wrapper"]
+    if "optimizer" not in optim:  # several optimizers: the first (sched shows them only when equal)
+        optim = next(v for v in optim.values() if isinstance(v, dict) and "optimizer" in v)
+    optimizer_cfg = optim["optimizer"]
+    optimizer_cfg = {k: v for k, v in optimizer_cfg.items() if k != "batch_size_per_gpu"}  # MMYOLO's constructor's
+    optimizer = OPTIMIZERS.build({**optimizer_cfg, "params": [torch.nn.Parameter(torch.zeros(1))]})
+    from mmengine.optim import OptimWrapper
+
+    wrapper = OptimWrapper(optimizer)
+    fake = _Runner(None, 1, 1, length)
+    fake.world_size = world
+    fake._train_dataloader = loader_cfg
+    Runner.scale_lr(fake, wrapper, config.get("auto_scale_lr"))
+    lr = wrapper.optimizer.param_groups[0]["lr"]
+    train_cfg = config["train_cfg"]
+    by_epoch = train_cfg.get("by_epoch", str(train_cfg.get("type", "")).endswith("EpochBasedTrainLoop"))
+    hook = (config.get("default_hooks") or {}).get("param_scheduler") or {}
+    base = {"epoch_length": length, "lr": lr}
+    if str(hook.get("type", "")).rpartition(".")[2] in ("YOLOv5ParamSchedulerHook", "PPYOLOEParamSchedulerHook"):
+        answer = _hook_case({**base, "hook": hook, "max_epochs": train_cfg["max_epochs"]})
+    else:
+        chain = config.get("param_scheduler")
+        if isinstance(chain, dict) and "type" not in chain:
+            chain = next(iter(chain.values()))  # several optimizers, each its own (equal) list
+        answer = _case(
+            {
+                **base,
+                "param_scheduler": chain,
+                "train_loop": "epoch" if by_epoch else "iter",
+                "max_epochs": train_cfg.get("max_epochs"),
+                "max_iters": train_cfg.get("max_iters"),
+            }
+        )
+    return {**answer, "epoch_length": length, "lr": lr}
+
+
 def _case(case: dict[str, Any]) -> dict[str, Any]:
     import torch
     from mmengine.hooks import ParamSchedulerHook
+    from mmengine.logging import MessageHub
     from mmengine.optim import OptimWrapper
     from mmengine.runner import Runner
     from mmengine.runner.loops import EpochBasedTrainLoop, IterBasedTrainLoop
@@ -59,13 +246,23 @@ def _case(case: dict[str, Any]) -> dict[str, Any]:
         max_epochs, max_iters = 1, int(case["max_iters"])
         loop = object.__new__(IterBasedTrainLoop)
     runner = _Runner(loop, max_epochs, max_iters, length)
+    for config in [case["param_scheduler"]] if isinstance(case["param_scheduler"], dict) else case["param_scheduler"]:
+        # A downstream scope: MMDetection's registry finds its own; MMPose's is registered renamed.
+        scope, _, name = str(config.get("type", "")).rpartition(".")
+        if scope in ("mmdet", "mmseg", "mmagic", "mmpose", "mmyolo"):
+            config["type"] = f"MMPose_{name}" if scope == "mmpose" else name
     param = torch.nn.Parameter(torch.zeros(1))
     wrapper = OptimWrapper(torch.optim.SGD([param], lr=case["lr"]))
     lrs: list[float] = []
     try:
         runner.param_schedulers = Runner._build_param_scheduler(runner, copy.deepcopy(case["param_scheduler"]), wrapper)
         hook = ParamSchedulerHook()
+        hub = MessageHub.get_current_instance()  # what RuntimeInfoHook keeps (MMagic's LinearLrInterval reads it)
+        hub.update_info("epoch", 0)
         for i in range(max_iters):
+            hub.update_info("iter", i)
+            if loop_kind == "epoch" and i % length == 0:
+                hub.update_info("epoch", i // length)
             lrs.append(wrapper.optimizer.param_groups[0]["lr"])
             wrapper.optimizer.step()
             hook.after_train_iter(runner, batch_idx=i)
@@ -78,14 +275,124 @@ def _case(case: dict[str, Any]) -> dict[str, Any]:
     return {"lrs": lrs}
 
 
+_WRAPPERS = ("RepeatDataset", "ConcatDataset")
+
+
+def _dataset(cfg: Any, n: int) -> Any:
+    """The train dataset as MMEngine's wrappers build it, with every leaf dataset ``n`` rows long."""
+    from mmengine.dataset import BaseDataset, ConcatDataset, RepeatDataset
+
+    class Leaf(BaseDataset):
+        METAINFO: dict = {}
+
+        def __init__(self) -> None:
+            self._fully_initialized = True
+            self._metainfo = {}
+            self.serialize_data = False
+            self.data_list = []
+            self.test_mode = False
+
+        def full_init(self) -> None:
+            return None
+
+        def __len__(self) -> int:
+            return n
+
+    kind = cfg.get("type") if isinstance(cfg, dict) else None
+    kind = getattr(kind, "__name__", kind)
+    if kind == "RepeatDataset":
+        return RepeatDataset(_dataset(cfg["dataset"], n), times=cfg["times"], lazy_init=False)
+    if kind == "ConcatDataset":
+        return ConcatDataset([_dataset(d, n) for d in cfg["datasets"]], lazy_init=False)
+    if isinstance(kind, str) and (kind.endswith("Wrapper") or "Dataset" in kind and "Mix" in kind):
+        raise ValueError(f"dataset wrapper {kind} is not one of MMEngine's ({', '.join(_WRAPPERS)})")
+    if kind in ("ClassBalancedDataset",):
+        raise ValueError("ClassBalancedDataset needs the real annotations")
+    return Leaf()
+
+
+def _file_case(case: dict[str, Any]) -> dict[str, Any]:
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import sampler as sampler_module
+    from mmengine.runner import Runner
+
+    cfg = Config.fromfile(case["config"], import_custom_modules=False).to_dict()
+    devices, n = int(case.get("devices", 1)), int(case["dataset_size"])
+    loader_cfg = cfg.get("train_dataloader") or {}
+    batch_size = loader_cfg.get("batch_size", case.get("batch_size"))
+    if batch_size is None:
+        raise ValueError("no train_dataloader.batch_size")
+    if loader_cfg.get("batch_sampler"):
+        raise ValueError(f"batch_sampler {loader_cfg['batch_sampler']} is not MMEngine's")
+    sampler_cfg = dict(loader_cfg.get("sampler") or {"type": "DefaultSampler"})
+    sampler_type = sampler_cfg.pop("type", "DefaultSampler")
+    sampler_type = getattr(sampler_type, "__name__", sampler_type)
+    dataset = _dataset(loader_cfg.get("dataset"), n)
+    train_cfg = cfg.get("train_cfg") or {}
+    loop_type = getattr(train_cfg.get("type"), "__name__", train_cfg.get("type"))
+    by_epoch = train_cfg.get("by_epoch", loop_type in (None, "EpochBasedTrainLoop"))
+    if sampler_type not in ("DefaultSampler", "InfiniteSampler"):
+        raise ValueError(f"sampler {sampler_type} is not MMEngine's")
+    original = sampler_module.get_dist_info
+    sampler_module.get_dist_info = lambda: (0, devices)
+    try:
+        sampler = sampler_module.DefaultSampler(dataset, shuffle=False, round_up=sampler_cfg.get("round_up", True))
+    finally:
+        sampler_module.get_dist_info = original
+    length = len(
+        torch.utils.data.DataLoader(
+            range(len(dataset)), batch_size=batch_size, sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
+        )
+    )
+    optimizer = (cfg.get("optim_wrapper") or {}).get("optimizer") or {}
+    if "lr" not in optimizer:
+        raise ValueError("no optim_wrapper.optimizer.lr")
+    lr = float(optimizer["lr"])
+    auto = cfg.get("auto_scale_lr")
+    if auto and auto.get("enable", False):
+        from mmengine.optim import OptimWrapper
+
+        holder = type("R", (), {})()
+        holder._train_dataloader, holder.world_size, holder.param_schedulers = {"batch_size": batch_size}, devices, None
+        holder.logger = logging.getLogger("mmengine_oracle")
+        wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr))
+        Runner.scale_lr(holder, wrapper, auto)
+        lr = wrapper.optimizer.param_groups[0]["lr"]
+    schedulers = cfg.get("param_scheduler") or []  # none: the Runner trains at the optimizer's LR
+    derived = {"param_scheduler": schedulers, "epoch_length": length, "lr": lr}
+    if by_epoch:
+        derived.update(train_loop="epoch", max_epochs=int(train_cfg["max_epochs"]))
+    else:
+        derived.update(train_loop="iter", max_iters=int(train_cfg["max_iters"]))
+    answer = _case(derived)
+    answer.update(epoch_length=length, lr=lr)
+    return answer
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     results = []
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger("mmengine_oracle").setLevel(logging.ERROR)
+        if request.get("downstream"):
+            _load_downstream(request["downstream"])
         for case in request["cases"]:
-            results.append(_case(case))
+            if isinstance(case.get("config"), str):  # a config file, as tools/corpus_survey.py asks
+                try:
+                    results.append(_file_case(case))
+                except Exception as exc:  # noqa: BLE001 - every failure is part of the answer
+                    results.append({"error": f"{type(exc).__name__}: {exc}"})
+            elif "config" in case:
+                try:
+                    results.append(_config_case(case))
+                except Exception as exc:  # noqa: BLE001 - the Runner would fail before training
+                    results.append({"lrs": [], "error": f"{type(exc).__name__}: {exc}"})
+            elif "hook" in case:
+                results.append(_hook_case(case))
+            else:
+                results.append(_case(case))
     print(json.dumps({"results": results}))
 
 

@@ -24,4 +24,17 @@ for _name in COMMANDS:
 guard_commands(app)
 coercion.install()
 
+
+def _whole_summaries() -> None:
+    """Each command's summary in ``sched --help``: the first sentence (or clause before a colon)
+    of its help, whole (click cuts the first line at the terminal's width with ``...``)."""
+    for command in app.registered_commands:
+        doc = command.help or (command.callback.__doc__ if command.callback else None)
+        if command.short_help is None and doc:
+            paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+            command.short_help = paragraph.split(". ")[0].split(": ")[0].rstrip(".")
+
+
+_whole_summaries()
+
 __all__ = ["app", "main"]

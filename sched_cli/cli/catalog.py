@@ -11,16 +11,27 @@ from sched_cli.cli.process import UserError, user_errors
 
 @app.command("list")
 @with_global_options
-def list_(fmt: TableFormat | None = TableFormatOpt) -> None:
-    """List every built-in scheduler with its aliases.
+def list_(
+    match: str | None = typer.Argument(
+        None, metavar="[TEXT]", help="Only the schedulers whose name, alias or parameters contain TEXT, e.g. cosine."
+    ),
+    fmt: TableFormat | None = TableFormatOpt,
+) -> None:
+    """List every built-in scheduler with its aliases (or those matching TEXT).
 
-    Example:  sched list
+    Example:  sched list cosine
     """
     from sched_cli.views import scheduler_table
 
     console = stdout_console()
     # Three columns of whole names need about 110 columns; narrower, aliases go under each name.
-    print_table(scheduler_table(stacked=console.is_terminal and console.width < 110), fmt)
+    table = scheduler_table(stacked=console.is_terminal and console.width < 110, match=match)
+    if match is not None and not table.columns[0].values:
+        with user_errors():
+            from sched_cli.registry import all_names, suggest
+
+            raise UserError(f"no built-in scheduler matches {match!r}{suggest(match, all_names())}; run `sched list`")
+    print_table(table, fmt)
     if fmt is not None or not console.is_terminal:
         return
     console.print(
@@ -38,8 +49,6 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
     Example:  sched describe cosine_with_warmup
     """
     with user_errors():
-        from rich.table import Table
-
         from sched_cli.registry import all_names, lookup, suggest
         from sched_cli.schedulers.torch_native import is_torch_scheduler_name
 
@@ -53,7 +62,7 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
         console = stdout_console()
         console.print(f"[bold]{entry.name}[/]  (aliases: {', '.join(entry.aliases)})")
         console.print(entry.doc_text, markup=False, highlight=False)
-        params = Table(title="parameters", title_justify="left")
+        params = _params_table(console)
         for column in ("name", "kind", "default"):
             params.add_column(column)
         for p in entry.params:
@@ -61,9 +70,16 @@ def describe(name: str = typer.Argument(..., help="A scheduler name or alias, e.
         console.print(params)
 
 
-def _describe_torch(name: str) -> None:
+def _params_table(console):
+    """The parameters' table: boxed on a terminal, plain aligned columns in a pipe or file."""
+    from rich import box
     from rich.table import Table
 
+    framed = console.is_terminal
+    return Table(title="parameters", title_justify="left", box=box.HEAVY_HEAD if framed else None, pad_edge=framed)
+
+
+def _describe_torch(name: str) -> None:
     from sched_cli.schedulers.torch_native import PREFIX, describe_torch_scheduler
 
     described = describe_torch_scheduler(name)
@@ -74,7 +90,7 @@ def _describe_torch(name: str) -> None:
     for line in described.notes:
         console.print(line, markup=False, highlight=False)
     if described.params:
-        params = Table(title="parameters", title_justify="left")
+        params = _params_table(console)
         for column in ("name", "default"):
             params.add_column(column)
         for param, default in described.params:

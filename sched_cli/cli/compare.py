@@ -20,7 +20,6 @@ from sched_cli.cli.options import (
     XUnit,
     YAxis,
     app,
-    load,
     with_global_options,
     with_run_options,
 )
@@ -30,19 +29,19 @@ from sched_cli.cli.output import (
     check_output_dir,
     draw,
     is_html,
-    labelled,
     summary_table,
     write_report,
 )
 from sched_cli.cli.process import user_errors
+from sched_cli.cli.settings import load_all
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sched_cli.specs import Overrides
+    from sched_cli.cli.settings import Settings
 
 
 @app.command()
 @with_global_options
-@with_run_options
+@with_run_options(repeatable=True)
 def compare(
     specs: list[str] = SpecsArg,
     ssr: list[float] | None = SsrOpt,
@@ -64,9 +63,12 @@ def compare(
         "-f",
         help="Print only the summary, for scripts: text, csv, tsv or json (every column, exact values).",
     ),
-    overrides: Overrides = RUN_OPTIONS,
+    settings: Settings = RUN_OPTIONS,
 ) -> None:
-    """Compare schedules across SSRs (and specs): a summary table and an overlay plot.
+    """Compare schedules across SSRs, specs or a run setting: a summary table and an overlay plot.
+
+    Repeat a run setting to compare its values (--devices 8 --devices 16), one at a time; give a
+    spec its own with SPEC@name=value (args.json@devices=16, 'cosine(...)@max_duration=1000ba').
 
     Example:  sched compare sample_specs/resnet50_imagenet.yaml --ssr 0.25 --ssr 0.5 --ssr 1
     """
@@ -74,10 +76,24 @@ def compare(
         check_label_count(len(specs), label)  # before loading anything
         if output is not None:
             check_output_dir(output, specs)
-        loaded = labelled([load(s, overrides, ssr) for s in specs], label)
-        summary_table(loaded, as_trainer, fmt)
+        every = load_all(specs, settings, ssr, label)
+        loaded = every.specs
+        summary_table(loaded, as_trainer, fmt, every.title)
+        title = title or every.title
         if is_html(output):
-            write_report("compare", loaded, specs, output, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True)
+            write_report(
+                "compare",
+                loaded,
+                every.inputs,
+                output,
+                x,
+                y,
+                log,
+                as_trainer,
+                PLOT_POINTS,
+                by_fraction=True,
+                title=title,
+            )
         elif (not no_plot and fmt is None) or output is not None:
             drawn = chart(loaded, x, y, log, as_trainer, PLOT_POINTS, by_fraction=True, title=title)
             draw(drawn, output, width, height)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
+import re
 import typing
 from typing import TYPE_CHECKING
 
 import typer
 
-from sched_cli.cli.process import Options, warning, warnings_as_lines
+from sched_cli.cli.process import Options, assumed, warning, warnings_as_lines
 from sched_cli.readers import NAMES as READER_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,13 +102,19 @@ DropLastOpt = typer.Option(
 )
 SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
 LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
+AutoScaleLrOpt = typer.Option(
+    None,
+    "--auto-scale-lr",
+    help="MMEngine configs: switch auto_scale_lr on, as OpenMMLab's tools/train.py --auto-scale-lr does.",
+)
 StepEveryOpt = typer.Option(None, "--step-every", help="When schedulers step (overrides the spec).")
 FromOpt = typer.Option(
     None,
     "--from",
     help="Read SPEC as a sched spec, an LLM Foundry YAML (training config or MCLI run), a Hugging Face "
-    "TrainingArguments file (JSON/YAML), a timm args.yaml or an MMEngine config (a .py one only with this "
-    "option, as reading it runs it). Default: recognised from its keys.",
+    "TrainingArguments file (JSON/YAML), a timm args.yaml, a DeepSpeed config, an MMEngine config (a .py one "
+    "only with this option, as reading it runs it) or a Megatron-LM launch (a script or flag file only with this "
+    "option, or a model_config.yaml). Default: recognised from its keys.",
 )
 LabelOpt = typer.Option(
     None, "--label", help="Name a spec in legends and tables; repeat, one per spec, in order. Default: its title."
@@ -146,6 +153,20 @@ ResumeAtOpt = typer.Option(
 StopAtOpt = typer.Option(
     None, "--stop-at", metavar="TIME", help="Preview the run stopped early at TIME (e.g. 4e12tok): the LR it ends on."
 )
+SkippedStepsOpt = typer.Option(
+    None,
+    "--skipped-steps",
+    metavar="STEPS",
+    help="Updates after which the scheduler did not step (fp16 loss-scale overflows): a count N (the first N) "
+    "or 0-based indices such as 3,10,40-47.",
+)
+DeepSpeedConfigOpt = typer.Option(
+    None,
+    "--deepspeed-config",
+    metavar="PATH",
+    help="The DeepSpeed config a Hugging Face file's deepspeed key means (default: that path, from the file's "
+    "directory, else the working directory).",
+)
 
 # The options that describe the run, shared by every command that reads a spec.
 _RUN_OPTIONS = {
@@ -158,26 +179,43 @@ _RUN_OPTIONS = {
     "drop_last": (bool | None, DropLastOpt),
     "seq_len": (int | None, SeqLenOpt),
     "lr": (float | None, LrOpt),
+    "auto_scale_lr": (bool | None, AutoScaleLrOpt),
     "step_every": (StepEvery | None, StepEveryOpt),
     "source": (SpecFormat | None, FromOpt),
     "resume_from": (str | None, ResumeFromOpt),
     "resume_at": (str | None, ResumeAtOpt),
     "stop_at": (str | None, StopAtOpt),
     "allow_import": (list[str] | None, AllowImportOpt),
+    "skipped_steps": (str | None, SkippedStepsOpt),
+    "deepspeed_config": (str | None, DeepSpeedConfigOpt),
 }
 #: Placeholder default of the ``overrides`` parameter that :func:`with_run_options` fills in.
 RUN_OPTIONS = None
 
 
-def with_run_options(command):
+def with_run_options(command=None, *, repeatable: bool = False):
     """Give a command the options that describe the run (``--max-duration`` ... ``--step-every``),
-    declared once here, and hand it their values as one :class:`Overrides` in ``overrides``."""
+    declared once here, and hand it their values as one :class:`Overrides` in ``overrides``.
+
+    ``repeatable``: the run settings may be given several times, to compare their values
+    (``--devices 8 --devices 16``); the command gets a :class:`~sched_cli.cli.settings.Settings`
+    in ``settings`` instead."""
+    if command is None:
+        return functools.partial(with_run_options, repeatable=repeatable)
+    from sched_cli.cli.settings import REPEATABLE
+
+    target = "settings" if repeatable else "overrides"
     signature = inspect.signature(command)
     # Typer needs real types; `Overrides` stands only in the annotation this wrapper removes.
-    hints = typing.get_type_hints(command, localns={"Overrides": object})
-    own = [p.replace(annotation=hints[name]) for name, p in signature.parameters.items() if name != "overrides"]
+    hints = typing.get_type_hints(command, localns={"Overrides": object, "Settings": object})
+    own = [p.replace(annotation=hints[name]) for name, p in signature.parameters.items() if name != target]
     added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=option,
+            annotation=list[typing.get_args(kind)[0]] | None if repeatable and name in REPEATABLE else kind,
+        )
         for name, (kind, option) in _RUN_OPTIONS.items()
     ]
 
@@ -186,13 +224,27 @@ def with_run_options(command):
         from sched_cli.specs import Overrides as _Overrides
 
         values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
-        values = {name: v.value if isinstance(v, enum.Enum) else v for name, v in values.items()}
-        return command(**kwargs, overrides=_Overrides(**values))
+        values = {name: _plain(v) for name, v in values.items()}
+        if not repeatable:
+            return command(**kwargs, overrides=_Overrides(**values))
+        from sched_cli.cli.process import user_errors
+        from sched_cli.cli.settings import settings_from
+
+        with user_errors():
+            settings = settings_from(values, _Overrides)
+        return command(**kwargs, settings=settings)
 
     parameters = own + added
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
+
+
+def _plain(value):
+    """An option's value without its enum (in a list too)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 # -q/-v/--debug work before the command (on the app) and after it (on each command): declared once.
@@ -229,10 +281,58 @@ def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, with_ssrs
     from sched_cli.specs import load as load_spec
 
+    refuse_directory(arg)
     spec = with_ssrs(load_spec(arg, overrides), ssrs or [])
+    for message in assumptions(spec, overrides):
+        assumed(message)
     for message in check(spec):
         warning(message)
     return spec
+
+
+def refuse_directory(arg: str) -> None:
+    """A directory given as SPEC: refused in one line naming the spec files in it."""
+    from pathlib import Path
+
+    from sched_cli.cli.process import UserError
+
+    path = Path(arg)
+    try:
+        if not arg.strip() or not path.is_dir():  # Path("") is the current directory
+            return
+        found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json", ".toml"))
+    except OSError:
+        return
+    inside = f"; spec files in it: {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}" if found else ""
+    raise UserError(f"{arg} is a directory, not a spec file: give a .yaml, .yml, .json or .toml file{inside}")
+
+
+#: A world size written in another tool's file (sched's own ``devices`` key, or the tool's).
+_DEVICES_KEY = re.compile(r"^\s*[\"']?(devices|world_size|gpus|num_gpus)[\"']?\s*[:=]", re.MULTILINE)
+_TOOL_NAMES = {"hf": "Hugging Face", "timm": "timm", "mmengine": "MMEngine"}
+
+
+def assumptions(spec: Spec, overrides: Overrides) -> list[str]:
+    """The defaults that change this spec's numbers and that nothing on the command line or in
+    the file chose: a Hugging Face, timm or MMEngine run counted on 1 device when the number of
+    optimizer steps per epoch depends on the world size."""
+    run = spec.run
+    tool = _TOOL_NAMES.get(run.trainer)
+    if tool is None or overrides.devices is not None or run.dataloader_len is None:
+        return []
+    geometry_devices = getattr(run.geometry, "devices", None)
+    if geometry_devices not in (None, 1):
+        return []
+    try:
+        with open(spec.source, encoding="utf-8", errors="replace") as f:
+            if _DEVICES_KEY.search(f.read(1_000_000)):
+                return []
+    except OSError:
+        pass
+    return [
+        f"{spec.source}: a {tool} run previewed on 1 device: its steps per epoch depend on the world size; "
+        "give --devices N for N GPUs"
+    ]
 
 
 # -- global options ---------------------------------------------------------------------------------

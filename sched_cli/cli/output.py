@@ -22,6 +22,8 @@ __all__ = ["PLOT_POINTS"]
 #: Bounds on what a plot computes and draws (more than a screen or an image can show).
 MAX_PLOT_POINTS = 100_000
 MAX_PLOT_WIDTH = 1_000
+#: The narrowest terminal plot (``--width``'s minimum): room for a legend and tick labels.
+MIN_PLOT_WIDTH = 40
 MAX_PLOT_HEIGHT = 500
 
 
@@ -78,10 +80,14 @@ def print_table(view, fmt: TableFormat | None) -> None:
         typer.echo(view.caption, err=True)
 
 
-def summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None) -> None:
+def summary_table(specs, as_trainer: bool, fmt: TableFormat | None = None, title: str | None = None) -> None:
+    """``compare``'s summary; ``title`` (what a what-if varies) replaces the specs' names."""
     from sched_cli.views import summary_view
 
-    print_table(summary_view(specs, mode_of(as_trainer), progress_for), fmt)
+    view = summary_view(specs, mode_of(as_trainer), progress_for)
+    if title:
+        view.title = title + (" (as the Trainer applies it)" if as_trainer else "")
+    print_table(view, fmt)
 
 
 # -- charts -----------------------------------------------------------------------------------------
@@ -102,9 +108,11 @@ def draw(chart, output: Path | None, width: int | None, height: int) -> None:
     from sched_cli.render.terminal import render_terminal_plot
 
     console = stdout_console()
-    drawn = render_terminal_plot(
-        chart, width=width or min(console.width, 140), height=height, color=console.is_terminal
-    )
+    # Never narrower than --width allows (a narrow terminal wraps the lines, not the plot), and
+    # under NO_COLOR curves differ by glyph, not by a colour that is not shown.
+    width = width or max(MIN_PLOT_WIDTH, min(console.width, 140))
+    color = console.is_terminal and not console.no_color
+    drawn = render_terminal_plot(chart, width=width, height=height, color=color)
     sys.stdout.write(drawn.text if drawn.text.endswith("\n") else drawn.text + "\n")
     sys.stdout.flush()
     for line in drawn.notes:
@@ -165,7 +173,9 @@ def is_html(output: Path | None) -> bool:
     return output is not None and output.suffix.lower() in (".html", ".htm")
 
 
-def write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction) -> None:
+def write_report(
+    name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction, title=None
+) -> None:
     import shlex
 
     from sched_cli.render.html import render_html, save_html
@@ -177,7 +187,9 @@ def write_report(name: str, specs, inputs, output: Path | None, x, y, log, as_tr
         command = "sched " + shlex.join(Options.argv)
     else:  # called as a library (tests' CliRunner): the raw command line is not known
         command = f"sched {name} " + shlex.join([*inputs] + (["-o", str(output)] if output is not None else []))
-    page = report(specs, inputs, **view_options(x, y, log, as_trainer, points, by_fraction), command=command)
+    page = report(
+        specs, inputs, **view_options(x, y, log, as_trainer, points, by_fraction), command=command, title=title
+    )
     if output is None:
         sys.stdout.write(render_html(page))
         sys.stdout.flush()

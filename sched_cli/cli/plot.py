@@ -19,20 +19,20 @@ from sched_cli.cli.options import (
     XUnit,
     YAxis,
     app,
-    load,
     with_global_options,
     with_run_options,
 )
-from sched_cli.cli.output import chart, check_output_dir, draw, is_html, labelled, write_report
+from sched_cli.cli.output import chart, check_label_count, check_output_dir, draw, is_html, write_report
 from sched_cli.cli.process import user_errors
+from sched_cli.cli.settings import load_all
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sched_cli.specs import Overrides
+    from sched_cli.cli.settings import Settings
 
 
 @app.command()
 @with_global_options
-@with_run_options
+@with_run_options(repeatable=True)
 def plot(
     spec: str = SpecArg,
     ssr: list[float] | None = SsrOpt,
@@ -53,17 +53,22 @@ def plot(
     height: int = typer.Option(24, "--height", min=10, help="Terminal plot height in lines."),
     label: list[str] | None = LabelOpt,
     title: str | None = TitleOpt,
-    overrides: Overrides = RUN_OPTIONS,
+    settings: Settings = RUN_OPTIONS,
 ) -> None:
-    """Plot a schedule, one curve per SSR, in the terminal or to an image file.
+    """Plot a schedule, one curve per SSR (or per value of a repeated run setting), in the terminal or to a file.
 
     Example:  sched plot sample_specs/resnet50_imagenet.yaml --ssr 0.5 --ssr 1 -o resnet.png
     """
     with user_errors():
         if output is not None:
             check_output_dir(output, [spec])
-        loaded = labelled([load(spec, overrides, ssr)], label)
+        check_label_count(1, label)
+        every = load_all([spec], settings, ssr, label)
+        title = title or every.title
         if is_html(output):
-            write_report("plot", loaded, [spec], output, x, y, log, as_trainer, points, by_fraction=False)
+            write_report(
+                "plot", every.specs, every.inputs, output, x, y, log, as_trainer, points, by_fraction=False, title=title
+            )
             return
-        draw(chart(loaded, x, y, log, as_trainer, points, by_fraction=False, title=title), output, width, height)
+        drawn = chart(every.specs, x, y, log, as_trainer, points, by_fraction=False, title=title)
+        draw(drawn, output, width, height)

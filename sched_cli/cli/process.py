@@ -59,6 +59,18 @@ def note(message: str) -> None:
     warning(message)
 
 
+def assumed(message: str) -> None:
+    """``note: MESSAGE`` on one line of stderr: a default sched chose that changes the numbers
+    (1 device when none is given...); once per message per command, not with -q."""
+    text = " ".join(message.split())
+    if Options.quiet or text in Options.warned:
+        return
+    Options.warned.add(text)
+    from rich.markup import escape
+
+    stderr_console().print(f"[cyan]note:[/] {escape(text)}", soft_wrap=True)
+
+
 def wrote(message: str) -> None:
     """Say what a command wrote to a file (on stderr, so stdout stays for results); not with -q."""
     if not Options.quiet:
@@ -226,6 +238,10 @@ def guarded(command):
 
     @functools.wraps(command)
     def run(*args, **kwargs):
+        twice = _repeated_option()
+        if twice is not None:
+            error("error", twice)
+            raise typer.Exit(EXIT_USAGE)
         try:
             return command(*args, **kwargs)
         except BrokenPipeError:
@@ -242,6 +258,52 @@ def guarded(command):
 
     run._sched_guarded = True  # type: ignore[attr-defined]
     return run
+
+
+def _repeated_option() -> str | None:
+    """A single-value option given twice on the command line (click would keep the last value
+    silently), as the message that says so; ``None`` when there is none."""
+    import importlib
+
+    # The click typer runs on (its own vendored copy in typer 0.23+, else click itself).
+    core = next(c for c in typer.Context.__mro__ if c.__module__.endswith(".core")).__module__
+    package = core.rsplit(".", 1)[0]
+    ctx = importlib.import_module(f"{package}.globals").get_current_context(silent=True)
+    if ctx is None or Options.argv is None:
+        return None
+    single = {}
+    takes_value = set()
+    for param in ctx.command.params:
+        if getattr(param, "param_type_name", None) != "option":
+            continue
+        if not param.is_flag and not param.count:
+            takes_value.update(param.opts)
+            if not param.multiple:
+                single.update({opt: param for opt in param.opts})
+    args = Options.argv
+    name = ctx.info_name
+    args = args[args.index(name) + 1 :] if name in args else args
+    seen: dict[Any, list[str]] = {}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            break
+        opt, eq, value = word.partition("=") if word.startswith("--") else (word, "", "")
+        if opt in takes_value and not eq:
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        if opt in single:
+            seen.setdefault(single[opt], []).append(value)
+        i += 1
+    for param, values in seen.items():
+        if len(values) > 1:
+            opt = max(param.opts, key=len)
+            from sched_cli.cli.settings import REPEATABLE
+
+            more = " (compare, plot and report compare several values)" if param.name in REPEATABLE else ""
+            return f"{opt} was given {len(values)} times ({', '.join(values)}); give it once{more}"
+    return None
 
 
 def guard_commands(app: typer.Typer) -> None:

@@ -17,20 +17,20 @@ from sched_cli.cli.options import (
     XUnit,
     YAxis,
     app,
-    load,
     with_global_options,
     with_run_options,
 )
 from sched_cli.cli.output import is_html, write_report
 from sched_cli.cli.process import UserError, user_errors
+from sched_cli.cli.settings import load_all
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sched_cli.specs import Overrides
+    from sched_cli.cli.settings import Settings
 
 
 @app.command()
 @with_global_options
-@with_run_options
+@with_run_options(repeatable=True)
 def report(
     specs: list[str] = SpecsArg,
     output: Path | None = typer.Option(
@@ -44,7 +44,7 @@ def report(
     log: bool = typer.Option(False, "--log", help="Start with a logarithmic Y axis."),
     as_trainer: bool = AsTrainerOpt,
     points: int = typer.Option(PLOT_POINTS, "--points", min=2, help="Points per curve (breakpoints are always added)."),
-    overrides: Overrides = RUN_OPTIONS,
+    settings: Settings = RUN_OPTIONS,
 ) -> None:
     """Write one self-contained HTML page to explore and share: an interactive chart of every
     spec and SSR (zoom, hover for exact values, switch units), the summary table, the specs
@@ -57,5 +57,7 @@ def report(
             raise UserError("sched report writes HTML: give -o report.html (or redirect standard output)")
         if output is not None and not is_html(output):
             raise UserError(f"-o {output}: a report is an .html file; use a name ending in .html")
-        loaded = [load(s, overrides, ssr) for s in specs]
-        write_report("report", loaded, specs, output, x, y, log, as_trainer, points, by_fraction=len(specs) > 1)
+        every = load_all(specs, settings, ssr, None)
+        several = len(every.specs) > 1
+        title = every.title
+        write_report("report", every.specs, every.inputs, output, x, y, log, as_trainer, points, several, title)

@@ -20,7 +20,7 @@ from sched_cli.cli.options import (
     mode_of,
     with_run_options,
 )
-from sched_cli.cli.output import chart, draw, stdout_console, summary_table
+from sched_cli.cli.output import chart, draw, is_html, stdout_console, summary_table, write_report
 from sched_cli.cli.process import UserError, user_errors
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +34,9 @@ def resume_(
     after: str = typer.Argument(..., metavar="AFTER", help="The spec the run was resumed with."),
     at: str = typer.Option(..., "--at", metavar="TIME", help="Where the checkpoint was taken, e.g. 5000ba, 3ep."),
     ssr: list[float] | None = SsrOpt,
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the plot to a .png, .svg or .pdf."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write the plot to a .png, .svg or .pdf, or an interactive .html page."
+    ),
     x: XUnit | None = typer.Option(None, "--x", help="X axis unit. Default: ba."),
     y: YAxis | None = typer.Option(None, "--y", help="Y axis: the multiplier, or the LR. Default: lr if known."),
     log: bool = LogOpt,
@@ -56,7 +58,11 @@ def resume_(
         if overrides.resume_from is not None or overrides.resume_at is not None:
             raise UserError("sched resume takes BEFORE and --at itself; drop --resume-from/--resume-at")
         loaded = load(after, replace(overrides, resume_from=before, resume_at=at), ssr)
-        draw(chart([loaded], x or XUnit.ba, y, log, as_trainer, PLOT_POINTS, by_fraction=False), output, width, height)
+        if is_html(output):
+            write_report("resume", [loaded], [after], output, x or XUnit.ba, y, log, as_trainer, PLOT_POINTS, False)
+        else:
+            drawn = chart([loaded], x or XUnit.ba, y, log, as_trainer, PLOT_POINTS, by_fraction=False)
+            draw(drawn, output, width, height)
         summary_table([loaded], as_trainer)
         console = stdout_console()
         for line in resume_notes(loaded, mode_of(as_trainer)):

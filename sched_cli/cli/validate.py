@@ -6,8 +6,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, app, with_global_options, with_run_options
-from sched_cli.cli.process import EXIT_USAGE, EXIT_WARNINGS, Options, error, note, user_errors
+from sched_cli.cli.options import (
+    RUN_OPTIONS,
+    SsrOpt,
+    app,
+    assumptions,
+    refuse_directory,
+    with_global_options,
+    with_run_options,
+)
+from sched_cli.cli.process import EXIT_USAGE, EXIT_WARNINGS, Options, UserError, assumed, error, note, user_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.specs import Overrides
@@ -35,9 +43,10 @@ def validate(
     with user_errors():
         for spec in specs:
             try:
+                refuse_directory(spec)
                 loaded = with_ssrs(load(spec, overrides), ssr or [])
                 notes = check(loaded)
-            except (SpecError, ScheduleError, TimeStringError) as exc:
+            except (SpecError, ScheduleError, TimeStringError, UserError) as exc:
                 if Options.debug:
                     raise
                 # One line per invalid spec, and on to the next: CI wants every problem at once.
@@ -45,6 +54,8 @@ def validate(
                 error("error", message if spec in message else f"{spec}: {message}")
                 invalid += 1
                 continue
+            for line in assumptions(loaded, overrides):
+                assumed(line)
             for line in notes:
                 note(line if len(specs) == 1 else f"{spec}: {line}")
             warned += bool(notes)

@@ -73,9 +73,13 @@ __all__ = [
 #: ``--from`` value -> module of this package, in the order files are tried when recognising.
 _MODULES = {
     "foundry": "foundry",
+    # before hf: a DeepSpeed config has gradient_accumulation_steps too, but never an HF-only key
+    "deepspeed": "deepspeed",
     "hf": "hf",
     "timm": "timm",
     "mmengine": "mmengine",
+    "megatron": "megatron",
+    # recognised first (see recognise): their files hold HF's (and DeepSpeed's, Megatron's) keys too
     "axolotl": "axolotl",
     "llamafactory": "llamafactory",
 }
@@ -111,7 +115,7 @@ def reader(name: str) -> ModuleType:
 
 def recognise(data: Any) -> str | None:
     """The name of the reader whose config ``data`` is, or ``None`` for a sched spec."""
-    for name in NAMES:
+    for name in (*_FRONT_ENDS, *(n for n in NAMES if n not in _FRONT_ENDS)):
         if reader(name).recognise(data):
             return name
     return None

@@ -4,15 +4,13 @@ the reading of counts and numbers from their YAML files."""
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
-from pathlib import Path
 from typing import Any
 
 from sched_cli.readers import ReaderError
 
-__all__ = ["split_train_size", "deepspeed_scheduler_check", "number", "whole", "flag", "hf_scheduler_of"]
+__all__ = ["split_train_size", "deepspeed_replaces", "number", "whole", "flag", "hf_scheduler_of"]
 
 
 def number(source: str, key: str, value: Any) -> float:
@@ -61,38 +59,16 @@ def split_train_size(source: str, key: str, size: int, value: float) -> tuple[in
     return size - held, held
 
 
-def deepspeed_scheduler_check(source: str, value: Any) -> list[str]:
-    """Notes about the ``deepspeed`` config the tool passes to the Trainer; a refusal if it has a
-    ``scheduler`` block, which replaces the Trainer's schedule.
+def deepspeed_replaces(data: dict[str, Any], source: str, options: dict[str, Any]) -> bool:
+    """Whether the ``deepspeed`` config the tool passes to the Trainer has a ``scheduler`` block,
+    which replaces the Trainer's schedule (and the tool's own): the HF reader then reads it
+    (:func:`sched_cli.readers.deepspeed.under_hf`: the block wins, ``auto`` filled as HF does)."""
+    if not data.get("deepspeed") and options.get("deepspeed_config") is None:
+        return False
+    from sched_cli.readers.deepspeed import load_config
 
-    HOOK(deepspeed): once ``sched_cli.readers.deepspeed`` is on main, a ``scheduler`` block is read
-    by that reader ("a DeepSpeed scheduler block wins, ``auto`` filled as HF does") instead of refused.
-    """
-    if value is None or value is False or value == "":
-        return []
-    config: Any = value
-    if isinstance(value, str):
-        path = Path(value)
-        candidates = [path] if path.is_absolute() else [Path(source).parent / path, Path.cwd() / path]
-        found = next((p for p in candidates if p.is_file()), None)
-        if found is None:
-            return [
-                f"{source}: deepspeed: {value} was not found (looked beside the file and in the working directory), "
-                "so sched cannot tell whether it has a scheduler block, which would replace the schedule shown"
-            ]
-        try:
-            config = json.loads(found.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReaderError(f"{source}: deepspeed: {value} is not a readable JSON file ({exc})") from None
-    if not isinstance(config, dict):
-        raise ReaderError(f"{source}: deepspeed: expected a path to a JSON config or a mapping, got {value!r}")
-    if config.get("scheduler") is not None:
-        kind = config["scheduler"].get("type") if isinstance(config["scheduler"], dict) else config["scheduler"]
-        raise ReaderError(
-            f"{source}: deepspeed: its config has a scheduler block ({kind}), which replaces the Trainer's schedule; "
-            "sched does not read DeepSpeed schedulers in this file yet: remove the block to preview the tool's schedule"
-        )
-    return []
+    config, _ = load_config(data, source, options)
+    return config.get("scheduler") is not None
 
 
 def hf_scheduler_of(spec: dict[str, Any]) -> dict[str, Any]:

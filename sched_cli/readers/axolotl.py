@@ -37,7 +37,7 @@ from typing import Any
 from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers import hf as hf_reader
 from sched_cli.readers._finetune import (
-    deepspeed_scheduler_check,
+    deepspeed_replaces,
     flag,
     hf_scheduler_of,
     number,
@@ -52,7 +52,9 @@ NAME = "axolotl"
 TITLE = "axolotl"
 TRAINER = "hf"
 REFERENCE = "axolotl"
-CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
+CONSUMES = (
+    "max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr", "deepspeed_config",
+)  # fmt: skip
 
 #: Keys this reader reads (or refuses with a reason).
 KEYS = (
@@ -240,7 +242,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     notes: list[str] = []
     facts: list[str] = []
     _refuse_other_trainers(c)
-    notes += deepspeed_scheduler_check(source, data.get("deepspeed"))
 
     lr = options.get("lr") or c.number("learning_rate", None)
     if lr is None:
@@ -317,12 +318,23 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         "dataloader_drop_last": _drop_last(c, options),
     }
     hf_options = {"dataset_size": samples, "devices": dp, "seq_len": options.get("seq_len")}
+    hf_options["deepspeed_config"] = options.get("deepspeed_config")
+    if data.get("deepspeed"):
+        hf_data["deepspeed"] = data["deepspeed"]
     try:
-        spec = hf_reader.read(hf_data, source, {k: v for k, v in hf_options.items() if v is not None})
+        hf = hf_reader.read(hf_data, source, {k: v for k, v in hf_options.items() if v is not None})
     except ReaderError as exc:
         raise ReaderError(str(exc).replace("lr_scheduler_type", "lr_scheduler")) from None
-    spec = spec.spec if isinstance(spec, Reading) else spec
-    spec["schedulers"] = [_schedule(c, kind, hf_scheduler_of(spec), lr, trainer_steps)]
+    spec = hf.spec
+    notes += hf.notes
+    facts += hf.facts
+    if deepspeed_replaces(data, source, options):
+        # HF's Trainer builds DeepSpeed's scheduler and never calls axolotl's create_scheduler for
+        # one; only jagged restarts would wrap it, which sched does not model.
+        if c.value("jagged_restart_steps"):
+            raise c.error("jagged_restart_steps", "around a DeepSpeed scheduler block is not modelled by sched")
+    else:
+        spec["schedulers"] = [_schedule(c, kind, hf_scheduler_of(spec), lr, trainer_steps)]
     facts += _facts(c, run, counted, warmup_total, warmup, trainer_steps, kind)
     notes += _notes(c)
     return Reading(spec, notes, facts)

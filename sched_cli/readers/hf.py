@@ -85,6 +85,7 @@ EMPTY = (
 #: Command-line options this reader applies itself (they change HF's step counts), so that the
 #: spec layer does not apply them a second time.
 CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
+CONSUMES += ("deepspeed_config",)
 # Options that mean something else for an HF file: what to say instead.
 _NOT_FOR_HF = {
     "batch_size": "--device-batch-size (per_device_train_batch_size)",
@@ -257,18 +258,19 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     """The sched spec mapping of a ``TrainingArguments`` file (see the module docstring), with a
     note for each field set to a value that changes the schedule in a way sched does not model."""
     spec = _spec(data, source, options)
-    notes = [
+    deepspeed = Reading({})  # what a DeepSpeed config beside the file says (readers/deepspeed.py)
+    if isinstance(spec, Reading):
+        deepspeed, spec = spec, spec.spec
+    notes = deepspeed.notes + [
         f"{source}: {key}: {data[key]!r}: {note}"
         for key, (applies, note) in hf_fields.UNMODELLED.items()
         if key in data and applies(data[key])
     ]
-    facts = [f"{spec['max_duration'][:-2]} optimizer updates of {spec['batch_size']} samples"]
-    if "dataloader_len" in spec:
-        facts[0] += f", {spec['dataloader_len']} per epoch"
-    return Reading(spec, notes, facts)
+    # The updates, their samples and the epochs are in validate's own lines (views.run_facts).
+    return Reading(spec, notes, deepspeed.facts)
 
 
-def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
+def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any] | Reading:
     if not isinstance(data, dict):
         raise HFConfigError(f"{source}: a TrainingArguments file is a mapping of fields, not {type(data).__name__}")
     sched_keys = [key for key in ("schedulers", "scheduler", "max_duration") if key in data]
@@ -297,13 +299,18 @@ def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:
         "batch_size": geometry.update_size,
         "seq_len": _option_count(source, options, "seq_len", 1),
         "lr": lr,
-        "schedulers": [_scheduler(args, lr)],
     }
     if geometry.updates_per_epoch is not None:
         spec["dataloader_len"] = geometry.updates_per_epoch
         spec["last_batch_size"] = geometry.last_update_size
     if epochs is not None:
         spec["num_train_epochs"] = epochs
+    if data.get("deepspeed") or options.get("deepspeed_config") is not None:  # DeepSpeed's scheduler may replace HF's
+        from sched_cli.readers.deepspeed import under_hf
+
+        b, g = geometry.device_batch_size, geometry.accumulation
+        return under_hf(data, source, options, spec, lambda: _scheduler(args, lr), b, g)
+    spec["schedulers"] = [_scheduler(args, lr)]
     return spec
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers import hf as hf_reader
-from sched_cli.readers._finetune import deepspeed_scheduler_check, hf_scheduler_of, number, split_train_size, whole
+from sched_cli.readers._finetune import hf_scheduler_of, number, split_train_size, whole
 from sched_cli.schedulers.hf import hf_warmup_steps
 
 __all__ = ["NAME", "TITLE", "TRAINER", "REFERENCE", "CONSUMES", "KEYS", "IRRELEVANT", "recognise", "read"]
@@ -41,7 +41,9 @@ NAME = "llamafactory"
 TITLE = "LLaMA-Factory"
 TRAINER = "hf"
 REFERENCE = "llamafactory"
-CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
+CONSUMES = (
+    "max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr", "deepspeed_config",
+)  # fmt: skip
 
 #: The Hugging Face keys the HF reader reads.
 _HF_KEYS = (
@@ -170,9 +172,9 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
             )
     if data.get("do_train") is False:
         raise ReaderError(f"{source}: do_train: false: this file does not train, so it has no schedule")
-    notes = deepspeed_scheduler_check(source, data.get("deepspeed"))
+    notes: list[str] = []
     facts: list[str] = []
-    hf_data = {k: data[k] for k in _HF_KEYS if k in data}
+    hf_data = {k: data[k] for k in _HF_KEYS + ("deepspeed",) if k in data}
     duration = options.get("max_duration")
     run_in_steps = duration is not None and str(duration).strip().endswith("ba")
     has_max_steps = run_in_steps or number(source, "max_steps", data.get("max_steps", -1)) > 0
@@ -199,7 +201,9 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     if hf_data.get("lr_scheduler_type") == "warmup_stable_decay":
         hf_data = _wsd_defaults(hf_data, source, options, facts)
     reading = hf_reader.read(hf_data, source, options)
-    spec = reading.spec if isinstance(reading, Reading) else reading
+    spec = reading.spec
+    notes += reading.notes
+    facts += reading.facts
     config = hf_scheduler_of(spec)
     total = int(str(spec["max_duration"]).removesuffix("ba"))
     if "warmup_steps" in config:
@@ -260,8 +264,10 @@ def _wsd_defaults(hf_data: dict[str, Any], source: str, options: dict[str, Any],
     if "num_stable_steps" in kwargs and "num_decay_steps" in kwargs:
         return hf_data
     # The run's length and warmup as HF counts them: read the file once as a plain linear schedule.
-    probe = hf_reader.read({**hf_data, "lr_scheduler_type": "linear", "lr_scheduler_kwargs": {}}, source, options)
-    probe_spec = probe.spec if isinstance(probe, Reading) else probe
+    probe_data = {k: v for k, v in hf_data.items() if k != "deepspeed"}
+    probe_spec = hf_reader.read(
+        {**probe_data, "lr_scheduler_type": "linear", "lr_scheduler_kwargs": {}}, source, options
+    ).spec
     total = int(str(probe_spec["max_duration"]).removesuffix("ba"))
     warmup = hf_warmup_steps(hf_scheduler_of(probe_spec).get("warmup_steps", 0), total)
     remaining = total - warmup

@@ -204,8 +204,8 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         for key, why in UNMODELLED.items()
         if data.get(key) not in (None, 0, 0.0, False, "", [])
     ]
-    updates = f"{spec['dataloader_len']} optimizer updates per epoch of {spec['batch_size']} samples"
-    return Reading(spec, notes, [updates])
+    # The updates per epoch and their samples are in validate's own lines (views.run_facts).
+    return Reading(spec, notes)
 
 
 def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any]:

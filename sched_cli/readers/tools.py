@@ -55,6 +55,28 @@ def _trl_online(data: dict[str, Any]) -> str | None:
 
 TOOLS: tuple[Tool, ...] = (
     Tool(
+        "accelerate launch",
+        frozenset(
+            {
+                "compute_environment",
+                "distributed_type",
+                "num_processes",
+                "num_machines",
+                "machine_rank",
+                "main_training_function",
+                "deepspeed_config",
+                "fsdp_config",
+                "mixed_precision",
+                "rdzv_backend",
+                "same_network",
+                "use_cpu",
+            }
+        ),
+        2,
+        "it says how `accelerate launch` starts the processes (its num_processes is the world size: give it to "
+        "sched as --devices); give sched the TrainingArguments file the training script reads",
+    ),
+    Tool(
         "a TRL online trainer",
         frozenset(
             {
@@ -102,6 +124,8 @@ def identify(data: Any, source: str) -> str | None:
         keys = ", ".join(found[:4])
         if tool.name == "a TRL online trainer":
             return f"{source}: this is a TRL {detail} config ({keys}): {tool.adds}"
+        if tool.name == "accelerate launch":
+            return f"{source}: this is an accelerate launch config ({keys}), not training arguments: {tool.adds}"
         what = f"; {detail}" if detail else ""
         return f"{source}: this is a {tool.name} config ({keys}){what}: sched would miss {tool.adds}"
     return None

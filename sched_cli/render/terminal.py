@@ -71,7 +71,7 @@ def render_terminal_plot(
     drawable, y_label = _readable_scale(drawable, chart.y_label, chart.log_y)
     drawable, x_label = _readable_x(drawable, chart.x_label)
     inside = notes if notes_inside else []
-    head = [chart.title.center(width)] if chart.title else []
+    head = [line.center(width) for line in textwrap.wrap(chart.title, width)] if chart.title else []
     if not drawable:
         return TerminalPlot(_fit_all([*head, *(inside or ["nothing to plot"])], width), [] if notes_inside else notes)
     colors = [COLORS[i % len(COLORS)] for i, _ in drawable]
@@ -173,6 +173,15 @@ def _nice_step(span: float, intervals: int) -> float:
     return 10 * power  # pragma: no cover - 10 is the last step above
 
 
+def _next_step(step: float) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten) after ``step``."""
+    power = 10.0 ** math.floor(math.log10(step) + 1e-9)
+    for m in _NICE_STEPS:
+        if m * power > step * (1 + 1e-9):
+            return m * power
+    return 10 * power  # pragma: no cover - 10 is the last step above
+
+
 def _linear_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[float]]:
     """The y axis and its labelled values: from 0 (or the lowest value, if below 0) to the
     highest value, widened to whole steps of a round size, at least two rows apart."""
@@ -182,15 +191,24 @@ def _linear_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[f
         spread = abs(high) * 0.5 or 1.0
         low, high = (low - spread, high + spread) if low < 0 else (low, high + spread)
     intervals = max(1, min(_MAX_TICKS, (rows + 1) // 2) - 1)
-    step = _nice_step(high - low, intervals)
-    # Widening to whole steps can need one more step than planned: then take the next size up.
-    while True:
-        first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
-        if last - first <= intervals:
-            break
-        step = _nice_step(step * (last - first), intervals)
+
+    # The axis ends at the highest value (a peak of 6 is not drawn under an axis running to 10),
+    # or at the round step just above it (0.97 under 1); the labels are the round steps inside.
+    def steps(step: float) -> tuple[int, int]:
+        first, last = math.floor(low / step + 1e-9), math.floor(high / step + 1e-9)
+        if (last + 1) * step - high <= 0.15 * (high - low) + 1e-12:
+            last += 1
+        return first, last
+
+    # The smallest round step whose labels fit (so that a peak of 8 gets 0, 2.5, 5, 7.5 rather
+    # than 0 and 5), and at least two labels.
+    step = _nice_step(high - low, 4 * intervals)
+    first, last = steps(step)
+    while last - first > intervals:
+        step = _next_step(step)
+        first, last = steps(step)
     values = [k * step for k in range(first, last + 1)]
-    return first * step, last * step, values
+    return first * step, max(high, values[-1]), values
 
 
 def _log_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[float]]:
@@ -202,7 +220,8 @@ def _log_ticks(ys: list[np.ndarray], rows: int) -> tuple[float, float, list[floa
     if high - low >= 1:
         # Whole decades, counted down from the top one so that the highest is always labelled.
         first, last = math.floor(low + 1e-9), math.ceil(high - 1e-9)
-        every = math.ceil((last - first) / (most - 1))
+        # Every decade gets a label while the rows allow one each.
+        every = math.ceil((last - first) / max(1, rows - 1))
         return float(first), float(last), [10.0**k for k in range(last, first - 1, -every)][::-1]
     if high - low < 1e-9:  # a flat line: a decade around it
         low, high = low - 0.5, high + 0.5
@@ -353,12 +372,19 @@ def _legend(labels: list[str], swatches: list[str], colors: list[str] | None, wi
     lines, line, used = [], "", 0
     for i, (label, swatch) in enumerate(zip(labels, swatches, strict=True)):
         size = len(swatch) + 1 + len(label)
+        if size > width:  # a label longer than the plot is wide: on lines of its own, whole
+            shown = Color.from_terminal(colors[i]).colorize(swatch) if colors else swatch
+            parts = textwrap.wrap(label, width - len(swatch) - 1) or [""]
+            lines += [line] if used else []
+            lines += [f"{shown} {parts[0]}", *(" " * (len(swatch) + 1) + p for p in parts[1:])]
+            line, used = "", 0
+            continue
         entry = (Color.from_terminal(colors[i]).colorize(swatch) if colors else swatch) + " " + label
         if used and used + 3 + size > width:
             lines.append(line)
             line, used = "", 0
         line, used = (f"{line}   {entry}", used + 3 + size) if used else (entry, size)
-    return [*lines, line]
+    return [*lines, line] if used or not lines else lines
 
 
 def _fit_all(lines: list[str], width: int) -> str:

@@ -6,17 +6,19 @@ it back gives the same value: integers as plain digits, floats as the shortest t
 round-trips (``0.1``, ``1.0``, ``1e-20``; the exponent is written without padding, ``1e-6``
 where Python's ``repr`` writes ``1e-06``).
 
-Speed: numbers are turned into text by ``orjson``, which formats whole numpy arrays in native
-code. On the reference machine (2 shared cores) a million rows of eight columns take ~0.47 s
-as CSV, where Python's ``repr`` over ``.tolist()`` takes ~2.7 s and ``numpy.savetxt`` longer
-still; pyarrow writes ``1.0`` as ``1`` and polars, though faster (~0.15 s), is a 180 MB
-install that takes ~0.13 s to import. ``benchmarks/bench_writers.py`` measures it.
+Speed: numbers are turned into text by ``orjson``, which formats a whole numpy column in native
+code (a million floats in ~25 ms), and numpy lays the columns' texts out row by row without a
+Python object per row or per value (see :func:`_rows_text`). On a 2-core machine a million rows
+of eight columns take ~0.33 s of CPU as CSV, where Python's ``repr`` over ``.tolist()`` takes
+~2.7 s and ``numpy.savetxt`` longer still; pyarrow writes ``1.0`` as ``1`` and polars is a
+180 MB install that takes ~0.13 s to import. ``benchmarks/bench_writers.py`` measures it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import tempfile
@@ -101,7 +103,9 @@ def write_rows(
         row_end = b"}"
         if fmt == "json":
             stream.write('{"meta":' + _json_text(meta or {}).decode() + ',"rows":[\n')
-    separator = b",\n" if fmt == "json" else b"\n"
+            # JSON rows are separated, not ended: each row starts with ",\n" but the first.
+            befores[0] = b",\n" + befores[0]
+    separator = b"" if fmt == "json" else b"\n"
 
     count = 0
     for chunk in chunks:
@@ -109,62 +113,112 @@ def write_rows(
         n = len(arrays[0])
         for start in range(0, n, _SLICE):
             text = _rows_text([a[start : start + _SLICE] for a in arrays], befores, row_end, separator)
-            # JSON rows are separated (no comma after the last); CSV and JSONL lines are ended.
-            if fmt == "json" and count:
-                stream.write(",\n")
-            stream.write(text.decode("ascii"))
-            if fmt != "json":
-                stream.write("\n")
+            stream.write(text[2:] if fmt == "json" and not count else text)
             count += min(_SLICE, n - start)
     if fmt == "json":
         stream.write("\n]}\n")
     return count
 
 
-def _rows_text(arrays: list[np.ndarray], befores: list[bytes], row_end: bytes, separator: bytes) -> bytes:
-    """The rows of equal-length columns, ``separator`` between them.
+def _rows_text(arrays: list[np.ndarray], befores: list[bytes], row_end: bytes, separator: bytes) -> str:
+    """The rows of equal-length columns, each row followed by ``separator``.
 
-    Row *i* is ``befores[0] + text(arrays[0][i]) + befores[1] + ... + row_end``. Python's work
-    per row is what costs here (orjson formats a million numbers in ~0.1 s), so there is as
-    little of it as possible: a column that holds one value throughout (``ssr``, usually) joins
-    the literal text around it, and neighbouring columns of one dtype that only a comma
-    separates go through orjson as one 2-D block, which comes back already comma-separated.
+    Row *i* is ``befores[0] + text(arrays[0][i]) + befores[1] + ... + row_end``. No Python
+    object is made per row or per value: orjson turns each column into one comma-separated text
+    (a 1-D array of a million floats in ~25 ms; a 2-D block costs ~8x more per value), and numpy
+    lays the rows out side by side in a byte table, each column's values padded to its longest,
+    then squeezes the padding out. A column that holds one value throughout (``ssr``, usually)
+    joins the literal text around it.
     """
-    literals: list[bytes] = []  # literals[k] comes before blocks[k]; the last one ends the row
-    blocks: list[list[np.ndarray]] = []
+    n = len(arrays[0])
+    literals: list[bytes] = []  # literals[k] comes before fields[k]; the last one ends the row
+    fields: list[tuple[bytes, np.ndarray, np.ndarray]] = []
     literal = b""
     for a, before in zip(arrays, befores, strict=True):
         literal += before
         bits = a.view(np.uint64)  # compared as bits, so that -0.0 is not taken for 0.0
         if bits[0] == bits[-1] and (bits == bits[0]).all():
-            literal += _number_texts(a[:1])[0]
-        elif blocks and literal == b"," and blocks[-1][-1].dtype == a.dtype:
-            blocks[-1].append(a)
-            literal = b""
+            literal += _number_text(a)
         else:
             literals.append(literal)
-            blocks.append([a])
+            fields.append(_value_spans(a))
             literal = b""
-    if not blocks:
-        return separator.join([literal + row_end] * len(arrays[0]))
-    head, *inner, tail = [*literals, literal + row_end]
-    texts = [_number_texts(b[0] if len(b) == 1 else np.column_stack(b)) for b in blocks]
-    if len(texts) == 1:
-        rows: Iterable[bytes] = texts[0]
-    elif len(set(inner)) == 1:
-        rows = map(inner[0].join, zip(*texts, strict=True))
-    else:
-        template = b"%b" + b"".join(lit.replace(b"%", b"%%") + b"%b" for lit in inner)
-        rows = map(template.__mod__, zip(*texts, strict=True))
-    return head + (tail + separator + head).join(rows) + tail
+    literals.append(literal + row_end + separator)
+    if not fields:
+        return (literals[0] * n).decode("ascii")
+    # A row is laid out as cells, one per field: the literal before it, then the field padded to
+    # its longest value; the last cell also holds the row's end.
+    widths = [int(lengths.max()) for _, _, lengths in fields]
+    template = b"".join(lit + bytes(w) for lit, w in zip(literals, widths, strict=False)) + literals[-1]
+    table = np.empty((n, len(template)), dtype=np.uint8)  # the rows, padded
+    table[:] = np.frombuffer(template, dtype=np.uint8)
+    keep = np.ones_like(table)  # 1 where the table holds text, 0 where it holds padding
+    at = 0
+    for k, (text, starts, lengths) in enumerate(fields):
+        lead, w = len(literals[k]), widths[k]
+        if lengths[0] == w and (lengths == w).all():
+            # Values of one length (counters, often): evenly spaced in the text, nothing to pad.
+            _cells(table, at + lead, w)[...] = np.ndarray((n,), np.dtype(f"V{w}"), text, offset=1, strides=(w + 1,))
+        else:
+            trail = len(literals[-1]) if k == len(fields) - 1 else 0
+            _copy_windows(_cells(table, at + lead, w), text, starts, w)
+            _cells(keep, at, lead + w + trail)[...] = _prefixes(lead, w, trail)[lengths]
+        at += lead + w
+    return str(table[keep.view(bool)], "ascii")
 
 
-def _number_texts(block: np.ndarray) -> list[bytes]:
-    """Each row of a 1-D or 2-D array as JSON number text, a row's values comma-separated."""
+def _value_spans(a: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """A 1-D array as JSON number text ``[v0,v1,...]``, with each value's start and length in it."""
+    import orjson
+
+    text = orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY)
+    ends = np.empty(len(a), dtype=np.int64)
+    ends[:-1] = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == ord(","))
+    ends[-1] = len(text) - 1
+    starts = np.empty_like(ends)
+    starts[0] = 1
+    starts[1:] = ends[:-1] + 1
+    return text, starts, ends - starts
+
+
+# Numpy copies a run of bytes fastest as one item of a void dtype ``V<width>``: gathering a
+# million 20-byte windows that way takes ~5 ms, as a 2-D uint8 gather ~12 ms, since the cost is
+# per item.
+def _cells(table: np.ndarray, at: int, width: int) -> np.ndarray:
+    """Columns ``at .. at + width`` of a C-contiguous 2-D uint8 table, one void item per row."""
+    return np.ndarray((len(table),), dtype=np.dtype(f"V{width}"), buffer=table, offset=at, strides=(table.shape[1],))
+
+
+def _copy_windows(out: np.ndarray, text: bytes, starts: np.ndarray, width: int) -> None:
+    """``out[i]`` = the ``width`` bytes of ``text`` from ``starts[i]`` (zeros past its end)."""
+    kind = np.dtype(f"V{width}")
+    # Windows that would run past the end of the text (the last few) come from a padded copy of
+    # its tail; the rest straight from the text, without copying it.
+    inside = int(np.searchsorted(starts, len(text) - width, side="right"))
+    windows = np.ndarray((len(text) - width + 1,), dtype=kind, buffer=text, strides=(1,))
+    out[:inside] = windows[starts[:inside]]
+    if inside < len(starts):
+        first = int(starts[inside])
+        tail = text[first:] + bytes(width)
+        out[inside:] = np.ndarray((len(tail) - width + 1,), dtype=kind, buffer=tail, strides=(1,))[
+            starts[inside:] - first
+        ]
+
+
+@functools.lru_cache(maxsize=256)
+def _prefixes(lead: int, width: int, trail: int) -> np.ndarray:
+    """Which bytes of a cell to keep, for each length of its value: item ``l`` is ``lead`` ones,
+    ``l`` ones and ``width - l`` zeros, then ``trail`` ones, as one void item."""
+    ones = np.arange(width) < np.arange(width + 1)[:, None]
+    cells = np.hstack([np.ones((width + 1, lead), dtype=bool), ones, np.ones((width + 1, trail), dtype=bool)])
+    return cells.astype(np.uint8).view(np.dtype(f"V{lead + width + trail}")).reshape(width + 1)
+
+
+def _number_text(a: np.ndarray) -> bytes:
+    """The first value of a 1-D array as JSON number text."""
     import orjson  # here, not at the top, so that importing this module stays cheap
 
-    raw = orjson.dumps(block, option=orjson.OPT_SERIALIZE_NUMPY)
-    return raw[1:-1].split(b",") if block.ndim == 1 else raw[2:-2].split(b"],[")
+    return orjson.dumps(a[:1], option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
 def _json_text(value: Any) -> bytes:
@@ -283,6 +337,24 @@ def _name_max(directory: Path) -> int:
         return 255
 
 
+def _hold_signals() -> Any:
+    """Block SIGINT, SIGTERM and SIGHUP (in the main thread, where Python handles them); the
+    previous mask, for :func:`_release_signals`, which delivers what arrived meanwhile."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+def _release_signals(held: Any) -> None:
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
     """Open a stream whose contents replace ``path`` only once everything is written.
@@ -309,14 +381,19 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
             yield stream
         return
     directory = target.parent
+    # A signal that lands between the temporary file's creation and the `try` below would leave
+    # it behind: hold the signals that end sched until the file is in the `try`'s care.
+    held = _hold_signals()
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
     except OSError as exc:
+        _release_signals(held)
         reason = "is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "refused a new file"
         raise _output_error(
             f"cannot write {path}: directory {directory} {reason} ({exc.strerror})", exc.errno
         ) from None
     try:
+        _release_signals(held)
         # mkstemp makes the file private; give it the mode the file it replaces had, or the
         # mode a newly created file would get.
         if hasattr(os, "fchmod"):

@@ -8,6 +8,7 @@ the Composer protocol) or a numpy array (a whole timeline at once). ``__call__``
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import warnings
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sched_cli.geometry import first_batch_with_samples, samples_before
+from sched_cli.geometry import BatchSchedule, first_batch_with_samples, samples_before
 from sched_cli.time import Time, Timestamp, TimeUnit
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "takes_ssr",
     "scheduler_name",
     "require_same_unit",
+    "suggest",
 ]
 
 TimeArg = str | Time
@@ -83,6 +85,8 @@ class RunShape:
     seq_len: int | None = None
     #: Samples in the last batch of each epoch, when it is short (``None``: a full batch).
     last_batch_size: int | None = None
+    #: A batch size that changes with the batch index (a batch-size ramp), when there is one.
+    batch_schedule: BatchSchedule | None = None
 
     @classmethod
     def of(cls, state: Any) -> RunShape:
@@ -110,7 +114,9 @@ class RunShape:
             if self.seq_len is None:
                 return None
             value = -(-value // self.seq_len)  # tokens are whole samples of seq_len each
-        return first_batch_with_samples(value, self.dataloader_len, self.batch_size, self.last_batch_size)
+        return first_batch_with_samples(
+            value, self.dataloader_len, self.batch_size, self.last_batch_size, self.batch_schedule
+        )
 
     def counter_at(self, unit: TimeUnit, batch: int) -> int | None:
         """The counter in ``unit`` at the start of ``batch``, where the run's shape tells."""
@@ -121,7 +127,7 @@ class RunShape:
             return batch
         if self.batch_size is None or unit not in (TimeUnit.SAMPLE, TimeUnit.TOKEN):
             return None
-        samples = samples_before(batch, self.dataloader_len, self.batch_size, self.last_batch_size)
+        samples = samples_before(batch, self.dataloader_len, self.batch_size, self.last_batch_size, self.batch_schedule)
         if unit is TimeUnit.TOKEN:
             return None if self.seq_len is None else samples * self.seq_len
         return samples
@@ -322,3 +328,10 @@ class BuiltinScheduler(ComposerScheduler):
         params = inspect.signature(type(self).__init__).parameters
         args = ", ".join(f"{p}={getattr(self, p)!r}" for p in params if p != "self" and hasattr(self, p))
         return f"{self.name}({args})"
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""

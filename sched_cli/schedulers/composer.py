@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sched_cli.schedulers import libm
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -77,7 +78,7 @@ def cosine_anneal(x: Any, min_y: float = 0.0, max_y: float = 1.0) -> Any:
 
 def polynomial(frac: Any, power: float, alpha_f: float) -> Any:
     r""":math:`\alpha_f + (1 - \alpha_f)(1 - \tau)^\kappa`."""
-    coeff = (1 - frac) ** power
+    coeff = libm.power(1 - frac, power)
     return alpha_f + coeff * (1.0 - alpha_f)
 
 
@@ -117,7 +118,7 @@ class StepScheduler(BuiltinScheduler):
 
     def formula(self, r: Resolved, counters: Counters) -> Any:
         steps = np.trunc(_ratio(counters.get(r.step_size.unit), r.step_size.value))
-        return np.power(self.gamma, steps)
+        return libm.power(self.gamma, steps)
 
     def breakpoints(self, r: Resolved) -> list[Breakpoint]:
         return _periodic(r.step_size, r.shape, "step")
@@ -239,7 +240,7 @@ class ExponentialScheduler(BuiltinScheduler):
         return Resolved(period=period)
 
     def formula(self, r: Resolved, counters: Counters) -> Any:
-        return np.power(self.gamma, _ratio(counters.get(r.period.unit), r.period.value))
+        return libm.power(self.gamma, _ratio(counters.get(r.period.unit), r.period.value))
 
 
 class CosineAnnealingScheduler(BuiltinScheduler):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sched_cli.schedulers import libm
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -174,7 +175,7 @@ class InverseSquareRootWithWarmupScheduler(_WarmupScheduler):
     def _decay(self, r: Resolved, t: Any) -> Any:
         r""":math:`\alpha_{f,decay} + (1 - \alpha_{f,decay}) / \sqrt{\tau_d}`, in LLM Foundry's order of operations."""
         shift = r.t_scale.value - r.t_warmup.value
-        coeff = 1 / np.power(_ratio(t + shift, r.t_scale.value), 0.5)
+        coeff = 1 / libm.power(_ratio(t + shift, r.t_scale.value), 0.5)
         return self.alpha_f_decay + coeff * (1.0 - self.alpha_f_decay)
 
     def after_warmup(self, r: Resolved, counters: Counters) -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sched_cli.schedulers import libm
 from sched_cli.schedulers.base import Breakpoint, BuiltinScheduler, Counters, Resolved, RunShape, ScheduleError
 from sched_cli.time import Time, TimeUnit
 
@@ -290,7 +291,7 @@ class HFPolynomialScheduler(_HFScheduler):
         decay_steps = r.total - r.warmup
         # k <= T - 1 < w whenever T <= w, so the decay below never divides by zero in a run.
         pct_remaining = 1 - np.true_divide(np.subtract(k, r.warmup), decay_steps if decay_steps else np.nan)
-        decay = (self.lr_init - self.lr_end) * np.power(pct_remaining, self.power) + self.lr_end
+        decay = (self.lr_init - self.lr_end) * libm.power(pct_remaining, self.power) + self.lr_end
         return np.where(np.greater(k, r.total), self.lr_end / self.lr_init, decay / self.lr_init)
 
 

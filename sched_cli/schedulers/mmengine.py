@@ -38,14 +38,24 @@ from typing import Any
 
 import numpy as np
 
-from sched_cli.schedulers.base import Breakpoint, BuiltinScheduler, Counters, Resolved, RunShape, ScheduleError
+from sched_cli.schedulers.base import (
+    Breakpoint,
+    BuiltinScheduler,
+    Counters,
+    Resolved,
+    RunShape,
+    ScheduleError,
+    suggest,
+)
 from sched_cli.time import Time, TimeUnit
 
 __all__ = [
     "MMEngineParamSchedulers",
     "ParamSchedulerConfig",
     "parse_param_schedulers",
+    "SkippedScheduler",
     "LR_SCHEDULERS",
+    "DOWNSTREAM",
     "INF",
     "MAX_ITERATIONS",
 ]
@@ -54,6 +64,9 @@ __all__ = [
 INF = 10**9
 #: The longest run replayed (iterations): each one is a step of the chain.
 MAX_ITERATIONS = 20_000_000
+#: Chains of up to this many steps that do more than multiply are stepped one by one (exact);
+#: longer ones in blocks (within rounding, see :func:`_chain`).
+SEQUENTIAL_STEPS = 250_000
 
 _COMMON = {"begin": 0, "end": INF, "last_step": -1, "by_epoch": True, "verbose": False}
 #: Each LR scheduler's own arguments and their defaults (``...`` marks a required one).
@@ -75,6 +88,16 @@ LR_SCHEDULERS: dict[str, dict[str, Any]] = {
         "three_phase": False,
     },
     "CosineRestartLR": {"periods": ..., "restart_weights": (1,), "eta_min": None, "eta_min_ratio": None},
+    # Registered by downstream packages (their own source, re-derived in the ops below).
+    "QuadraticWarmupLR": {},
+    "PolyLRRatio": {"eta_min": 0, "eta_min_ratio": None, "power": 1.0},
+    "LinearLrInterval": {"start_factor": 1.0 / 3, "end_factor": 1.0, "interval": 1},
+}
+#: The downstream packages that register an LR scheduler sched replays, for messages and docs.
+DOWNSTREAM = {
+    "QuadraticWarmupLR": "MMDetection's and MMPose's",
+    "PolyLRRatio": "MMSegmentation's",
+    "LinearLrInterval": "MMagic's",
 }
 # The generic ``...ParamScheduler`` classes are the same schedules for any ``param_name``.
 _GENERIC = {
@@ -98,8 +121,12 @@ _MOMENTUM = {
     "PolyMomentum",
     "CosineRestartMomentum",
     "ReduceOnPlateauMomentum",
+    "QuadraticWarmupMomentum",  # MMDetection, MMPose
 }
-_PLATEAU = {"ReduceOnPlateauLR", "ReduceOnPlateauParamScheduler"}
+#: Weight-decay schedulers (MMPretrain registers them); like momentum ones, they leave the LR alone.
+_WEIGHT_DECAY = {"CosineAnnealingWeightDecay"}
+#: Schedulers driven by a validation metric (MMEngine's; MMagic's ``ReduceLR``): no preview can know them.
+_PLATEAU = {"ReduceOnPlateauLR", "ReduceOnPlateauParamScheduler", "ReduceLR"}
 # Counts that convert_to_iter_based multiplies by the epoch length (and an SSR scales).
 _COUNTS = ("step_size", "milestones", "T_max", "total_steps", "periods")
 
@@ -139,11 +166,28 @@ def _type_name(value: Any) -> str | None:
     return value.rpartition(".")[2].strip()
 
 
-def parse_param_schedulers(value: Any) -> list[ParamSchedulerConfig]:
+@dataclass(frozen=True)
+class SkippedScheduler:
+    """A scheduler of the list that never touches the LR: its place, type and what it schedules."""
+
+    index: int
+    type: str
+    param: str
+
+    @property
+    def note(self) -> str:
+        return (
+            f"param_scheduler[{self.index}] {self.type} schedules {self.param}, not the LR: "
+            "it does not change the schedule shown and is left out"
+        )
+
+
+def parse_param_schedulers(value: Any, skipped: list[SkippedScheduler] | None = None) -> list[ParamSchedulerConfig]:
     """Check an MMEngine ``param_scheduler`` value (one mapping or a list) as MMEngine would.
 
-    Returns its LR schedulers in order (momentum and other non-LR schedulers are left out: they
-    never touch the LR). Raises :class:`ScheduleError` naming ``param_scheduler[i].key``.
+    Returns its LR schedulers in order; momentum, weight-decay and other non-LR schedulers are
+    left out (they never touch the LR) and appended to ``skipped``, for the reader to name.
+    Raises :class:`ScheduleError` naming ``param_scheduler[i].key``.
     """
     items = [value] if isinstance(value, dict) else value
     if not isinstance(items, (list, tuple)) or not items:
@@ -155,23 +199,28 @@ def parse_param_schedulers(value: Any) -> list[ParamSchedulerConfig]:
         if not isinstance(item, dict):
             raise _fail(index, "", f"expected a mapping with a type (LinearLR, MultiStepLR, ...), got {item!r}")
         config = _parse_one(index, item)
-        if config is not None:
+        if isinstance(config, SkippedScheduler):
+            if skipped is not None:
+                skipped.append(config)
+        else:
             configs.append(config)
     return configs
 
 
-def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | None:
+def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | SkippedScheduler:
     item = {str(k): v for k, v in item.items() if k != "_scope_"}
     raw_type = item.pop("type", None)
     name = _type_name(raw_type)
     if not name:
         raise _fail(index, "type", f"is required: one of {', '.join(LR_SCHEDULERS)}, got {raw_type!r}")
     if name in _MOMENTUM:
-        return None
+        return SkippedScheduler(index, name, "momentum")
+    if name in _WEIGHT_DECAY:
+        return SkippedScheduler(index, name, "weight decay")
     param_name = item.pop("param_name", "lr")
     if name in _GENERIC:
         if param_name != "lr":
-            return None  # schedules momentum, weight decay, ...: not the LR
+            return SkippedScheduler(index, name, str(param_name).replace("_", " "))
         name = _GENERIC[name]
     if name in _PLATEAU:
         raise _fail(
@@ -181,20 +230,17 @@ def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | None:
             "sched replays only schedules that are a function of time",
         )
     if name not in LR_SCHEDULERS:
-        from sched_cli.registry import suggest
-
         raise _fail(
             index,
             "type",
             f"{raw_type!r} is not one of MMEngine's LR schedulers{suggest(name, list(LR_SCHEDULERS))}; "
-            f"sched knows {', '.join(LR_SCHEDULERS)}",
+            f"sched knows {', '.join(LR_SCHEDULERS)} (the last three registered by "
+            "MMDetection/MMPose, MMSegmentation and MMagic)",
         )
     own = LR_SCHEDULERS[name]
     known = {**_COMMON, **own, "convert_to_iter_based": False}
     for key in item:
         if key not in known:
-            from sched_cli.registry import suggest
-
             raise _fail(
                 index,
                 key,
@@ -267,7 +313,9 @@ def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
         args["factor"] = _real(index, "factor", args["factor"])
         if not 0 <= args["factor"] <= 1:
             raise _fail(index, "factor", f"{args['factor']!r}: MMEngine requires a factor between 0 and 1")
-    elif name == "LinearLR":
+    elif name in ("LinearLR", "LinearLrInterval"):
+        if name == "LinearLrInterval":
+            args["interval"] = _whole(index, "interval", args["interval"])
         for key in ("start_factor", "end_factor"):
             args[key] = _real(index, key, args[key])
             if not 0 <= args[key] <= 1:
@@ -279,6 +327,8 @@ def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
             raise _fail(index, "eta_min_ratio", "give eta_min or eta_min_ratio, not both (MMEngine asserts this)")
         if args["T_max"] is not None:
             args["T_max"] = _whole(index, "T_max", args["T_max"], low=0)
+    elif name == "PolyLRRatio" and args["eta_min_ratio"] is not None:
+        args["eta_min_ratio"] = _real(index, "eta_min_ratio", args["eta_min_ratio"])
     elif name == "OneCycleLR":
         total = args["total_steps"]
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total <= 0):
@@ -357,13 +407,21 @@ class MMEngineParamSchedulers(BuiltinScheduler):
       towards :math:`\eta_{min}` like ``CosineAnnealingLR`` over that period; after the last
       period it leaves the LR alone.
 
-    ``ReduceOnPlateauLR`` is refused (it needs validation metrics); momentum and other non-LR
-    schedulers are skipped. Default ``end``: the run's epochs for an epoch-based scheduler, its
-    iterations otherwise (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba``
-    for an ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it
-    steps only when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``,
-    ``step_size``, ``milestones``, ``T_max``, ``total_steps`` and ``periods`` by the epoch
-    length (``dataloader_len``) and steps every iteration.
+    Registered by downstream packages (read from their source): ``QuadraticWarmupLR``
+    (MMDetection, MMPose): :math:`lr \to b / T'^2` at :math:`t = 0`, then :math:`lr + b (2t + 1) / T'^2`,
+    :math:`T'` = ``end - begin``; ``PolyLRRatio`` (MMSegmentation): ``PolyLR`` towards
+    ``eta_min_ratio`` :math:`\times b` when given; ``LinearLrInterval`` (MMagic): :math:`\times s`
+    at :math:`t = 0`, then it *sets* the LR to :math:`s + (e - s) \lfloor (t - 1) / k \rfloor /
+    \lfloor T' / k \rfloor` (``interval`` :math:`k`), the factor itself, not times the LR.
+
+    ``ReduceOnPlateauLR`` and MMagic's ``ReduceLR`` are refused (they need validation metrics);
+    momentum, weight-decay and other non-LR schedulers are skipped (the reader names them).
+    Default ``end``: the run's epochs for an epoch-based scheduler, its iterations otherwise
+    (``max_duration`` in ``ep`` for an ``EpochBasedTrainLoop``, in ``ba`` for an
+    ``IterBasedTrainLoop``, whose only epoch is 1, so that an epoch-based scheduler in it steps only
+    when built). ``convert_to_iter_based`` multiplies ``begin``, ``end``, ``step_size``,
+    ``milestones``, ``T_max``, ``total_steps`` and ``periods`` by the epoch length
+    (``dataloader_len``) and steps every iteration.
 
     SSR :math:`\sigma`: the run is scaled as usual, and every count above (in iterations once
     converted, else in the scheduler's own unit) becomes :math:`\lfloor \sigma v \rfloor`;
@@ -438,6 +496,11 @@ class MMEngineParamSchedulers(BuiltinScheduler):
             if end <= begin:
                 raise ScheduleError(
                     f"{config.label}: end ({end}) must be larger than begin ({begin}) (MMEngine raises a ValueError)"
+                )
+            if config.type == "QuadraticWarmupLR" and end >= INF:
+                raise ScheduleError(
+                    f"{config.label}: end must be less than infinity (MMDetection raises a ValueError): "
+                    "set it to the warmup's end"
                 )
             b = _Built(config, by_epoch, begin, end, args)
             if config.type == "OneCycleLR":
@@ -618,7 +681,8 @@ def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarra
     Factors only (``c = e = 0``, the usual warmup and step decays): a sequential ``np.cumprod``,
     the same products in the same order as MMEngine's, so the same floats.
 
-    Otherwise (an ``eta_min``, a value set outright) there is no exact vectorized form: the steps
+    Otherwise (an ``eta_min``, a value set outright) there is no exact vectorized form: up to
+    :data:`SEQUENTIAL_STEPS` steps, they are taken one by one in MMEngine's arithmetic; beyond, the steps
     are cut into blocks of about ``sqrt(n)``; each block's steps compose into one affine map,
     which chained block by block gives every block's starting LR; then all blocks are stepped at
     once in MMEngine's arithmetic, twice (the second time from the ends the first reached). The
@@ -633,6 +697,16 @@ def _chain(lr0: float, r: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarra
     if not np.any(c) and not np.any(e):
         out[1:] = r
         np.cumprod(out, out=out)
+        return out
+    if n <= SEQUENTIAL_STEPS:
+        # Step by step, MMEngine's own arithmetic: the same floats (0.1 s per 100,000 steps).
+        lr = lr0
+        values = []
+        append = values.append
+        for rk, ck, ek in zip(r.tolist(), c.tolist(), e.tolist(), strict=True):
+            lr = rk * (lr - ck) + ek
+            append(lr)
+        out[1:] = values
         return out
     size = max(16, math.isqrt(n))
     blocks = -(-n // size)
@@ -709,19 +783,51 @@ def _cosine_lr(b: _Built, t: np.ndarray) -> tuple:
     eta_min = _eta_min(b)
     keep = t != 0
     t = t[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (1 + np.cos(np.pi * t / period)) / (1 + np.cos(np.pi * (t - 1) / period))
+    ratio = _cosine_ratio(t, period)
     bump = (t - 1 - period) % (2 * period) == 0
     step = (b.base_value - eta_min) * (1 - math.cos(math.pi / period)) / 2
     return keep, np.where(bump, 1.0, ratio), np.where(bump, 0.0, eta_min), np.where(bump, step, eta_min)
 
 
-def _poly_lr(b: _Built, t: np.ndarray) -> tuple:
-    eta_min, power, total = b.args["eta_min"], b.args["power"], b.end - b.begin - 1
-    keep = t != 0
+def _cosine_ratio(t: np.ndarray, period: Any) -> np.ndarray:
+    """``(1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T))``; for the lengths stepped one by one,
+    with Python's ``math.cos`` as MMEngine computes it (NumPy's ``cos`` can differ in the last place,
+    which a long chain accumulates)."""
+    if len(t) > SEQUENTIAL_STEPS:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (1 + np.cos(np.pi * t / period)) / (1 + np.cos(np.pi * (t - 1) / period))
+    if np.ndim(period) == 0 and len(t):
+        # Each cosine once: cos(pi k / T) for k from min(t) - 1 to max(t).
+        low = int(t.min()) - 1
+        cos = np.array([math.cos(math.pi * k / period) for k in range(low, int(t.max()) + 1)], dtype=np.float64)
+        above, below = 1 + cos[t - low], 1 + cos[t - 1 - low]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(below != 0, above / below, np.nan)
+    periods = np.broadcast_to(np.asarray(period), t.shape).tolist()
+
+    def one(k: int, p: Any) -> float:
+        below = 1 + math.cos(math.pi * (k - 1) / p)
+        return (1 + math.cos(math.pi * k / p)) / below if below else math.nan
+
+    return np.array([one(k, p) for k, p in zip(t.tolist(), periods, strict=True)], dtype=np.float64)
+
+
+def _poly_ratio(t: np.ndarray, total: int, power: float) -> np.ndarray:
+    """``(1 - 1 / (T - t + 1)) ** power``, with Python's ``**`` where the chain is stepped one by one."""
+    if len(t) <= SEQUENTIAL_STEPS:
+        try:
+            return np.array([(1 - 1 / (total - k + 1)) ** power for k in t.tolist()], dtype=np.float64)
+        except (ZeroDivisionError, OverflowError, TypeError):
+            pass  # 0 to a negative power: NumPy's inf, which the finite check reports
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = (1 - 1 / (total - t[keep] + 1)) ** power
-    return keep, r, eta_min, eta_min
+        return (1 - 1 / (total - t + 1)) ** power
+
+
+def _poly_lr(b: _Built, t: np.ndarray) -> tuple:
+    # MMSegmentation's PolyLRRatio: the same steps, towards eta_min_ratio x the base LR if given.
+    eta_min, power, total = _eta_min(b), b.args["power"], b.end - b.begin - 1
+    keep = t != 0
+    return keep, _poly_ratio(t[keep], total, power), eta_min, eta_min
 
 
 def _one_cycle_lr(b: _Built, t: np.ndarray) -> tuple:
@@ -781,11 +887,36 @@ def _cosine_restart_lr(b: _Built, t: np.ndarray) -> tuple:
     period = np.asarray(periods)[idx]
     step = t - restart
     eta_min = _eta_min(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (1 + np.cos(np.pi * step / period)) / (1 + np.cos(np.pi * (step - 1) / period))
+    ratio = _cosine_ratio(step, period)
     top = b.base_value * np.asarray(weights, dtype=np.float64)[idx]
     first = step == 0
     return keep, np.where(first, 0.0, ratio), np.where(first, 0.0, eta_min), np.where(first, top, eta_min)
+
+
+def _quadratic_warmup_lr(b: _Built, t: np.ndarray) -> tuple:
+    """MMDetection's (and MMPose's) ``QuadraticWarmupLR``: ``b / T^2`` set at its first step,
+    then ``+ b (2t + 1) / T^2`` at step ``t``, with ``T = end - begin``: ``b (t + 1)^2 / T^2``
+    on its own, the base LR at ``t = T - 1``."""
+    total = b.end - b.begin
+    add = b.base_value * (2 * t + 1) / total**2
+    return np.ones(len(t), dtype=bool), np.where(t == 0, 0.0, 1.0), 0.0, add
+
+
+def _linear_lr_interval(b: _Built, t: np.ndarray) -> tuple:
+    """MMagic's ``LinearLrInterval``: x ``start_factor`` at its first step; after that it *sets*
+    the LR to the factor itself (not times the LR), ``s + (e - s) k / K`` with
+    ``k = max(0, p - begin) // interval`` and ``K = (end - begin) // interval``, where ``p`` is
+    the iteration (or epoch) just done, as MMEngine's ``MessageHub`` holds it: ``begin + t - 1``."""
+    s, e, interval = b.args["start_factor"], b.args["end_factor"], b.args["interval"]
+    if (b.end - b.begin) // interval == 0 and np.any(t > 0):
+        raise ScheduleError(
+            f"{b.config.label}: interval {interval} is longer than its window ({b.end - b.begin} steps): "
+            "MMagic divides by zero at its second step"
+        )
+    done = np.maximum(0, t - 1) // interval  # max(0, p - begin) // interval
+    value = s + (e - s) * (done / ((b.end - b.begin) // interval))
+    first = t == 0
+    return np.ones(len(t), dtype=bool), np.where(first, s, 0.0), 0.0, np.where(first, 0.0, value)
 
 
 _OPS = {
@@ -798,4 +929,7 @@ _OPS = {
     "PolyLR": _poly_lr,
     "OneCycleLR": _one_cycle_lr,
     "CosineRestartLR": _cosine_restart_lr,
+    "QuadraticWarmupLR": _quadratic_warmup_lr,
+    "PolyLRRatio": _poly_lr,
+    "LinearLrInterval": _linear_lr_interval,
 }

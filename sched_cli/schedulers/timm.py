@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from sched_cli.schedulers import libm
 from sched_cli.schedulers.base import (
     Breakpoint,
     BuiltinScheduler,
@@ -361,9 +362,9 @@ class _CycleScheduler(TimmScheduler):
                     f"(math.log of {x[x <= 0].flat[0]:g}: ValueError: math domain error): its cycles end before the "
                     "run does; shorten cooldown_epochs or use lr_cycle_mul >= 1"
                 )
-            i = np.floor(np.log(x) / math.log(m))
-            t_i = np.power(m, i) * t_initial
-            t_curr = t - (1 - np.power(m, i)) / (1 - m) * t_initial
+            i = np.floor(libm.log(x) / math.log(m))
+            t_i = libm.power(m, i) * t_initial
+            t_curr = t - (1 - libm.power(m, i)) / (1 - m) * t_initial
         else:
             i = t // t_initial
             t_i = np.full(t.shape, t_initial, dtype=np.float64)
@@ -372,7 +373,7 @@ class _CycleScheduler(TimmScheduler):
 
     def _after_warmup(self, r: Resolved, t: np.ndarray) -> np.ndarray:
         i, t_i, t_curr = self._cycles(r, t)
-        lr_max = r.base * np.power(float(self.lr_cycle_decay), i)
+        lr_max = r.base * libm.power(float(self.lr_cycle_decay), i)
         inside = i < self.lr_cycle_limit
         out = np.full(t.shape, float(self.min_lr), dtype=np.float64)
         out[inside] = self._shape(lr_max[inside], t_i[inside], t_curr[inside])
@@ -439,7 +440,7 @@ class TimmCosineScheduler(_CycleScheduler):
 
     def _shape(self, lr_max: np.ndarray, t_i: np.ndarray, t_curr: np.ndarray) -> np.ndarray:
         k, lr_min = self.lr_k_decay, self.min_lr
-        return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(math.pi * np.power(t_curr, k) / np.power(t_i, k)))
+        return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(math.pi * libm.power(t_curr, k) / libm.power(t_i, k)))
 
 
 class TimmTanhScheduler(_CycleScheduler):
@@ -469,7 +470,7 @@ class TimmTanhScheduler(_CycleScheduler):
         tr = t_curr / t_i
         arg = self.lb * (1.0 - tr) + self.ub * tr
         # numpy's tanh is not always the C library's to the last bit; timm's is math.tanh.
-        tanh = np.array([math.tanh(a) for a in arg.tolist()], dtype=np.float64)
+        tanh = libm.tanh(np.asarray(arg, dtype=np.float64))
         lr_min = self.min_lr
         return lr_min + 0.5 * (lr_max - lr_min) * (1 - tanh)
 
@@ -513,7 +514,7 @@ class TimmPolyScheduler(_CycleScheduler):
 
     def _shape(self, lr_max: np.ndarray, t_i: np.ndarray, t_curr: np.ndarray) -> np.ndarray:
         k, lr_min = self.lr_k_decay, self.min_lr
-        return lr_min + (lr_max - lr_min) * np.power(1 - np.power(t_curr, k) / np.power(t_i, k), self.decay_rate)
+        return lr_min + (lr_max - lr_min) * libm.power(1 - libm.power(t_curr, k) / libm.power(t_i, k), self.decay_rate)
 
 
 # -- step, multistep, constant ----------------------------------------------------------------------
@@ -569,7 +570,7 @@ class TimmStepScheduler(TimmScheduler):
         r["decay_t"] = self._per(r, decay)
 
     def _after_warmup(self, r: Resolved, t: np.ndarray) -> np.ndarray:
-        return r.base * np.power(float(self.decay_rate), t // r.decay_t)
+        return r.base * libm.power(float(self.decay_rate), t // r.decay_t)
 
     def _breakpoints(self, r: Resolved) -> list[tuple[str, Any]]:
         d = r.decay_t
@@ -669,7 +670,7 @@ class TimmMultiStepScheduler(TimmScheduler):
         r["milestones"] = [self._per(r, _scaled_count(m, ssr)) for m in self._milestones]
 
     def _after_warmup(self, r: Resolved, t: np.ndarray) -> np.ndarray:
-        return r.base * np.power(float(self.decay_rate), _bisect_right(r.milestones, t + 1))
+        return r.base * libm.power(float(self.decay_rate), _bisect_right(r.milestones, t + 1))
 
     def _breakpoints(self, r: Resolved) -> list[tuple[str, Any]]:
         # Milestone m takes effect at t = m - 1 (timm compares with t + 1).
@@ -810,7 +811,7 @@ class TimmWSDScheduler(TimmScheduler):
         if self.stable_fn == "constant":
             stable = np.full(t_s.shape, max(r.base * 1.0, self.min_lr), dtype=np.float64)
         else:
-            stable = np.maximum(r.base * np.power(1.0 + t_s / r.timescale, -0.5), self.min_lr)
+            stable = np.maximum(r.base * libm.power(1.0 + t_s / r.timescale, -0.5), self.min_lr)
         t_decay = t_s - (r.t_sched - r.decay_t)
         decaying = t_decay > 0
         out = stable.copy()
@@ -828,9 +829,9 @@ class TimmWSDScheduler(TimmScheduler):
         if fn == "cosine":
             return 0.5 * (1.0 + np.cos(math.pi * frac))
         if fn == "power":
-            return 1.0 - np.power(frac, 0.5)
+            return 1.0 - libm.power(frac, 0.5)
         ratio = 0.1
-        return (np.power(ratio, frac) - ratio) / (1.0 - ratio)
+        return (libm.power(ratio, frac) - ratio) / (1.0 - ratio)
 
     def _breakpoints(self, r: Resolved) -> list[tuple[str, Any]]:
         return [("decay start", r.warmup_t + r.t_sched - r.decay_t), ("decay end", r.warmup_t + r.t_sched)]

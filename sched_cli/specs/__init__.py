@@ -35,12 +35,13 @@ if TYPE_CHECKING:  # pragma: no cover
         with_ssrs,
     )
     from sched_cli.specs.types import Overrides, Spec
-    from sched_cli.specs.values import MAX_COUNT, SpecError
+    from sched_cli.specs.values import MAX_COUNT, SpecError, skipped_steps
 
 #: Public name -> the module of this package that defines it.
 _HOMES = {
     "SpecError": "values",
     "MAX_COUNT": "values",
+    "skipped_steps": "values",
     "parse_expression": "expressions",
     "short_expression": "expressions",
     "LABEL_LIMIT": "expressions",
@@ -77,6 +78,7 @@ __all__ = [
     "SPEC_SUFFIXES",
     "TOP_LEVEL_KEYS",
     "MAX_COUNT",
+    "skipped_steps",
     "MAX_PHASE_DEPTH",
     "LABEL_LIMIT",
     "LABEL_HARD_LIMIT",

@@ -23,19 +23,20 @@ what would be valid.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sched_cli import parsing, readers, registry
-from sched_cli.geometry import Geometry, GeometryError
+from sched_cli.geometry import BatchSchedule, Geometry, GeometryError
 from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler_name
 from sched_cli.simulator import TRAINERS, Run, SimulationError
 from sched_cli.specs.build import _build
 from sched_cli.specs.expressions import _looks_like_expression, parse_expression
 from sched_cli.specs.types import Overrides, Spec
-from sched_cli.specs.values import SpecError, _count, _kind, _number, _ssrs, _time_value, _Where
+from sched_cli.specs.values import SpecError, _count, _kind, _number, _ssrs, _time_value, _Where, skipped_steps
 from sched_cli.time import COUNTED_UNITS, Time, TimeUnit
 from sched_cli.trust import Trust
 
@@ -56,11 +57,13 @@ TOP_LEVEL_KEYS = (
     "trainer",
     "last_batch_size",
     "num_train_epochs",
+    "batch_schedule",
     "schedulers",
     "scheduler",
     "title",
     "description",
     "resume",
+    "skipped_steps",
 )
 
 
@@ -134,8 +137,13 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
     kind = SPEC_SUFFIXES.get(path.suffix.lower())
     if kind is None and path.suffix.lower() == ".py":
         return _load_python_config(path, overrides or Overrides())
+    if kind is None and overrides is not None and hasattr(_reader_module(overrides.source), "load_text"):
+        return _load_text_config(path, overrides)
     if kind is None:
-        raise SpecError(f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml")
+        raise SpecError(
+            f"{path}: unknown spec format {path.suffix!r}; use .yaml, .yml, .json or .toml "
+            "(a Megatron-LM launch script or flag file: add --from megatron)"
+        )
     try:
         text = parsing.read_text(path)
     except parsing.ParseError as exc:
@@ -160,6 +168,8 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
             raise SpecError(str(exc)) from None
         if duplicates:
             raise SpecError(f"{path}: {duplicates[0].refusal}")
+    if overrides.auto_scale_lr and reader != "mmengine":
+        raise SpecError(f"{path}: --auto-scale-lr switches on an MMEngine config's auto_scale_lr; this is not one")
     if reader is not None:
         try:
             reading = readers.read(reader, data, str(path), overrides.options())
@@ -168,11 +178,21 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
         reading.notes[:0] = [d.note(str(path)) for d in duplicates]
         # What the reader has already applied (HF's --devices changes its steps) is not applied twice.
         overrides = replace(overrides, **{key: None for key in getattr(readers.reader(reader), "CONSUMES", ())})
+        _refuse_reader_only(path, overrides)
         trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
         spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
         return replace(spec, notes=reading.notes, facts=reading.facts)
+    _refuse_reader_only(path, overrides)
     trust = trust or Trust.for_spec(path.parent, overrides.allow_import)
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
+
+
+def _refuse_reader_only(path: Path, overrides: Overrides) -> None:
+    if overrides.deepspeed_config is not None:
+        raise SpecError(
+            f"{path}: --deepspeed-config names the DeepSpeed config of a Hugging Face TrainingArguments file "
+            "(its deepspeed key); this file is not one"
+        )
 
 
 def _load_python_config(path: Path, overrides: Overrides) -> Spec:
@@ -189,6 +209,25 @@ def _load_python_config(path: Path, overrides: Overrides) -> Spec:
         reading = readers.read("mmengine", data, str(path), overrides.options())
     except readers.ReaderError as exc:
         raise SpecError(str(exc)) from None
+    trust = Trust.for_spec(path.parent, overrides.allow_import)
+    spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
+    return replace(spec, notes=reading.notes, facts=reading.facts)
+
+
+def _reader_module(name: str | None) -> Any:
+    return readers.reader(name) if name in readers.NAMES else None
+
+
+def _load_text_config(path: Path, overrides: Overrides) -> Spec:
+    """A file only its reader can parse (a Megatron-LM launch script or flag file)."""
+    module = _reader_module(overrides.source)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    try:
+        reading = readers.read(overrides.source, module.load_text(path), str(path), overrides.options())  # type: ignore[arg-type]
+    except readers.ReaderError as exc:
+        raise SpecError(str(exc)) from None
+    overrides = replace(overrides, **{key: None for key in getattr(module, "CONSUMES", ())})
     trust = Trust.for_spec(path.parent, overrides.allow_import)
     spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
     return replace(spec, notes=reading.notes, facts=reading.facts)
@@ -265,6 +304,8 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
             last_batch_size=last_batch_size,
             geometry=geometry,
             num_train_epochs=_hf_epochs(where, data),
+            batch_schedule=_batch_schedule(where, data),
+            skipped_steps=skipped_steps(where.source, data.get("skipped_steps")),
         )
     except SimulationError as exc:
         raise SpecError(f"{source}: {exc}") from None
@@ -278,6 +319,34 @@ def from_mapping(data: dict[str, Any], source: str, base_dir: Path, *, trust: Tr
         before=before,
         resume_at=resume_at,
     )
+
+
+def _batch_schedule(where: _Where, data: dict[str, Any]) -> BatchSchedule | None:
+    """``batch_schedule: {0: 16, 120: 32, ...}`` (first batch: samples per batch, across devices):
+    a global batch size that changes with the batch index, as a batch-size ramp makes it."""
+    value = data.get("batch_schedule")
+    if value is None:
+        return None
+    pairs = list(value.items()) if isinstance(value, dict) else value
+    if not isinstance(pairs, list) or not pairs or not all(isinstance(p, list | tuple) and len(p) == 2 for p in pairs):
+        raise where.error(
+            "batch_schedule", f"expected {{first_batch: batch_size, ...}} starting at batch 0, got {_kind(value)}"
+        )
+    for key in ("batch_size", "device_batch_size", "dataloader_len", "dataset_size", "last_batch_size"):
+        if data.get(key) is not None:
+            raise where.error(
+                key, "cannot go with batch_schedule, which gives every batch's size; give one or the other"
+            )
+    pieces = []
+    for start, size in pairs:
+        start = int(start) if isinstance(start, str) and start.isdigit() else start  # JSON keys are text
+        if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
+            raise where.error("batch_schedule", f"a first batch must be a whole number from 0, not {start!r}")
+        pieces.append((int(start), _count(where, f"batch_schedule.{start}", size)))
+    try:
+        return BatchSchedule.of(pieces)
+    except GeometryError as exc:
+        raise where.error("batch_schedule", str(exc)) from None
 
 
 def _resume(where: _Where, value: Any, base_dir: Path) -> tuple[Spec | None, Time | None]:

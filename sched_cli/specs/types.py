@@ -35,6 +35,8 @@ class Overrides:
     drop_last: bool | None = None
     seq_len: int | None = None
     lr: float | None = None
+    #: ``--auto-scale-lr``: MMEngine's ``auto_scale_lr.enable`` switched on (MMEngine configs only).
+    auto_scale_lr: bool | None = None
     step_every: str | None = None
     #: How to read a spec file: ``"sched"``, ``"foundry"`` (an LLM Foundry training YAML), or
     #: ``None`` to recognise the shape by itself.
@@ -46,6 +48,11 @@ class Overrides:
     resume_at: str | None = None
     #: ``--stop-at TIME``: preview the run stopped early.
     stop_at: str | None = None
+    #: ``--skipped-steps``: updates after which the scheduler did not step (a count, or indices): a
+    #: reader that models it consumes it (Megatron-LM), else the run holds its schedule back.
+    skipped_steps: str | None = None
+    #: ``--deepspeed-config PATH``: the DeepSpeed config a Hugging Face file's ``deepspeed`` key means.
+    deepspeed_config: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
@@ -55,13 +62,15 @@ class Overrides:
         return {key: value for key, value in vars(self).items() if value is not None and key not in _NOT_RUN_OPTIONS}
 
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
-        given = self.options()
+        given = {key: value for key, value in self.options().items() if key not in READER_ONLY}
         merged = {key: value for key, value in data.items() if not any(key in _ALTERNATIVES.get(g, ()) for g in given)}
         merged.update(given)
         return merged
 
 
 _NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at")
+#: Options only readers take (never a spec key): a file that no reader consumed them for refuses them.
+READER_ONLY = ("deepspeed_config",)
 
 
 @dataclass

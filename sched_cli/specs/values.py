@@ -116,3 +116,41 @@ def _ssrs(where: _Where, value: Any) -> tuple[float, ...]:
             raise where.error("ssr", f"{number!r} must be greater than 0")
         out.append(float(number))
     return tuple(out)
+
+
+def skipped_steps(source: str, value: Any) -> tuple[int, ...]:
+    """``skipped_steps`` (spec key or ``--skipped-steps``): the updates after which the trainer did
+    not step the schedulers. A whole number N means the first N updates (0 .. N-1: an fp16 run's
+    loss scale starts too high); a list (or text ``3,10,40-47``) names update indices and ranges."""
+    if value is None:
+        return ()
+    fix = "give a count (8: the first 8 updates) or update indices such as 3,10,40-47"
+    if isinstance(value, bool):
+        raise SpecError(f"{source}: skipped_steps: {value!r} is not a count or a list of updates; {fix}")
+    if isinstance(value, int):
+        if not 0 <= value <= MAX_COUNT:
+            raise SpecError(f"{source}: skipped_steps: {value} must be a count of at least 0; {fix}")
+        return tuple(range(value))
+    items: list[Any]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return skipped_steps(source, int(text))
+        items = [part.strip() for part in text.split(",") if part.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise SpecError(f"{source}: skipped_steps: {value!r} is not a count or a list of updates; {fix}")
+    steps: set[int] = set()
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+            steps.add(item)
+            continue
+        low, _, high = str(item).partition("-")
+        if not (low.strip().isdigit() and (not high or high.strip().isdigit())) or isinstance(item, bool):
+            raise SpecError(f"{source}: skipped_steps: {item!r} is not an update index or a range a-b; {fix}")
+        first, last = int(low), int(high) if high else int(low)
+        if last < first or last - first > 10_000_000:
+            raise SpecError(f"{source}: skipped_steps: the range {item!r} is empty or too long; {fix}")
+        steps.update(range(first, last + 1))
+    return tuple(sorted(steps))

@@ -184,7 +184,7 @@
     });
     var data = uPlot.join(tables);
     var opts = {
-      title: DATA.title,
+      // No chart title: the page's heading already names it.
       width: width,
       height: Math.round(Math.min(560, Math.max(320, width * 0.5))),
       scales: {
@@ -252,7 +252,7 @@
     var ctx = u.ctx;
     var box = u.bbox;
     var seen = {};
-    var taken = {};
+    var labelled = [];
     var dpr = window.devicePixelRatio || 1;
     ctx.save();
     ctx.beginPath();
@@ -276,10 +276,13 @@
         ctx.lineTo(px, box.top + box.height);
         ctx.stroke();
         if (DATA.mark_labels) {
-          // Read bottom to top, just right of the line, ending at the top of the plot; labels of
-          // marks at the same place stand side by side.
-          var column = Math.round(px / (3 * dpr));
-          var beside = (taken[column] = (taken[column] || 0) + 1) - 1;
+          // Read bottom to top, just right of the line, ending at the top of the plot. A label
+          // already written close by (the same milestone of another SSR) is not written again;
+          // labels of other marks close by stand side by side instead of on top of each other.
+          var near = labelled.filter(function (l) { return Math.abs(l.px - px) < 13 * dpr; });
+          if (near.some(function (l) { return l.label === mark.label; })) return;
+          var beside = near.length;
+          labelled.push({ px: px, label: mark.label });
           ctx.save();
           ctx.translate(px + (3 + 13 * beside) * dpr, box.top + 4 * dpr);
           ctx.rotate(-Math.PI / 2);

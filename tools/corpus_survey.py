@@ -1,0 +1,292 @@
+"""Run sched on every real config of the corpus and say, per file, what happened and whether it was right.
+
+The corpus (tests/data/real/manifest.yaml; the files themselves come from ``tools/corpus_fetch.py``)
+lists, per file, the sched command a user would type and the outcome a correct sched gives:
+``exact``, ``{refused: [substring, ...]}`` or ``{warns: [substring, ...]}``. For each entry this runs
+``sched validate`` (a real subprocess, from the file's repository directory, as the tool itself is
+launched, with a timeout) and classifies it:
+
+- ``ok``: exit 0, no warning; ``ok-warn``: exit 0 with ``warning:`` lines;
+- ``refused``: exit 2 and exactly one ``sched: error:`` line; ``usage``: exit 2 with a usage error
+  (an option value sched does not know, several lines);
+- ``internal``: any other exit code; ``traceback``: a Python traceback; ``hang``: the timeout.
+
+For the files that ran, when the reference environment of the entry's ``oracle`` is set
+(``SCHED_HF_PYTHON``, ``SCHED_MMENGINE_PYTHON``; the others have no file mode yet), it runs
+``sched export -f json`` and compares every LR with the real library's (tools/hf_oracle.py,
+tools/mmengine_oracle.py in their file modes).
+
+A file is **silent wrong** when sched exits 0 with no warning and either its LRs differ from the
+real library's, or the manifest says a correct sched refuses it or warns (a key or tool that
+changes the schedule is ignored: the entry's ``why`` names it).
+
+    python tools/corpus_survey.py [--only TOOL ...] [--json out.json] [--timeout 60] [--jobs 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "tests" / "data" / "real"
+MANIFEST = REAL / "manifest.yaml"
+ORACLES = {"hf": ("SCHED_HF_PYTHON", "hf_oracle.py"), "mmengine": ("SCHED_MMENGINE_PYTHON", "mmengine_oracle.py")}
+TOL = 1e-9
+
+
+@dataclass
+class Result:
+    """What sched did with one manifest entry, and how that compares with the manifest."""
+
+    path: str
+    tool: str
+    expect: Any
+    klass: str = ""
+    rc: int | None = None
+    error: str = ""  # the one sched: error: line
+    warnings: list[str] = field(default_factory=list)
+    lr: str = ""  # "", "same", "differs: ...", "unchecked: ..."
+    verdict: str = ""  # "right" or what is wrong
+    why: str = ""
+
+
+def entries(manifest: Path = MANIFEST) -> list[dict[str, Any]]:
+    """The manifest's entries."""
+    return yaml.safe_load(manifest.read_text())["entries"]
+
+
+def command(entry: dict[str, Any], verb: str, python: str = sys.executable) -> tuple[list[str], Path]:
+    """The argv of ``sched VERB`` for an entry, and the directory it runs in (the file's repository)."""
+    repo, _, rel = entry["path"].partition("/")
+    return [python, "-m", "sched_cli", verb, rel, *shlex.split(entry.get("args", ""))], REAL / repo
+
+
+def classify(rc: int | None, out: str, err: str) -> tuple[str, str, list[str]]:
+    """(class, the error line, the warning lines) of one sched run."""
+    text = out + err
+    warnings = [line.strip() for line in text.splitlines() if line.strip().lower().startswith("warning:")]
+    errors = [line for line in err.splitlines() if line.startswith("sched: error:")]
+    if rc is None:
+        return "hang", "", warnings
+    if "Traceback (most recent call last)" in text:
+        return "traceback", "", warnings
+    if rc == 0:
+        return ("ok-warn" if warnings else "ok"), "", warnings
+    if rc == 2 and len(errors) == 1 and len([line for line in err.splitlines() if line.strip()]) == 1:
+        return "refused", errors[0], warnings
+    if rc == 2 and ("Usage:" in err or "Invalid value" in err):
+        return "usage", " ".join(err.split())[-300:], warnings
+    return "internal", " ".join(err.split())[-300:], warnings
+
+
+def _option(args: str, name: str, default: int | None = None) -> int | None:
+    words = shlex.split(args)
+    for i, word in enumerate(words):
+        if word == name and i + 1 < len(words):
+            return int(words[i + 1])
+        if word.startswith(name + "="):
+            return int(word.split("=", 1)[1])
+    return default
+
+
+def run_sched(entry: dict[str, Any], verb: str, timeout: float, extra: tuple[str, ...] = ()) -> tuple[Any, str, str]:
+    argv, cwd = command(entry, verb)
+    try:
+        done = subprocess.run([*argv, *extra], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "", ""
+    return done.returncode, done.stdout, done.stderr
+
+
+def oracle_case(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The request case for the entry's oracle in its file mode, or None when it has none."""
+    file = REAL / entry["path"]
+    size = _option(entry.get("args", ""), "--dataset-size")
+    devices = _option(entry.get("args", ""), "--devices", 1)
+    if entry.get("oracle") == "hf":
+        return {
+            "args": yaml.safe_load(file.read_text()),
+            "dataset_size": size,
+            "devices": devices,
+            "mode": "steps",
+            "only_known": True,
+        }
+    if entry.get("oracle") == "mmengine":
+        case = {"config": str(file), "dataset_size": size, "devices": devices}
+        batch = _option(entry.get("args", ""), "--device-batch-size")
+        return {**case, "batch_size": batch} if batch else case
+    return None
+
+
+def ask_oracle(name: str, cases: list[dict[str, Any]], timeout: float = 1800) -> list[dict[str, Any]]:
+    env, script = ORACLES[name]
+    python = os.environ[env]
+    done = subprocess.run(
+        [python, str(ROOT / "tools" / script)],
+        input=json.dumps({"cases": cases}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        return [{"error": f"oracle failed: {done.stderr.strip()[-300:]}"}] * len(cases)
+    return json.loads(done.stdout.strip().splitlines()[-1])["results"]
+
+
+def exported_lrs(entry: dict[str, Any], timeout: float) -> list[float] | str:
+    rc, out, err = run_sched(entry, "export", timeout, ("-f", "json"))
+    if rc != 0:
+        return f"export failed ({rc}): {' '.join(err.split())[-200:]}"
+    rows = json.loads(out)["rows"]
+    return [float(r["lr"]) for r in rows]
+
+
+def compare(ours: list[float], theirs: list[float]) -> str:
+    """``same`` or where the LRs first differ. sched's export may add the row after the last update."""
+    if len(ours) not in (len(theirs), len(theirs) + 1):
+        return f"differs: {len(ours)} rows, the library {len(theirs)} updates"
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+        if not math.isclose(a, b, rel_tol=TOL, abs_tol=1e-15):
+            return f"differs: update {i}: sched {a!r}, library {b!r}"
+    return "same"
+
+
+def expected_kind(expect: Any) -> tuple[str, list[str]]:
+    """(``exact`` | ``refused`` | ``warns``, substrings) of a manifest expectation."""
+    if expect == "exact":
+        return "exact", []
+    ((kind, subs),) = expect.items()
+    return kind, [subs] if isinstance(subs, str) else list(subs)
+
+
+def verdict(result: Result) -> str:
+    """``right``, or how the outcome differs from the manifest's."""
+    kind, subs = expected_kind(result.expect)
+    if result.klass in ("hang", "traceback", "internal", "usage"):
+        return f"{result.klass} (expected {kind})"
+    if result.lr.startswith("differs"):
+        return f"wrong LRs: {result.lr}"
+    lowered = [s.lower() for s in subs]
+    if kind == "exact":
+        return "right" if result.klass == "ok" else f"{result.klass} (expected exact)"
+    if kind == "refused":
+        if result.klass != "refused":
+            return f"{result.klass} (expected refused)"
+        said = result.error.lower().replace(result.path.partition("/")[2].lower(), "")
+        ok = any(s in said for s in lowered)
+        return "right" if ok else f"refused without naming {subs}"
+    if result.klass != "ok-warn":
+        return f"{result.klass} (expected a warning)"
+    ok = any(s in w.lower() for w in result.warnings for s in lowered)
+    return "right" if ok else f"warned without naming {subs}"
+
+
+def silent_wrong(result: Result) -> bool:
+    """Exit 0, no warning, and either wrong LRs or a file a correct sched refuses or warns about."""
+    return result.klass == "ok" and (result.lr.startswith("differs") or expected_kind(result.expect)[0] != "exact")
+
+
+def survey(selected: list[dict[str, Any]], timeout: float = 60, jobs: int = 8, oracles: bool = True) -> list[Result]:
+    """Run every entry; compare with the real library where its environment is set."""
+
+    def one(entry: dict[str, Any]) -> Result:
+        rc, out, err = run_sched(entry, "validate", timeout)
+        klass, error, warnings = classify(rc, out, err)
+        return Result(entry["path"], entry["tool"], entry["expect"], klass, rc, error, warnings, why=entry["why"])
+
+    with ThreadPoolExecutor(jobs) as pool:
+        results = list(pool.map(one, selected))
+    if oracles:
+        for name, (env, _) in ORACLES.items():
+            todo = [(e, r) for e, r in zip(selected, results, strict=True) if e.get("oracle") == name and r.rc == 0]
+            if not todo:
+                continue
+            if not os.environ.get(env):
+                for _, r in todo:
+                    r.lr = f"unchecked: {env} not set"
+                continue
+            answers = ask_oracle(name, [oracle_case(e) for e, _ in todo])
+            with ThreadPoolExecutor(jobs) as pool:
+                ours = list(pool.map(lambda er: exported_lrs(er[0], timeout), todo))
+            for (_, r), answer, lrs in zip(todo, answers, ours, strict=True):
+                if "error" in answer:
+                    r.lr = f"unchecked: the oracle cannot derive it: {answer['error'][:160]}"
+                elif isinstance(lrs, str):
+                    r.lr = f"unchecked: {lrs}"
+                else:
+                    r.lr = compare(lrs, answer["lrs"])
+    for r in results:
+        r.verdict = verdict(r)
+    return results
+
+
+CLASSES = ("ok", "ok-warn", "refused", "usage", "internal", "traceback", "hang")
+
+
+def report(results: list[Result]) -> str:
+    """The markdown summary: counts per tool and class, then the silent wrong and the other misses."""
+    tools = sorted({r.tool for r in results})
+    lines = [
+        "| tool | files | " + " | ".join(CLASSES) + " | LRs same | LRs differ | as expected | silent wrong |",
+        "|---" * (len(CLASSES) + 6) + "|",
+    ]
+    for tool in [*tools, "all"]:
+        rs = [r for r in results if tool in ("all", r.tool)]
+        c = Counter(r.klass for r in rs)
+        same = sum(r.lr == "same" for r in rs)
+        differ = sum(r.lr.startswith("differs") for r in rs)
+        right = sum(r.verdict == "right" for r in rs)
+        silent = sum(silent_wrong(r) for r in rs)
+        cells = " | ".join(str(c[k]) for k in CLASSES)
+        lines.append(f"| {tool} | {len(rs)} | {cells} | {same} | {differ} | {right} | {silent} |")
+    lines += ["", "## Silent wrong (exit 0, no warning)", ""]
+    for r in results:
+        if silent_wrong(r):
+            lines.append(f"- `{r.path}` ({r.tool}; expected {r.expect}; {r.lr or 'LRs not compared'}): {r.why}")
+    lines += ["", "## Other outcomes that differ from the manifest", ""]
+    for r in results:
+        if r.verdict != "right" and not silent_wrong(r):
+            detail = r.error or (r.warnings[0] if r.warnings else "")
+            lines.append(f"- `{r.path}` ({r.tool}): {r.verdict}. {detail[:220]}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", help="only entries of these tools")
+    parser.add_argument("--json", type=Path, help="write every result as JSON here")
+    parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--no-oracles", action="store_true", help="do not compare LRs with the real libraries")
+    args = parser.parse_args(argv)
+    selected = [e for e in entries() if not args.only or e["tool"] in args.only]
+    missing = [e["path"] for e in selected if not (REAL / e["path"]).is_file()]
+    if missing:
+        print(
+            f"corpus_survey: {len(missing)} files missing (first {missing[0]}); run tools/corpus_fetch.py",
+            file=sys.stderr,
+        )
+        return 1
+    results = survey(selected, args.timeout, args.jobs, not args.no_oracles)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    sys.stdout.write(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
