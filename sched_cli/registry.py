@@ -125,6 +125,13 @@ def _hf_entries() -> tuple[Entry, ...]:
     return tuple(Entry(cls, (f"hf:{name}", f"hf_{name}")) for name, cls in hf.HF_SCHEDULERS.items())
 
 
+def _axolotl_entries() -> tuple[Entry, ...]:
+    """axolotl's own schedules and its jagged-restart wrapper, on the update counter (schedulers/axolotl.py)."""
+    from sched_cli.schedulers import axolotl
+
+    return tuple(Entry(cls, (f"axolotl:{name}", f"axolotl_{name}")) for name, cls in axolotl.AXOLOTL_SCHEDULERS.items())
+
+
 def _timm_entries() -> tuple[Entry, ...]:
     """timm's sched values, on the epoch or update counter (schedulers/timm.py)."""
     from sched_cli.schedulers import timm
@@ -169,6 +176,7 @@ def _megatron_entries() -> tuple[Entry, ...]:
 #: prefix), or when every name is asked for: a run of Composer schedulers never imports them.
 _FAMILIES: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("hf:", "hf_"), _hf_entries),
+    (("axolotl:", "axolotl_"), _axolotl_entries),
     (("timm_", "timm:"), _timm_entries),
     (("ds:", "ds_", "deepspeed_"), _deepspeed_entries),
     (("mmengine", "mmyolo"), _mmengine_entries),

@@ -22,7 +22,15 @@ from sched_cli.specs import load_file
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_specs"
 SAMPLE_SPECS = sorted([*SAMPLES.glob("*.yaml"), *SAMPLES.glob("*.json")])
 # What the Hugging Face samples cannot say (a TrainingArguments file has no dataset size).
-SAMPLE_OPTIONS = {"hf_run_clm": ["--dataset-size", "2318", "--devices", "4"], "hf_trl_sft": ["--dataset-size", "52002"]}
+SAMPLE_OPTIONS = {
+    "hf_run_clm": ["--dataset-size", "2318", "--devices", "4"],
+    "hf_trl_sft": ["--dataset-size", "52002"],
+    "axolotl_llama3_lora": ["--dataset-size", "2000", "--devices", "2"],
+    "llamafactory_qwen3_lora_sft": ["--dataset-size", "1000", "--devices", "4"],
+    "recipe_hf": ["--dataset-size", "2001"],
+    "recipe_axolotl": ["--dataset-size", "2001"],
+    "recipe_llamafactory": ["--dataset-size", "2001"],
+}
 COLUMNS = ["ssr", "batch", "epoch", "sample", "token", "duration", "multiplier"]
 
 

@@ -28,6 +28,8 @@ READER_SAMPLES: dict[str, tuple[Path, dict[str, object]]] = {
     "mmengine": (SAMPLES / "mmdet_schedule.yaml", {"dataset_size": 1000}),
     "megatron": (SAMPLES / "megatron_model_config.yaml", {"devices": 32}),
     "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "cifar_ds_config.json", {"max_duration": "2000ba"}),
+    "axolotl": (SAMPLES / "axolotl_llama3_lora.yml", {"dataset_size": 2000}),
+    "llamafactory": (SAMPLES / "llamafactory_qwen3_lora_sft.yaml", {"dataset_size": 1000}),
 }
 #: A key whose name says it could change the schedule, and one that says it does not.
 SCHEDULE_LIKE = "lr_warmup_foo"

@@ -79,6 +79,9 @@ _MODULES = {
     "timm": "timm",
     "mmengine": "mmengine",
     "megatron": "megatron",
+    # recognised first (see recognise): their files hold HF's (and DeepSpeed's, Megatron's) keys too
+    "axolotl": "axolotl",
+    "llamafactory": "llamafactory",
 }
 NAMES = tuple(_MODULES)
 
@@ -112,7 +115,7 @@ def reader(name: str) -> ModuleType:
 
 def recognise(data: Any) -> str | None:
     """The name of the reader whose config ``data`` is, or ``None`` for a sched spec."""
-    for name in NAMES:
+    for name in (*_FRONT_ENDS, *(n for n in NAMES if n not in _FRONT_ENDS)):
         if reader(name).recognise(data):
             return name
     return None
@@ -123,6 +126,7 @@ def read(name: str, data: Any, source: str, options: dict[str, Any] | None = Non
     first, and every key the reader does not account for and that could change the schedule is
     named in a note."""
     refuse_other_tool(data, source)
+    refuse_front_end(name, data, source)
     module = reader(name)
     if isinstance(data, dict) and not data:
         raise ReaderError(empty_message(name, source))
@@ -148,6 +152,29 @@ def refuse_other_tool(data: Any, source: str) -> None:
     refusal = tools.identify(data, source)
     if refusal is not None:
         raise ReaderError(refusal)
+
+
+#: Readers of tools that hand the run to another's trainer: their files hold that trainer's keys
+#: too, so no other reader may read one as its own (an axolotl file under ``--from hf``).
+_FRONT_ENDS = ("axolotl", "llamafactory")
+
+
+def front_end(data: Any) -> str | None:
+    """The front-end reader (axolotl, LLaMA-Factory) that recognises ``data``, or ``None``: their
+    files hold Hugging Face's keys too, so the HF reader leaves them to it."""
+    return next((name for name in _FRONT_ENDS if reader(name).recognise(data)), None)
+
+
+def refuse_front_end(name: str, data: Any, source: str) -> None:
+    """Raise :class:`ReaderError` when another reader's front-end tool recognises ``data``."""
+    other = front_end(data)
+    if other is not None and other != name:
+        title = reader(other).TITLE
+        article = "an" if title[0].lower() in "aeiou" else "a"
+        raise ReaderError(
+            f"{source}: this is {article} {title} config, which changes Hugging Face's schedule and step count on"
+            f" the way to its Trainer; read it with --from {other} (or without --from)"
+        )
 
 
 def key_notes(module: ModuleType, data: Any, source: str) -> list[str]:
@@ -190,7 +217,7 @@ def unknown_key_notes(
     from sched_cli.readers.tools import tool_keys
 
     known = set(known)
-    others = tool_keys()
+    others = tool_keys().union(*(reader(name).IDENTIFYING for name in _FRONT_ENDS))
     unknown = [str(k) for k in data if k not in known and (could_change_schedule(str(k)) or k in others)]
     prefix = f"{where}." if where else ""
     return [

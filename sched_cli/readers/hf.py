@@ -128,10 +128,13 @@ class HFConfigError(ReaderError):
 
 
 def recognise(data: Any) -> bool:
-    """A mapping with a ``TrainingArguments`` key and none of a sched spec's (``schedulers``, ``max_duration``)."""
+    """A mapping with a ``TrainingArguments`` key and none of a sched spec's (``schedulers``, ``max_duration``),
+    that no front-end tool's reader (axolotl, LLaMA-Factory) claims."""
     if not isinstance(data, dict) or any(key in data for key in ("schedulers", "scheduler", "max_duration")):
         return False
-    return any(key in data for key in _HF_KEYS)
+    from sched_cli.readers import front_end  # the front-end readers import this module
+
+    return any(key in data for key in _HF_KEYS) and front_end(data) is None
 
 
 class HFGeometry:

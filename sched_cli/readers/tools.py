@@ -2,7 +2,7 @@
 naming the tool and what it adds, never read as something else.
 
 Each entry of :data:`TOOLS` is a tool no reader models yet: the keys that identify it and what it
-changes in the schedule. When a reader for one of them arrives (axolotl, LLaMA-Factory...), its
+changes in the schedule. When a reader for one of them arrives (axolotl and LLaMA-Factory have), its
 entry goes, and the reader's ``recognise`` takes over: :func:`identify` is asked before any reader
 reads a file, so a reader never reads another tool's file.
 """
@@ -52,35 +52,6 @@ def _trl_online(data: dict[str, Any]) -> str | None:
         return "GRPOConfig (GRPO, or RLOO's new config)"
     return "OnlineDPOConfig (online DPO, Nash-MD or XPO)"
 
-
-def _llama_factory(data: dict[str, Any]) -> str | None:
-    """LLaMA-Factory's stages and backends that do not run Hugging Face's scheduler as HF's Trainer does."""
-    stage = data.get("stage")
-    megatron = [k for k in data if k in _MEGATRON_KEYS]
-    if megatron:
-        return (
-            f"its Megatron backend ({megatron[0]}: USE_MCA=1, mcore_adapter's trainer) steps Megatron's own scheduler, "
-            "not Hugging Face's"
-        )
-    if stage == "ppo":
-        return "its PPO stage (stage: ppo) runs TRL's PPO trainer, whose steps count rollouts, not SFT samples"
-    if data.get("use_v1") or "trainer" in data and isinstance(data.get("trainer"), dict):
-        return "its v1 trainer (USE_V1=1) has its own loop and scheduler"
-    return None
-
-
-_MEGATRON_KEYS = frozenset(
-    {
-        "tensor_model_parallel_size",
-        "pipeline_model_parallel_size",
-        "expert_model_parallel_size",
-        "virtual_pipeline_model_parallel_size",
-        "use_distributed_optimizer",
-        "sequence_parallel",
-        "overlap_grad_reduce",
-        "overlap_param_gather",
-    }
-)
 
 TOOLS: tuple[Tool, ...] = (
     Tool(
@@ -132,38 +103,6 @@ TOOLS: tuple[Tool, ...] = (
         "of them per prompt, and an epoch of rollouts may take several optimizer steps), not SFT samples; "
         "sched does not model TRL's online trainers",
         _trl_online,
-    ),
-    Tool(
-        "axolotl",
-        frozenset(
-            {
-                "micro_batch_size",
-                "num_epochs",
-                "base_model",
-                "sample_packing",
-                "sequence_len",
-                "lr_scheduler",
-                "adapter",
-                "pad_to_sequence_len",
-                "val_set_size",
-                "datasets",
-                # Not load_in_4bit, lora_target_modules...: TRL's ModelConfig has them too.
-            }
-        ),
-        2,
-        "its own keys (micro_batch_size, num_epochs, lr_scheduler, warmup_ratio with axolotl's rounding, "
-        "sample_packing) and defaults, which Hugging Face's reader would read as HF's defaults; an axolotl reader "
-        "is not there yet",
-    ),
-    Tool(
-        "LLaMA-Factory",
-        frozenset(
-            {"stage", "finetuning_type", "template", "dataset_dir", "cutoff_len", "lora_target", "use_mca", "use_v1"}
-        ),
-        2,
-        "its own arguments and stages around Hugging Face's Trainer (packing, cutoff_len, max_samples change what an "
-        "epoch is); a LLaMA-Factory reader is not there yet",
-        _llama_factory,
     ),
 )
 

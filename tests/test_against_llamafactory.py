@@ -1,0 +1,173 @@
+"""sched's LLaMA-Factory reader against the real LLaMA-Factory: hundreds of random configs, every update's LR.
+
+Runs only when ``SCHED_LLAMAFACTORY_PYTHON`` names a Python with llamafactory, transformers and
+torch (``bash tools/envs/llamafactory.sh``; docs/llamafactory.md). ``tools/llamafactory_oracle.py``
+runs LLaMA-Factory's eval split, its TrainingArguments, Hugging Face's step count over the sharded
+loader and LLaMA-Factory's ``create_custom_scheduler`` + the Trainer's ``create_scheduler`` there;
+sched reads the same keys as a YAML file, and both lists of LRs must agree to a relative 1e-12.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from sched_cli.simulator import collect, simulate
+from sched_cli.specs import Overrides, SpecError, load_file
+
+ENV = "SCHED_LLAMAFACTORY_PYTHON"
+ORACLE = Path(__file__).resolve().parents[1] / "tools" / "llamafactory_oracle.py"
+SEED = int(os.environ.get("SCHED_PARITY_SEED", "20251204"))
+N_CASES = int(os.environ.get("SCHED_LLAMAFACTORY_CASES", "300"))
+TOL = 1e-12
+TYPES = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant_with_warmup", "inverse_sqrt")
+
+
+def _python() -> str:
+    python = os.environ.get(ENV)
+    how = f"set {ENV} to a Python with llamafactory (bash tools/envs/llamafactory.sh; docs/llamafactory.md)"
+    if not python:
+        pytest.skip(f"{ENV} is not set: {how}")
+    probe = "import llamafactory.hparams.training_args, transformers, torch"
+    try:
+        env = {**os.environ, "DISABLE_VERSION_CHECK": "1"}  # LLaMA-Factory 0.9.5 wants transformers <= 5.6
+        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=300, env=env).returncode == 0
+    except OSError:
+        ok = False
+    if not ok:
+        pytest.skip(f"{ENV}={python} cannot import llamafactory: {how}")
+    return python
+
+
+def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [python, str(ORACLE)], input=json.dumps({"cases": cases}), capture_output=True, text=True, timeout=3600
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.splitlines()[-1])["results"]
+
+
+def _case(rng: random.Random) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model_name_or_path": "oracle/none",
+        "stage": rng.choice(["sft", "sft", "rm", "dpo", "kto"]),
+        "finetuning_type": rng.choice(["lora", "full"]),
+        "template": "qwen3_nothink",
+        "dataset": "alpaca_en_demo",
+        "learning_rate": rng.choice([1e-5, 5e-5, 1.0e-4, 2e-4]),
+        "per_device_train_batch_size": rng.choice([1, 2, 4, 8]),
+        "gradient_accumulation_steps": rng.choice([1, 2, 4, 8]),
+        "num_train_epochs": rng.choice([1.0, 2.0, 3.0, 0.5, 2.5]),
+        "lr_scheduler_type": rng.choice(TYPES + ("warmup_stable_decay", "warmup_stable_decay", "cosine_with_min_lr")),
+    }
+    kind = args["lr_scheduler_type"]
+    if kind == "warmup_stable_decay":
+        kwargs: dict[str, Any] = {}
+        if rng.random() < 0.3:
+            kwargs["num_decay_steps"] = rng.randint(1, 30)
+        if rng.random() < 0.2:
+            kwargs["num_stable_steps"] = rng.randint(0, 30)
+        if rng.random() < 0.4:
+            kwargs["min_lr_ratio"] = 0.1
+        if kwargs or rng.random() < 0.5:
+            args["lr_scheduler_kwargs"] = kwargs
+    elif kind == "cosine_with_min_lr":
+        args["lr_scheduler_kwargs"] = {"min_lr_rate": 0.1}
+    warmup = rng.random()
+    if warmup < 0.3:
+        args["warmup_steps"] = rng.choice([0, 1, 5, 20])
+    elif warmup < 0.7:
+        args["warmup_ratio"] = rng.choice([0.03, 0.1, 0.2])
+    if rng.random() < 0.4:
+        args["val_size"] = rng.choice([0.1, 0.05, 0.2, 10, 50])
+    if rng.random() < 0.4:
+        args["max_samples"] = rng.choice([100, 500, 1000])
+    if rng.random() < 0.15:
+        args["max_steps"] = rng.randint(5, 120)
+    if rng.random() < 0.2:
+        args["dataloader_drop_last"] = True
+    return {"args": args, "dataset_size": rng.randint(60, 3000), "devices": rng.choice([1, 1, 2, 3, 4, 8])}
+
+
+def _sched(path: Path, case: dict[str, Any]) -> dict[str, np.ndarray] | str:
+    overrides = Overrides(dataset_size=case["dataset_size"], devices=case["devices"], source="llamafactory")
+    try:
+        spec = load_file(path, overrides)
+        return collect(simulate(spec.run, 1.0, mode="trainer"))
+    except (SpecError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _file(tmp: Path, i: int, case: dict[str, Any]) -> Path:
+    path = tmp / f"llamafactory{i}.yaml"
+    path.write_text(yaml.safe_dump(case["args"]), encoding="utf-8")
+    return path
+
+
+def _compare(case: dict[str, Any], ours: dict[str, np.ndarray] | str, theirs: dict[str, Any], stats: dict) -> None:
+    where = json.dumps(case)
+    if "error" in theirs:
+        assert isinstance(ours, str), f"LLaMA-Factory fails ({theirs['error']}) but sched does not: {where}"
+        stats["both_fail"].append(theirs["error"].split(":")[0])
+        return
+    assert not isinstance(ours, str), (
+        f"sched fails ({ours}) but LLaMA-Factory trains {theirs['max_steps']} updates: {where}"
+    )
+    lrs = np.asarray(theirs["lrs"], dtype=np.float64)
+    mine = np.asarray(ours["lr"], dtype=np.float64)
+    assert len(mine) == len(lrs), f"{len(mine)} updates in sched, {len(lrs)} in LLaMA-Factory: {where}"
+    gap = np.abs(mine - lrs) / np.maximum(np.abs(lrs), 1e-300)
+    gap[mine == lrs] = 0.0
+    worst = int(np.argmax(gap)) if len(gap) else 0
+    assert not len(gap) or gap[worst] <= TOL, (
+        f"update {worst}: sched {mine[worst]!r}, LLaMA-Factory {lrs[worst]!r}: {where}"
+    )
+    stats["updates"] += len(lrs)
+    stats["bit_equal"] += int(np.sum(mine == lrs))
+    stats["max_gap"] = max(stats["max_gap"], float(gap.max()) if len(gap) else 0.0)
+
+
+def test_random_configs_match_llamafactory_update_for_update(tmp_path: Path) -> None:
+    python = _python()
+    rng = random.Random(SEED)
+    cases = [_case(rng) for _ in range(N_CASES)]
+    theirs = _ask(python, cases)
+    stats: dict[str, Any] = {"updates": 0, "bit_equal": 0, "max_gap": 0.0, "both_fail": []}
+    for i, (case, answer) in enumerate(zip(cases, theirs, strict=True)):
+        _compare(case, _sched(_file(tmp_path, i, case), case), answer, stats)
+    print(
+        f"\nllamafactory parity: {N_CASES} configs, {stats['updates']:,} updates, "
+        f"{stats['bit_equal']:,} LRs bit-equal, "
+        f"largest relative gap {stats['max_gap']:.3g}; both refused {len(stats['both_fail'])} "
+        f"({sorted(set(stats['both_fail']))})"
+    )
+    assert stats["updates"] > 0
+
+
+def test_sched_export_command_matches(tmp_path: Path) -> None:
+    """`sched export config.yaml --from llamafactory --dataset-size N --devices W -o out.csv`, end to end."""
+    python = _python()
+    rng = random.Random(SEED + 1)
+    cases = [_case(rng) for _ in range(6)]
+    for i, (case, answer) in enumerate(zip(cases, _ask(python, cases), strict=True)):
+        if "error" in answer:
+            continue
+        out = tmp_path / f"out{i}.csv"
+        cmd = [sys.executable, "-m", "sched_cli", "export", str(_file(tmp_path, i, case)), "--from", "llamafactory"]
+        cmd += ["--dataset-size", str(case["dataset_size"]), "--devices", str(case["devices"]), "-o", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        with out.open(newline="") as f:
+            lrs = np.array([float(r["lr"]) for r in csv.DictReader(f)])
+        assert np.allclose(lrs, answer["lrs"], rtol=TOL, atol=0), json.dumps(case)
