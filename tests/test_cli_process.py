@@ -225,7 +225,11 @@ def test_ctrl_c_during_start_up_prints_no_traceback(delay):
     prelude = (
         "import os, signal, threading\n"
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        f"threading.Timer({delay}, os.kill, (os.getpid(), signal.SIGINT)).start()"
+        f"timer = threading.Timer({delay}, os.kill, (os.getpid(), signal.SIGINT))\n"
+        # A daemon: when sched finishes first, the interpreter's exit must not wait for the timer
+        # and take the signal while joining it (a traceback of the test's thread, not sched's).
+        "timer.daemon = True\n"
+        "timer.start()"
     )
     code, _, err = run_sched("validate", RESNET, prelude=prelude)
     assert "Traceback" not in err, err
