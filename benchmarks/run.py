@@ -256,7 +256,11 @@ def load_spec(path: Path, options: dict[str, Any]) -> Any:
 
 
 def cli_options(options: dict[str, Any]) -> list[str]:
-    return [part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value))]
+    """The command-line form of Overrides fields (``source`` is ``--from``)."""
+    flags = {"source": "--from"}
+    return [
+        part for key, value in options.items() for part in (flags.get(key, f"--{key.replace('_', '-')}"), str(value))
+    ]
 
 
 def bench_readers(directory: Path, repeat: int) -> list[tuple[str, str, int, float, float, float, float]]:

@@ -265,3 +265,12 @@ def test_validate_warns_when_the_warmup_takes_most_of_the_run():
         in check(load_file(SAMPLES / "hf_run_clm.yaml", Overrides(dataset_size=2318, devices=8)))[0]
     )
     assert check(load_file(SAMPLES / "hf_run_clm.yaml", Overrides(dataset_size=2318))) == []  # 100 of 435
+
+
+def test_a_file_without_any_trainingarguments_field_is_refused(tmp_path):
+    # LLaMA-Factory's special-tokens list (examples/extras/multi_tokens/tokens_cfg.yaml) is a YAML
+    # mapping too: read with every default, it would be a run the file never describes.
+    path = tmp_path / "tokens_cfg.yaml"
+    path.write_text('"<|START_OF_SVG|>": "Marks the beginning"\n"<|END_OF_SVG|>": "Marks the end"\n')
+    with pytest.raises(SpecError, match="none of its keys .* is a TrainingArguments field"):
+        load_file(path, Overrides(source="hf", dataset_size=100))

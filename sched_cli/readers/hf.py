@@ -279,6 +279,13 @@ def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any] | R
             f"{source}: {sched_keys[0]}: a TrainingArguments file has no such key (this looks like a sched spec "
             "or an LLM Foundry YAML); drop --from hf"
         )
+    if data and not any(key in KEYS or key in IRRELEVANT or key in _SCHED_KEYS for key in data):
+        # Read with every default, it would be a run the file never describes.
+        keys = ", ".join(str(key) for key in list(data)[:4]) + (", ..." if len(data) > 4 else "")
+        raise HFConfigError(
+            f"{source}: none of its keys ({keys}) is a TrainingArguments field, so it is not a Hugging Face "
+            "training file; give the file the training script reads"
+        )
     for option, instead in _NOT_FOR_HF.items():
         if options.get(option) is not None:
             flag = "--" + option.replace("_", "-")
