@@ -53,3 +53,15 @@ def test_scalars_and_what_is_not_a_real_number():
     assert math.isnan(libm.power(-8.0, 1 / 3))
     assert libm.log(0.0) == -math.inf and math.isnan(libm.log(-1.0))
     assert libm.exp(1000.0) == math.inf
+
+
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.5, float("nan")]), min_size=60, max_size=400))
+def test_runs_of_repeated_arguments_give_the_same_bits(exponents):
+    # Long runs (a step schedule's exponents) are computed once per run; the result is the same.
+    x = np.array(exponents)
+    got = libm.power(0.7, x)
+    want = [math.nan if math.isnan(e) else 0.7**e for e in exponents]
+    assert all(g == w or (math.isnan(g) and math.isnan(w)) for g, w in zip(got.tolist(), want, strict=True))
+    assert libm.power(np.full((3, 40), 2.0), np.arange(120.0).reshape(3, 40)).tolist() == [
+        [2.0**e for e in range(r * 40, r * 40 + 40)] for r in range(3)
+    ]
