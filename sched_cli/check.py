@@ -137,7 +137,12 @@ def planned_lrs(spec: Spec, rows: np.ndarray, ssr: float | None = None) -> tuple
         raise CheckError(f"{spec.source}: the plan has no base LR to compare logged LRs with; give --lr")
     total = view.batches
     inside = (rows >= 0) & (rows < total)
-    wanted = np.unique(rows[inside])
+    wanted = rows[inside]
+    if len(wanted) > 1 and bool((wanted[1:] >= wanted[:-1]).all()):
+        # A log's steps come in order: its distinct rows without a sort (or numpy's hashing unique).
+        wanted = wanted[np.append(True, wanted[1:] != wanted[:-1])]
+    else:
+        wanted = np.unique(wanted)
     out = np.full(rows.shape, np.nan)
     if len(wanted):
         # Most of the run: simulate it all (vectorized, in chunks); a few points: just those.

@@ -252,29 +252,53 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
     lr_key = _choose(header, tag, str(path), "column", "--lr-col")
     step_key = _step_column(header, step_col, path)
     li, si = header.index(lr_key), header.index(step_key)
-    steps, lrs = [], []
-    for number, row in enumerate(reader, 2):
-        if len(row) <= max(li, si) or not row[li].strip() or not row[si].strip():
-            continue  # Lightning writes other metrics on rows of their own
-        steps.append(_step(path, row[si], step_key, number))
-        lrs.append(_number(path, row[li], lr_key, number))
-    if not steps:
+    columns = _plain_columns(text, dialect.delimiter, len(header), (si, li))
+    if columns is not None:
+        steps, lrs = columns
+    else:
+        steps, lrs = [], []
+        for number, row in enumerate(reader, 2):
+            if len(row) <= max(li, si) or not row[li].strip() or not row[si].strip():
+                continue  # Lightning writes other metrics on rows of their own
+            steps.append(_step(path, row[si], step_key, number))
+            lrs.append(_number(path, row[li], lr_key, number))
+    if not len(steps):
         raise LogError(f"{path}: no row has both {step_key!r} and {lr_key!r}")
     alignment = ALIGNMENTS["lightning"] if lr_key.startswith("lr-") else None
     log = LoggedLRs(
         str(path),
         "lightning metrics.csv" if alignment else "csv",
         lr_key,
-        np.array(steps, dtype=np.int64),
-        np.array(lrs, dtype=np.float64),
+        np.asarray(steps, dtype=np.int64),
+        np.asarray(lrs, dtype=np.float64),
         alignment=alignment,
-        precision=_text_precision([row for row in lrs]),
     )
     return _deduplicated(log)
 
 
-def _text_precision(values: list[float]) -> float:
-    return 0.0
+def _plain_columns(
+    text: str, delimiter: str, width: int, wanted: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The step and LR columns of a table with no quotes and no empty cell, every row ``width``
+    cells (a million rows in a fraction of a second); ``None`` for any other table, which the
+    csv module reads row by row, with its line numbers in the errors."""
+    if '"' in text or "'" in text:
+        return None
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    if not lines or body.count(delimiter) != (width - 1) * lines:
+        return None
+    cells = body.replace(delimiter, "\n").split()
+    if len(cells) != width * lines:  # an empty cell, or a row of its own length
+        return None
+    try:
+        step = np.array(cells[wanted[0] :: width], dtype=np.float64)
+        lr = np.array(cells[wanted[1] :: width], dtype=np.float64)
+    except ValueError:
+        return None  # a cell that is not a number: the row-by-row reading names its line
+    if not (np.isfinite(lr).all() and np.isfinite(step).all() and (step >= 0).all() and (step == np.floor(step)).all()):
+        return None
+    return step.astype(np.int64), lr
 
 
 def _step_column(columns: list[str], asked: str | None, path: Path) -> str:
