@@ -368,9 +368,14 @@ def main() -> None:
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         *machine(),
         "- command: `python benchmarks/run.py`; every figure is a median of the runs counted beside it, all "
-        "made in this one session, side by side",
+        "made in this one session, side by side; sched's bytecode compiled first, as an installed package has it",
     ]
 
+    # An installed sched has its bytecode compiled (pip compiles it); a checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (as this machine sets) would compile every module on every start.
+    import compileall
+
+    compileall.compile_dir(str(REPO / "sched_cli"), quiet=1)
     startup = bench_startup(startup_runs)
     numpy_wall, numpy_cpu = startup[0][1], startup[0][2]
     lines += [
