@@ -428,3 +428,23 @@ def test_real_configs_that_need_no_dataset_size():
     assert lr[0] == 0.004 and lr[20000] == pytest.approx((0.004 - 1e-4) * (1 - 20000 / 39999) ** 0.9 + 1e-4, rel=1e-9)
     gan = load_file(DATA / "mmagic_cyclegan_lsgan-resnet-in_1xb1-80kiters_facades.yaml")
     assert gan.run.lr == 0.0002 and any("same LR schedule" in n for n in gan.notes)
+
+
+def test_a_python_config_counts_its_dataset_wrappers_through_the_command_line(tmp_path):
+    # --dataset-size is the innermost dataset: RepeatDataset(times=3) makes an epoch 300 samples,
+    # 150 per device on 2, so ceil(150 / 4) = 38 iterations and 76 for 2 epochs. The option must
+    # not be applied a second time over what the reader counted (it once was, for .py configs).
+    pytest.importorskip("mmengine", reason="Python MMEngine configs are read by MMEngine itself")
+    from sched_cli.specs import Overrides, load
+
+    path = tmp_path / "repeat_config.py"
+    path.write_text(
+        "train_dataloader = dict(batch_size=4, dataset=dict(type='RepeatDataset', times=3, "
+        "dataset=dict(type='MyDataset')))\n"
+        "train_cfg = dict(by_epoch=True, max_epochs=2)\n"
+        "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))\n"
+        "param_scheduler = [dict(type='MultiStepLR', milestones=[1], by_epoch=True)]\n"
+    )
+    spec = load(str(path), Overrides(source="mmengine", dataset_size=100, devices=2))
+    assert spec.run.dataloader_len == 38
+    assert collect(simulate(spec.run))["batch"].size == 76

@@ -209,6 +209,9 @@ def _load_python_config(path: Path, overrides: Overrides) -> Spec:
         reading = readers.read("mmengine", data, str(path), overrides.options())
     except readers.ReaderError as exc:
         raise SpecError(str(exc)) from None
+    # What the reader has applied (--dataset-size through the config's dataset wrappers) is not
+    # applied a second time, as for every other file a reader reads.
+    overrides = replace(overrides, **{key: None for key in getattr(readers.reader("mmengine"), "CONSUMES", ())})
     trust = Trust.for_spec(path.parent, overrides.allow_import)
     spec = from_mapping(overrides.apply(reading.spec), str(path), path.parent, trust=trust)
     return replace(spec, notes=reading.notes, facts=reading.facts)
