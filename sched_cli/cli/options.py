@@ -281,6 +281,10 @@ def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
     from sched_cli.specs import check, with_ssrs
     from sched_cli.specs import load as load_spec
 
+    if arg is None:  # typer 0.16 with click 8.5 hands a missing argument over as None
+        from sched_cli.cli.process import UserError
+
+        raise UserError("Missing argument 'SPEC': give a spec file or an inline scheduler")
     refuse_directory(arg)
     spec = with_ssrs(load_spec(arg, overrides), ssrs or [])
     for message in assumptions(spec, overrides):

@@ -242,6 +242,10 @@ def guarded(command):
         if twice is not None:
             error("error", twice)
             raise typer.Exit(EXIT_USAGE)
+        missing = _missing_argument(command, kwargs)
+        if missing is not None:
+            error("error", missing)
+            raise typer.Exit(EXIT_USAGE)
         try:
             return command(*args, **kwargs)
         except BrokenPipeError:
@@ -258,6 +262,18 @@ def guarded(command):
 
     run._sched_guarded = True  # type: ignore[attr-defined]
     return run
+
+
+def _missing_argument(command: Any, values: dict[str, Any]) -> str | None:
+    """A required argument left out, as click's usage error says it. Click checks this itself, but
+    typer 0.16 under click 8.5 hands the command ``None`` instead."""
+    import inspect
+
+    for name, param in inspect.signature(command).parameters.items():
+        info = param.default
+        if type(info).__name__ == "ArgumentInfo" and info.default is ... and values.get(name) is None:
+            return f"Missing argument {(info.metavar or name.upper())!r}"
+    return None
 
 
 def _repeated_option() -> str | None:
@@ -383,15 +399,19 @@ def _usage_error(exc: Any) -> int:
         return exc.exit_code
     message = exc.format_message()
     if kind == "NoSuchOption":
+        # In sched's own words: click's wording differs between releases ("No such option: --x",
+        # "No such option '--x'.").
         possibilities = sorted(exc.possibilities or ())
-        message = exc.message + (f"; did you mean {' or '.join(possibilities)}?" if possibilities else "")
-    elif message.startswith("No such command"):
-        message = message.replace(". Did you mean", "; did you mean")
-        if "did you mean" not in message and ctx is not None and exc.message.count("'") >= 2:
-            import difflib  # click before 8.2 suggests nothing
+        message = f"No such option: {exc.option_name}" + (
+            f"; did you mean {' or '.join(possibilities)}?" if possibilities else ""
+        )
+    elif message.startswith("No such command") and exc.message.count("'") >= 2:
+        # Our own suggestion: click's wording (and whether it suggests at all) differs by release.
+        import difflib
 
-            close = difflib.get_close_matches(exc.message.split("'")[1], ctx.command.list_commands(ctx))
-            message = message.rstrip(".") + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
+        name = exc.message.split("'")[1]
+        close = difflib.get_close_matches(name, ctx.command.list_commands(ctx)) if ctx is not None else []
+        message = f"No such command {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
     message = message.rstrip(".")
     help_command = ctx.command_path if ctx is not None and ctx.command_path else "sched"
     error("error", f"{message} (see `{help_command} --help`)")
