@@ -5,6 +5,9 @@ Factories are session-scoped so that Hypothesis tests can use them too (they hol
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -187,3 +190,31 @@ def chromium() -> Any:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# -- the reference environments of the differential tests -------------------------------------------
+def reference_python(variable: str, probe: str, needs: str, how: str, timeout: int = 300, **run: Any) -> str:
+    """The Python that environment variable ``variable`` names, once it imports what ``probe``
+    imports; else a skip saying what is missing (``needs``) and how to build it (``how``).
+    ``run``: more arguments for the probe's ``subprocess.run`` (its ``env``)."""
+    python = os.environ.get(variable)
+    if not python:
+        pytest.skip(f"{variable} is not set: {how}")
+    try:
+        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=timeout, **run).returncode == 0
+    except OSError:
+        ok = False
+    if not ok:
+        pytest.skip(f"{variable}={python} cannot import {needs}: {how}")
+    return python
+
+
+def ask_oracle(python: str, oracle: Path, request: dict[str, Any], answer: str = "results", timeout: int = 3600) -> Any:
+    """What an oracle script of tools/ answers (its last line of JSON, key ``answer``) to ``request``,
+    run in a reference environment; a failing oracle is an error with its output."""
+    proc = subprocess.run(
+        [python, str(oracle)], input=json.dumps(request), capture_output=True, text=True, timeout=timeout
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"{oracle.name} failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.splitlines()[-1])[answer]

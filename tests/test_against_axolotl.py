@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import yaml
 
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_AXOLOTL_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "axolotl_oracle.py"
@@ -36,27 +36,17 @@ MORE_TYPES = ("inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "one_
 
 
 def _python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with axolotl (bash tools/envs/axolotl.sh; docs/axolotl.md)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
-    probe = "import axolotl.utils.schedulers, transformers, torch"
-    try:
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=300).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import axolotl: {how}")
-    return python
+    return reference_python(
+        ENV,
+        "import axolotl.utils.schedulers, transformers, torch",
+        "axolotl",
+        f"set {ENV} to a Python with axolotl (bash tools/envs/axolotl.sh; docs/axolotl.md)",
+        timeout=300,
+    )
 
 
 def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)], input=json.dumps({"cases": cases}), capture_output=True, text=True, timeout=3600
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["results"]
+    return ask_oracle(python, ORACLE, {"cases": cases}, timeout=3600)
 
 
 def _case(rng: random.Random) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import pytest
 
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_DEEPSPEED_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "deepspeed_oracle.py"
@@ -43,27 +43,17 @@ TOL = 1e-12
 
 
 def _python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with deepspeed (bash tools/envs/deepspeed.sh; docs/deepspeed.md)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
-    probe = "import deepspeed.runtime.lr_schedules, transformers, torch"
-    try:
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=300).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import deepspeed, transformers and torch: {how}")
-    return python
+    return reference_python(
+        ENV,
+        "import deepspeed.runtime.lr_schedules, transformers, torch",
+        "deepspeed, transformers and torch",
+        f"set {ENV} to a Python with deepspeed (bash tools/envs/deepspeed.sh; docs/deepspeed.md)",
+        timeout=300,
+    )
 
 
 def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)], input=json.dumps({"cases": cases}), capture_output=True, text=True, timeout=1800
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["results"]
+    return ask_oracle(python, ORACLE, {"cases": cases}, timeout=1800)
 
 
 # -- random configs ---------------------------------------------------------------------------------

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import yaml
 
 from sched_cli.schedulers.hf import HF_SCHEDULERS
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_HF_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "hf_oracle.py"
@@ -47,31 +47,17 @@ TOL = 1e-12
 
 
 def _hf_python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with transformers (bash tools/envs/hf.sh; docs/hf.md)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
-    probe = "import transformers, accelerate, torch"
-    try:
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=120).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import transformers, accelerate and torch: {how}")
-    return python
+    return reference_python(
+        ENV,
+        "import transformers, accelerate, torch",
+        "transformers, accelerate and torch",
+        f"set {ENV} to a Python with transformers (bash tools/envs/hf.sh; docs/hf.md)",
+        timeout=120,
+    )
 
 
 def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)],
-        input=json.dumps({"cases": cases}),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["results"]
+    return ask_oracle(python, ORACLE, {"cases": cases}, timeout=1800)
 
 
 # -- random argument sets --------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import yaml
 
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_LLAMAFACTORY_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "llamafactory_oracle.py"
@@ -34,28 +34,15 @@ TYPES = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant_wit
 
 
 def _python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with llamafactory (bash tools/envs/llamafactory.sh; docs/llamafactory.md)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
+    # LLaMA-Factory 0.9.5 wants transformers <= 5.6; the environment has hf.sh's 5.24.
+    env = {**os.environ, "DISABLE_VERSION_CHECK": "1"}
     probe = "import llamafactory.hparams.training_args, transformers, torch"
-    try:
-        env = {**os.environ, "DISABLE_VERSION_CHECK": "1"}  # LLaMA-Factory 0.9.5 wants transformers <= 5.6
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=300, env=env).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import llamafactory: {how}")
-    return python
+    how = f"set {ENV} to a Python with llamafactory (bash tools/envs/llamafactory.sh; docs/llamafactory.md)"
+    return reference_python(ENV, probe, "llamafactory", how, env=env)
 
 
 def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)], input=json.dumps({"cases": cases}), capture_output=True, text=True, timeout=3600
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["results"]
+    return ask_oracle(python, ORACLE, {"cases": cases}, timeout=3600)
 
 
 def _case(rng: random.Random) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import os
 import random
 import shlex
@@ -32,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import yaml
 
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_MEGATRON_PYTHON"
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,27 +57,17 @@ CONFIG_DP = {
 
 
 def _python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with megatron-core (bash tools/envs/megatron.sh; docs/megatron.md)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
-    probe = "import torch; from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler"
-    try:
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=300).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import megatron-core and torch: {how}")
-    return python
+    return reference_python(
+        ENV,
+        "import torch; from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler",
+        "megatron-core and torch",
+        f"set {ENV} to a Python with megatron-core (bash tools/envs/megatron.sh; docs/megatron.md)",
+        timeout=300,
+    )
 
 
 def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)], input=json.dumps({"cases": cases}), capture_output=True, text=True, timeout=3600
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"oracle failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["results"]
+    return ask_oracle(python, ORACLE, {"cases": cases}, timeout=3600)
 
 
 # -- random argument sets --------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import yaml
 
 from sched_cli import specs
 from sched_cli.simulator import collect, simulate
+from tests.conftest import ask_oracle, reference_python
 
 ENV = "SCHED_TIMM_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "timm_oracle.py"
@@ -40,27 +40,17 @@ SCHEDS = ("cosine", "tanh", "poly", "step", "multistep", "constant", "wsd", "rsq
 
 
 def _timm_python() -> str:
-    python = os.environ.get(ENV)
-    how = f"set {ENV} to a Python with torch and timm (bash tools/envs/timm.sh builds /work/envs/timm)"
-    if not python:
-        pytest.skip(f"{ENV} is not set: {how}")
-    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('timm') is None)"
-    try:
-        ok = subprocess.run([python, "-c", probe], capture_output=True, timeout=60).returncode == 0
-    except OSError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{ENV}={python} cannot import timm: {how}")
-    return python
+    return reference_python(
+        ENV,
+        "import importlib.util, sys; sys.exit(importlib.util.find_spec('timm') is None)",
+        "timm",
+        f"set {ENV} to a Python with torch and timm (bash tools/envs/timm.sh builds /work/envs/timm)",
+        timeout=60,
+    )
 
 
 def _ask(python: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        [python, str(ORACLE)], input=json.dumps({"runs": runs}), capture_output=True, text=True, timeout=1200
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise RuntimeError(f"timm oracle failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])["runs"]
+    return ask_oracle(python, ORACLE, {"runs": runs}, answer="runs", timeout=1200)
 
 
 def random_case(rng: random.Random, sched: str) -> dict[str, Any]:
