@@ -11,7 +11,9 @@ import numpy as np
 from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
-from sched_cli.render import Chart, Curve
+from sched_cli.render import Band, Callout, Chart, Curve
+from sched_cli.render.chart_page import ChartPage
+from sched_cli.render.html import Table
 from sched_cli.simulator import Selection, collect
 from sched_cli.specs import Overrides, Spec, load, with_ssrs
 
@@ -41,6 +43,38 @@ class CheckView:
             out.append(f"reason: {v.reason}" if v.reason else "reason: no known explanation fits every logged point")
         return out
 
+    def page(self, command: str = "") -> ChartPage:
+        """The verdict, its lines and every span off the plan around the chart, for an HTML page."""
+        from sched_cli import __version__
+
+        v = self.verdict
+        spans = Table(
+            f"Spans off the plan ({len(v.spans):,})",
+            ["first step", "last step", "logged points", "farthest at step", "logged", "planned", "ratio"],
+            [
+                [
+                    f"{s.first_step:,}",
+                    f"{s.last_step:,}",
+                    f"{s.points:,}",
+                    f"{s.worst_step:,}",
+                    f"{s.worst_logged:.6g}",
+                    f"{s.worst_planned:.6g}",
+                    f"x{s.worst_ratio:.3g}" if s.worst_planned else "",
+                ]
+                for s in v.spans
+            ],
+        )
+        return ChartPage(
+            self.chart if self.chart is not None else Chart([], "", ""),
+            v.headline(),
+            ok=v.ok,
+            lines=self.lines(verbose=False),
+            tables=[spans] if v.spans else [],
+            notes=self.notes,
+            version=__version__,
+            command=command,
+        )
+
 
 def check_view(
     spec: Spec,
@@ -57,7 +91,7 @@ def check_view(
     log = read_logs(log_args, tag, step_col)
     rule, note = default_alignment(log, alignment)
     notes = [note] if note else []
-    verdict, _ = check(spec, log, rule, tolerance)
+    verdict, planned = check(spec, log, rule, tolerance)
     notes.extend(verdict.notes)
     if not verdict.ok:
 
@@ -89,24 +123,57 @@ def check_view(
             first_row=first_row,
             last_good_row=last_good_row,
         )
-    return CheckView(verdict, notes, _chart(spec, log, rule, verdict))
+    return CheckView(verdict, notes, _chart(spec, log, rule, verdict, planned))
 
 
-def _chart(spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, points: int = 2000) -> Chart:
-    """The plan as a line and the logged LRs as points, both against the log's steps; each span
-    off the plan marked where it starts."""
+def _chart(
+    spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, planned: np.ndarray, points: int = 2000
+) -> Chart:
+    """The plan as a line and the logged LRs as points, both against the log's steps. The logged
+    points off the plan are drawn again in red, over a band for each span off the plan (and one for
+    the steps past the plan's end); the first divergence is pointed at with its numbers."""
     from sched_cli.views import shown
 
     view = shown(spec, spec.ssrs[0])
     rows = collect(view.rows("trainer", Selection(points=points)))
     # Update u is logged at step u - offset (the logger's rule, read backwards).
     plan = Curve(f"plan: {spec.label}", rows["batch"].astype(np.float64) - rule.offset, rows["lr"])
+    steps = log.steps.astype(np.float64)
     marks = [(float(s.first_step), "off the plan") for s in verdict.spans[:SPANS_SHOWN]]
-    logged = Curve(f"logged: {log.tag}", log.steps.astype(np.float64), log.lrs, marks=marks, points=True)
+    logged = Curve(f"logged: {log.tag}", steps, log.lrs, marks=marks, points=True)
+    curves = [plan, logged]
+    # Half a step either side, so that a span of one step shows and neighbouring spans touch.
+    bands = [Band(s.first_step - 0.5, s.last_step + 0.5, f"off the plan: {s.describe()}") for s in verdict.spans]
+    past = np.isnan(planned)
+    if past.any():
+        after = steps[past]
+        bands.append(
+            Band(float(after.min()) - 0.5, float(after.max()) + 0.5, f"{int(past.sum()):,} logged steps past the plan")
+        )
+    off = past.copy()
+    for s in verdict.spans:
+        # The log's steps are in order, so a span is every logged step from its first to its last.
+        off |= (log.steps >= s.first_step) & (log.steps <= s.last_step)
+    if off.any():
+        curves.append(
+            Curve(f"off the plan: {int(off.sum()):,} logged", steps[off], log.lrs[off], points=True, alarm=True)
+        )
+    callouts = []
+    if verdict.first_divergence is not None:
+        d = verdict.first_divergence
+        callouts.append(
+            Callout(
+                float(d["step"]),
+                float(d["logged"]),
+                f"leaves the plan at step {int(d['step']):,}: logged {d['logged']:.3g}, planned {d['planned']:.3g}",
+            )
+        )
     verdict_line = "matches the plan" if verdict.ok else "leaves the plan"
     return Chart(
-        [plan, logged],
+        curves,
         x_label=f"step ({log.kind}'s numbering)",
         y_label="learning rate",
         title=f"{spec.label}: the log {verdict_line}",
+        bands=bands,
+        callouts=callouts,
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, TableFormat, app, load, with_global_options, with_run_options
-from sched_cli.cli.output import check_output_dir, draw
+from sched_cli.cli.output import check_output_dir, command_line, draw, is_html, write_chart_page
 from sched_cli.cli.process import Options, user_errors, warning
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +43,11 @@ def check(
     step_col: str | None = typer.Option(None, "--step-col", help="The column of the step, in a CSV or JSON log."),
     fmt: TableFormat | None = typer.Option(None, "--format", "-f", help="json: the verdict as one JSON object."),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Also draw the plan and the logged LRs to a .png, .svg or .pdf."
+        None,
+        "-o",
+        "--output",
+        help="Also draw the plan and the logged LRs, the spans off the plan marked, to a .png, .svg or .pdf, "
+        "or to a self-contained .html page with the verdict.",
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw the plan and the logged LRs in the terminal."),
     explain_with: list[str] | None = typer.Option(
@@ -87,7 +91,9 @@ def check(
             typer.echo(view.verdict.headline())
             for line in view.lines(verbose=Options.verbose):
                 typer.echo(f"  {line}")
-        if output is not None or plot:
+        if is_html(output):
+            write_chart_page(view.page(command_line("check", [plan, *logs], output)), output)
+        elif output is not None or plot:
             draw(view.chart, output, None, 20)
         if not view.verdict.ok:
             raise typer.Exit(EXIT_DIVERGES)

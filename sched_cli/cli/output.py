@@ -176,17 +176,12 @@ def is_html(output: Path | None) -> bool:
 def write_report(
     name: str, specs, inputs, output: Path | None, x, y, log, as_trainer, points, by_fraction, title=None
 ) -> None:
-    import shlex
-
     from sched_cli.render.html import render_html, save_html
     from sched_cli.views import report
 
     if output is not None:
         check_output_dir(output)
-    if Options.argv is not None:
-        command = "sched " + shlex.join(Options.argv)
-    else:  # called as a library (tests' CliRunner): the raw command line is not known
-        command = f"sched {name} " + shlex.join([*inputs] + (["-o", str(output)] if output is not None else []))
+    command = command_line(name, inputs, output)
     page = report(
         specs, inputs, **view_options(x, y, log, as_trainer, points, by_fraction), command=command, title=title
     )
@@ -196,6 +191,25 @@ def write_report(
         return
     save_html(page, output)
     wrote(f"wrote {output} ({page.points:,} points)")
+
+
+def write_chart_page(page, output: Path) -> None:
+    """A chart page (``check -o x.html``): written whole, or not at all on an error or a signal."""
+    from sched_cli.render.chart_page import save_chart_page
+
+    check_output_dir(output)
+    save_chart_page(page, output)
+    wrote(f"wrote {output}")
+
+
+def command_line(name: str, inputs, output: Path | None) -> str:
+    """The command line as the user typed it, for a page to show."""
+    import shlex
+
+    if Options.argv is not None:
+        return "sched " + shlex.join(Options.argv)
+    # called as a library (tests' CliRunner): the raw command line is not known
+    return f"sched {name} " + shlex.join([*inputs] + (["-o", str(output)] if output is not None else []))
 
 
 # -- output paths -----------------------------------------------------------------------------------

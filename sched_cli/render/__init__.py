@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Curve", "Chart", "envelope", "y_exponent", "x_exponent"]
+__all__ = ["Band", "Callout", "Curve", "Chart", "envelope", "y_exponent", "x_exponent"]
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Curve:
         y: Values at those positions (float64), the same length as ``x``.
         marks: Breakpoints of this curve as ``(x position, label)``, drawn as vertical markers.
         points: Draw the values as separate points, not joined (logged values beside a plan).
+        alarm: Points that went wrong (logged LRs off the plan): drawn over the other curves, in
+            red, as larger points (``!`` in a terminal without colour).
     """
 
     label: str
@@ -32,6 +34,26 @@ class Curve:
     y: np.ndarray
     marks: list[tuple[float, str]] = field(default_factory=list)
     points: bool = False
+    alarm: bool = False
+
+
+@dataclass
+class Band:
+    """A stretch of the x axis to highlight (steps where a log is off its plan), ``start`` to
+    ``end`` inclusive, in the x units of the curves."""
+
+    start: float
+    end: float
+    label: str
+
+
+@dataclass
+class Callout:
+    """A note pointing at one point of the plot (where a log first leaves its plan)."""
+
+    x: float
+    y: float
+    text: str
 
 
 @dataclass
@@ -44,6 +66,8 @@ class Chart:
         y_label: Text of the y axis, e.g. ``"LR multiplier"`` or ``"learning rate"``.
         title: Title over the plot; empty for none.
         log_y: Draw the y axis on a log scale (non-positive values are left out).
+        bands: Stretches of the x axis highlighted behind the curves.
+        callouts: Points annotated with a line of text.
     """
 
     curves: list[Curve]
@@ -51,6 +75,8 @@ class Chart:
     y_label: str
     title: str = ""
     log_y: bool = False
+    bands: list[Band] = field(default_factory=list)
+    callouts: list[Callout] = field(default_factory=list)
 
 
 def envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,10 @@ _BUCKETS = 3000
 _MAX_MARK_LABELS = 40
 # Breakpoints closer than this fraction of the x axis share a label (a 7-point label is ~1% wide).
 _MARK_GAP = 0.012
+#: Matplotlib's tab:red: points that went wrong, their bands and callouts.
+ALARM = "#d62728"
+# A band of one step is still this fraction of the x axis wide.
+_MIN_BAND = 0.004
 
 
 def save_figure(chart: Chart, path: str | os.PathLike[str]) -> None:
@@ -75,11 +79,17 @@ def draw_figure(chart: Chart) -> Any:
         x, y = envelope(curve.x, curve.y, _BUCKETS)
         if chart.log_y:
             y = np.where(y > 0, y, np.nan)
-        style = {"linestyle": "none", "marker": ".", "markersize": 4} if curve.points else {"linewidth": 1.5}
+        if curve.alarm:
+            style = {"linestyle": "none", "marker": "x", "markersize": 5, "color": ALARM, "zorder": 3}
+        elif curve.points:
+            style = {"linestyle": "none", "marker": ".", "markersize": 4}
+        else:
+            style = {"linewidth": 1.5}
         (line,) = ax.plot(x / x_scale, y / y_scale, label=curve.label, **style)
         marks += [(float(mark_x) / x_scale, label, line.get_color(), curve.label) for mark_x, label in curve.marks]
     for mark_x, _, color, _ in dict.fromkeys(marks):
         ax.axvline(mark_x, color=color, linestyle="--", linewidth=0.8, alpha=0.7)
+    _draw_bands(ax, chart, x_scale)
     if chart.log_y:
         ax.set_yscale("log")
     else:
@@ -88,6 +98,8 @@ def draw_figure(chart: Chart) -> Any:
     ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
     if marks:
         _label_marks(ax, marks)
+    for callout in chart.callouts:
+        _draw_callout(ax, callout.x / x_scale, callout.y / y_scale, callout.text)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     if chart.title:
@@ -111,6 +123,42 @@ def _scale(curves: list[Curve], axis: str, title: str, log: bool) -> tuple[float
         return (1.0, title) if exponent is None else (10.0**exponent, f"{title} (×1e{exponent})")
     exponent = x_exponent(peak)
     return (1.0, title) if exponent is None else (10.0**exponent, f"{title} ×1e{exponent}")
+
+
+def _draw_bands(ax: Any, chart: Chart, x_scale: float) -> None:
+    """Each band as a pale red stretch behind the curves, never narrower than a sliver."""
+    if not chart.bands:
+        return
+    low, high = ax.get_xlim()
+    least = (high - low) * _MIN_BAND
+    for band in chart.bands:
+        start, end = band.start / x_scale, band.end / x_scale
+        if end - start < least:
+            middle = (start + end) / 2
+            start, end = middle - least / 2, middle + least / 2
+        ax.axvspan(start, end, color=ALARM, alpha=0.1, linewidth=0, zorder=0)
+    ax.set_xlim(low, high)
+
+
+def _draw_callout(ax: Any, x: float, y: float, text: str) -> None:
+    """``text`` in a box with an arrow to the point (x, y), towards the middle of the plot."""
+    (x_low, x_high), (y_low, y_high) = ax.get_xlim(), ax.get_ylim()
+    right = (x - x_low) > (x_high - x_low) / 2
+    up = (y - y_low) > (y_high - y_low) / 2
+    ax.plot([x], [y], linestyle="none", marker="o", markersize=9, markerfacecolor="none", color=ALARM, zorder=4)
+    ax.annotate(
+        text,
+        xy=(x, y),
+        xytext=(-30 if right else 30, -30 if up else 30),
+        textcoords="offset points",
+        ha="right" if right else "left",
+        va="top" if up else "bottom",
+        fontsize=8,
+        color=ALARM,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": ALARM, "alpha": 0.9},
+        arrowprops={"arrowstyle": "->", "color": ALARM, "shrinkB": 6},
+        zorder=5,
+    )
 
 
 def _label_marks(ax: Any, marks: list[tuple[float, str, str, str]]) -> None:

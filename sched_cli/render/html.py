@@ -41,6 +41,11 @@ VALUES = ("multiplier", "lr")
 X_UNITS = ("ba", "ep", "sp", "tok", "dur")
 # Integers above this lose digits as JavaScript numbers (doubles): they are written as text.
 _JS_SAFE_INT = 2**53
+#: No request may leave the page, whatever a script tries: a policy that allows only what is inline.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
+)
 # Past this many breakpoints over all curves their labels would only overlap: lines alone.
 _MAX_MARK_LABELS = 40
 
@@ -156,10 +161,7 @@ def render_html(report: Report) -> str:
     batches = sum(c.batches for c in report.curves)
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
-        # No request may leave the page, whatever a script tries: a policy that allows only
-        # what is inline.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n",
+        CSP,
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         f'<meta name="generator" content="sched {esc(report.version)}">\n',
         f"<title>{esc(report.title)} · sched report</title>\n",

@@ -26,6 +26,9 @@ __all__ = ["render_terminal", "render_terminal_plot", "TerminalPlot"]
 COLORS = ("blue", "magenta", "green", "yellow", "cyan", "red")
 #: Curve markers when there is no colour to tell curves apart, in order, cycling.
 MARKERS = ("+", "x", "o", "*", "~", ".")
+#: Points that went wrong (:attr:`Curve.alarm`): in red, or as ``!`` without colour.
+ALARM_COLOR = "red"
+ALARM_MARKER = "!"
 #: Drawn above the plot at each breakpoint, over the vertical line uniplot draws there.
 MARK = "▼"
 #: The narrowest plot we draw: room for the frame, some columns of plot and tick labels.
@@ -74,8 +77,8 @@ def render_terminal_plot(
     head = [line.center(width) for line in textwrap.wrap(chart.title, width)] if chart.title else []
     if not drawable:
         return TerminalPlot(_fit_all([*head, *(inside or ["nothing to plot"])], width), [] if notes_inside else notes)
-    colors = [COLORS[i % len(COLORS)] for i, _ in drawable]
-    markers = [MARKERS[i % len(MARKERS)] for i, _ in drawable]
+    colors = [ALARM_COLOR if c.alarm else COLORS[i % len(COLORS)] for i, c in drawable]
+    markers = [ALARM_MARKER if c.alarm else MARKERS[i % len(MARKERS)] for i, c in drawable]
     by_marker = not color and len(chart.curves) > 1
 
     # One bucket per half character is as fine as the plot can show.
