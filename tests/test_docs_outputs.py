@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -37,10 +38,8 @@ PASTED = [
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> dict:
-    """Every pasted command's output now, run in parallel from a linked copy of the repository."""
-    if shutil.which("script") is None:
-        pytest.skip("script(1) (util-linux) is needed to give the commands a terminal")
+def sandbox(tmp_path_factory) -> Path:
+    """A copy of the repository made of links, with an empty docs/images/ for the commands to write."""
     sandbox = tmp_path_factory.mktemp("repo")
     for entry in ROOT.iterdir():
         # The inputs (sample_specs/, tests/data/) are in directories; a file at the top, such as
@@ -48,7 +47,57 @@ def outputs(tmp_path_factory) -> dict:
         if entry.is_dir() and entry.name != "docs":
             (sandbox / entry.name).symlink_to(entry)
     (sandbox / "docs" / "images").mkdir(parents=True)
+    return sandbox
+
+
+@pytest.fixture(scope="module")
+def outputs(sandbox) -> dict:
+    """Every pasted command's output now, run in parallel from a linked copy of the repository."""
+    if shutil.which("script") is None:
+        pytest.skip("script(1) (util-linux) is needed to give the commands a terminal")
     return tool.run_all(((c.command, c.columns) for _, c in PASTED), cwd=sandbox)
+
+
+def png_texts(path: Path) -> dict[str, str]:
+    """The tEXt chunks of a PNG file (keyword: text), read by hand from its chunks."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    texts, at = {}, 8
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + size]
+        if kind == b"tEXt":
+            key, _, text = body.partition(b"\0")
+            texts[key.decode("latin-1")] = text.decode("latin-1")
+        at += 12 + size
+    return texts
+
+
+IMAGES = sorted(
+    {
+        arg
+        for _, c in PASTED
+        for arg in shlex.split(c.command.split("|")[0])
+        if arg.startswith("docs/images/") and arg.endswith(".png")
+    }
+)
+
+
+def test_the_docs_draw_their_pictures():
+    # README's `sched check` picture among them: the check below would pass vacuously without any.
+    assert "docs/images/check.png" in IMAGES and len(IMAGES) >= 3
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_pasted_pictures_are_current(image, outputs, sandbox):
+    """A picture a pasted command draws holds the digest of the chart it drew (the plan, the
+    logged points, the marks...): the committed one must be the one the command draws now."""
+    from sched_cli.render.figure import DIGEST_KEY
+
+    fresh = png_texts(sandbox / image).get(DIGEST_KEY)
+    assert fresh, f"{image}: the command did not write a PNG with its chart's digest"
+    committed = png_texts(ROOT / image).get(DIGEST_KEY)
+    assert committed == fresh, f"{image} is not what its command draws now (run tools/readme_outputs.py)"
 
 
 def test_the_docs_paste_outputs():

@@ -179,3 +179,19 @@ def test_a_legend_only_when_it_tells_something():
     assert drawn(chart())[1].get_legend() is not None  # two curves
     assert drawn(Chart([Curve("ssr=1", t, t)], "x", "y"))[1].get_legend() is None  # the default: nothing to tell
     assert drawn(Chart([Curve("ssr=0.5", t, t)], "x", "y"))[1].get_legend() is not None  # an SSR worth saying
+
+
+def test_a_png_carries_the_digest_of_the_chart_it_draws(tmp_path):
+    from sched_cli.render.figure import DIGEST_KEY, chart_digest
+
+    path = tmp_path / "plot.png"
+    save_figure(chart(), path)
+    data = path.read_bytes()
+    assert f"tEXt{DIGEST_KEY}\0{chart_digest(chart())}".encode() in data
+    # One ulp of one point, a label or a mark's place is another chart.
+    moved = chart()
+    moved.curves[0].y[700] = np.nextafter(moved.curves[0].y[700], 2.0)
+    relabelled = chart()
+    relabelled.curves[1].marks = [(99.0, "warmup end")]
+    digests = {chart_digest(c) for c in (chart(), moved, relabelled, chart(log_y=True))}
+    assert len(digests) == 4

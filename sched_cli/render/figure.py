@@ -17,10 +17,13 @@ import numpy as np
 from sched_cli.render import Chart, Curve, envelope, x_exponent, y_exponent
 from sched_cli.render.writers import atomic_output
 
-__all__ = ["FIGURE_FORMATS", "save_figure", "draw_figure"]
+__all__ = ["FIGURE_FORMATS", "DIGEST_KEY", "chart_digest", "save_figure", "draw_figure"]
 
 #: File extensions :func:`save_figure` understands.
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
+#: The PNG text chunk holding :func:`chart_digest` of the chart drawn: an image pasted in the docs
+#: is current when its digest is the one the same command gives now, whatever matplotlib's pixels.
+DIGEST_KEY = "sched:chart"
 #: Inches; wide enough for a long run's x axis, tall enough to read the multiplier.
 FIGSIZE = (10.0, 5.5)
 DPI = 150
@@ -58,9 +61,31 @@ def save_figure(chart: Chart, path: str | os.PathLike[str]) -> None:
         raise ValueError(f"figure format must be one of {', '.join(FIGURE_FORMATS)}, not {fmt or 'none'!r} ({path})")
     fig = draw_figure(chart)
     # No timestamps in the file: the same chart gives the same bytes.
-    metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(fmt, {})
+    metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}, ".png": {DIGEST_KEY: chart_digest(chart)}}[fmt]
     with atomic_output(path, binary=True) as stream:
         fig.savefig(stream, format=fmt[1:], dpi=DPI, metadata=metadata)
+
+
+def chart_digest(chart: Chart) -> str:
+    """A sha256 of everything a chart draws: its texts, and each curve's points, marks and style,
+    its bands and callouts (the numbers as float64 bytes, so that it is exact)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            if isinstance(part, np.ndarray):
+                digest.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
+            else:
+                digest.update(repr(part).encode("utf-8"))
+            digest.update(b"\0")
+
+    add(chart.title, chart.x_label, chart.y_label, chart.log_y, len(chart.curves))
+    for c in chart.curves:
+        add(c.label, c.points, c.alarm, len(c.x), c.x, c.y, c.marks)
+    add([(b.start, b.end, b.label) for b in chart.bands], [(c.x, c.y, c.text) for c in chart.callouts])
+    return digest.hexdigest()
 
 
 def draw_figure(chart: Chart) -> Any:
