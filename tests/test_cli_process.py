@@ -324,3 +324,35 @@ def test_the_help_and_the_version_still_exit_0():
     assert code == 0 and "--max-duration" in out
     code, out, _ = run_sched("--version")
     assert code == 0 and out.startswith("sched ")
+
+
+def test_a_command_loads_no_error_module_it_does_not_use():
+    # user_errors() looks the error classes up among the loaded modules when an error arrives:
+    # an export neither imports check nor logs (whose errors it cannot raise).
+    code = (
+        "import sys\nfrom sched_cli.__main__ import main\n"
+        "sys.argv = ['sched', 'export', 'cosine_with_warmup(t_warmup=10ba)', '--max-duration', '10ba']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "loaded = [m for m in ('sched_cli.check', 'sched_cli.logs', 'sched_cli.views_check') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([*sched_command()[:1], "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_user_error_class_is_found_and_still_one_line(tmp_path):
+    import importlib
+
+    from sched_cli.cli.process import USER_ERRORS, UserError, _user_errors
+
+    for module, name in USER_ERRORS:
+        assert issubclass(getattr(importlib.import_module(module), name), Exception)
+    assert set(_user_errors()) == {UserError, *(getattr(importlib.import_module(m), n) for m, n in USER_ERRORS)}
+    # A CheckError (its module loaded only by check) is still a user error: one line, exit 2.
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("max_duration: 10ba\nschedulers:\n  - name: constant\n")
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n1,0.1\n")
+    code, out, err = run_sched("check", str(plan), str(log))
+    assert code == 2 and out == ""
+    assert "no base LR" in one_error_line(err)

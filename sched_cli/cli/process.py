@@ -122,20 +122,12 @@ def user_errors() -> Iterator[None]:
 
     A full disk is exit code 1; a closed pipe, a signal or a failing standard output pass on to
     :func:`guarded`, which handles them the same way for every command."""
-    from sched_cli.check import CheckError
-    from sched_cli.logs import LogError
-    from sched_cli.render.writers import OutputError
-    from sched_cli.schedulers.base import ScheduleError
-    from sched_cli.specs import SpecError
-    from sched_cli.time import TimeStringError
-    from sched_cli.views import ViewError
-
     try:
         yield
     except KeyboardInterrupt:
         report_interrupted()
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (UserError, SpecError, ScheduleError, TimeStringError, OutputError, ViewError, LogError, CheckError) as exc:
+    except _user_errors() as exc:
         if Options.debug:
             raise
         error("error", str(exc))
@@ -147,6 +139,28 @@ def user_errors() -> Iterator[None]:
             raise
         internal_error(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+#: The errors a user's input or environment causes, by module: each is one line and exit 2.
+USER_ERRORS = (
+    ("sched_cli.check", "CheckError"),
+    ("sched_cli.logs", "LogError"),
+    ("sched_cli.render.writers", "OutputError"),
+    ("sched_cli.schedulers.base", "ScheduleError"),
+    ("sched_cli.specs", "SpecError"),
+    ("sched_cli.time", "TimeStringError"),
+    ("sched_cli.views", "ViewError"),
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """:class:`UserError` and each error class of :data:`USER_ERRORS` whose module is loaded.
+
+    Looked up when an exception arrives, not imported when a command starts: a module that was
+    never imported cannot have raised its error, and importing ``check`` or ``logs`` for every
+    command would only slow its start."""
+    loaded = (sys.modules.get(module) for module, _ in USER_ERRORS)
+    return (UserError, *(getattr(m, name) for m, (_, name) in zip(loaded, USER_ERRORS, strict=True) if m is not None))
 
 
 def report_interrupted() -> None:
