@@ -430,3 +430,40 @@ def test_the_title_is_shown_once_and_multipliers_say_so(opened, tmp_path):
     assert page.page.locator(".u-title").count() == 0  # the chart has no second title
     headers = page.page.locator("table.summary").first.locator("th").all_text_contents()
     assert "final multiplier" in headers and "mean multiplier" in headers and "final lr" in headers
+
+
+def test_labels_of_milestones_close_together_do_not_pile_up(opened, tmp_path):
+    # Three milestones 2 batches apart, at two SSRs 0.2% apart: six marks within ~6 px of a chart
+    # 1,000 batches wide. Each label is written once, side by side with its neighbours.
+    spec = tmp_path / "close.yaml"
+    spec.write_text(
+        "title: close milestones\nmax_duration: 1000ba\n"
+        "schedulers:\n  - name: multistep\n    milestones: [500ba, 502ba, 504ba]\n    gamma: 0.5\n"
+    )
+    out = tmp_path / "r.html"
+    cli("report", str(spec), "--ssr", "1", "--ssr", "1.002", "-o", str(out))
+    page = opened(out, width=1100)
+    assert page.errors == []
+    marks = {m["label"] for c in data_of(out.read_text())["curves"] for m in c["marks"]}
+    assert marks == {"milestone 1", "milestone 2", "milestone 3"}
+    # Every text the chart writes on its canvas, with where it starts (drawing again records them).
+    written = page.page.evaluate(
+        """async () => {
+            const texts = [];
+            const fill = CanvasRenderingContext2D.prototype.fillText;
+            CanvasRenderingContext2D.prototype.fillText = function (text, x, y) {
+                const m = this.getTransform().translate(x, y);
+                texts.push([String(text), m.e / (window.devicePixelRatio || 1)]);
+                return fill.apply(this, arguments);
+            };
+            window.schedReport.plot().redraw(false, false);
+            await new Promise((done) => setTimeout(done, 100));
+            CanvasRenderingContext2D.prototype.fillText = fill;
+            return texts;
+        }"""
+    )
+    labels = [(text, x) for text, x in written if text in marks]
+    assert sorted(text for text, _ in labels) == sorted(marks)  # each once: not again for SSR 1.002
+    xs = sorted(x for _, x in labels)
+    # Rotated, a label is as wide as its 11 px font: side by side, none overlaps another.
+    assert all(b - a >= 11 for a, b in zip(xs, xs[1:], strict=False)), labels
