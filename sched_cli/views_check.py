@@ -144,12 +144,13 @@ def _chart(
     curves = [plan, logged]
     # Half a step either side, so that a span of one step shows and neighbouring spans touch.
     bands = [Band(s.first_step - 0.5, s.last_step + 0.5, f"off the plan: {s.describe()}") for s in verdict.spans]
+    # Logged steps outside the plan (before its first update, or past its end): a band for each
+    # run of consecutive ones.
     past = np.isnan(planned)
-    if past.any():
-        after = steps[past]
-        bands.append(
-            Band(float(after.min()) - 0.5, float(after.max()) + 0.5, f"{int(past.sum()):,} logged steps past the plan")
-        )
+    where = np.flatnonzero(past)
+    for run in np.split(where, np.flatnonzero(np.diff(where) != 1) + 1) if len(where) else []:
+        first, last = float(steps[run[0]]), float(steps[run[-1]])
+        bands.append(Band(first - 0.5, last + 0.5, f"{len(run):,} logged steps outside the plan"))
     off = past.copy()
     for s in verdict.spans:
         # The log's steps are in order, so a span is every logged step from its first to its last.

@@ -144,3 +144,31 @@ def test_a_resume_under_another_spec_is_found(sched, tmp_path):
     sparse.write_text(rows[0] + "".join(r for r in rows[1:] if int(r.split(",")[0]) % 37 == 0))
     code, out, _ = sched("check", before, str(sparse), "--alignment", "zero", "--explain-with", str(plain))
     assert code == 1 and "a checkpoint between updates 7,992 and 8,028 (the log has no points in between" in out
+
+
+def test_an_html_page_with_the_verdict(sched, run, tmp_path):
+    plan, _, write = run
+    state = write(HAND[:5] + [9e-4] * 5)
+    page = tmp_path / "check.html"
+    code, out, err = sched("check", str(plan), str(state), "-o", str(page))
+    assert code == 1 and f"wrote {page}" in err
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "default-src 'none'" in text
+    assert "check: the run leaves the plan at step 6: logged 0.0009, planned 0.000625 (x1.44)" in text
+    assert out.splitlines()[0] in text
+
+
+def test_a_signal_while_the_page_is_written_leaves_the_old_file(sched, run, tmp_path):
+    plan, state, _ = run
+    page = tmp_path / "check.html"
+    page.write_text("before")
+    # SIGTERM arrives once the page is in its temporary file, before it is moved into place.
+    prelude = (
+        "import os, signal\n_fsync = os.fsync\n"
+        "def fsync(fd):\n    os.kill(os.getpid(), signal.SIGTERM)\n    _fsync(fd)\n"
+        "os.fsync = fsync\n"
+    )
+    code, _, err = sched("check", str(plan), str(state), "-o", str(page), prelude=prelude)
+    assert code == 128 + 15 and "Traceback" not in err
+    assert page.read_text() == "before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["args.json", "check.html", "out"]

@@ -63,7 +63,7 @@ def test_the_chart_holds_the_plan_the_log_and_the_points_off_the_plan(diverging)
     assert off.alarm and off.points
     assert off.x.tolist() == [6, 7, 8, 9, 10, 12] and off.y.tolist() == [9e-4] * 5 + [0.0]
     assert [(b.start, b.end) for b in chart.bands] == [(5.5, 10.5), (11.5, 12.5)]
-    assert chart.bands[1].label == "1 logged steps past the plan"
+    assert chart.bands[1].label == "1 logged steps outside the plan"
     [callout] = chart.callouts
     assert (callout.x, callout.y) == (6.0, 9e-4)
     assert callout.text == "leaves the plan at step 6: logged 0.0009, planned 0.000625"
@@ -111,3 +111,14 @@ def test_the_page_says_the_verdict_and_lists_every_span(diverging):
     assert "reason: no known explanation fits every logged point" in page.lines
     [spans] = page.tables
     assert spans.rows == [["6", "10", "5", "10", "0.0009", "0.000125", "x7.2"]]
+
+
+def test_steps_before_and_after_the_plan_get_a_band_each(plan, tmp_path):
+    # Logged from step 0 (update -1 under HF's rule: before the plan) to step 12 (past its end).
+    state = tmp_path / "trainer_state.json"
+    lrs = [0.0, *HAND, 0.0, 0.0]
+    state.write_text(json.dumps({"log_history": [{"step": i, "learning_rate": v} for i, v in enumerate(lrs)]}))
+    view = check_view(load(str(plan), Overrides()), str(plan), [str(state)], Overrides())
+    assert view.verdict.first_divergence is None and view.verdict.beyond == 2
+    assert [(b.start, b.end) for b in view.chart.bands] == [(-0.5, 0.5), (11.5, 12.5)]
+    assert view.chart.curves[2].x.tolist() == [0, 12]
