@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 
 from sched_cli.render import Chart, envelope
-from sched_cli.render.html import CSP, UPLOT_VERSION, Table, _asset, _column, _table_html
+from sched_cli.render.html import CSP, UPLOT_VERSION, Table, asset, json_column, table_html
 from sched_cli.render.writers import atomic_output
 
 __all__ = ["ChartPage", "MAX_POINTS", "render_chart_page", "save_chart_page"]
@@ -72,7 +72,7 @@ def render_chart_page(page: ChartPage) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         f'<meta name="generator" content="sched {esc(page.version)}">\n',
         f"<title>{esc(title)} · sched</title>\n",
-        f"<style>\n{_asset('uPlot.min.css')}\n{_asset('report.css')}\n{_asset('chart_page.css')}\n</style>\n",
+        f"<style>\n{asset('uPlot.min.css')}\n{asset('report.css')}\n{asset('chart_page.css')}\n</style>\n",
         "</head>\n<body>\n<main>\n",
         f"<header><h1>{esc(title)}</h1>\n",
         f'<p class="made">made by <b>sched {esc(page.version)}</b> with '
@@ -90,7 +90,7 @@ def render_chart_page(page: ChartPage) -> str:
         f'<p id="points">Showing <b>{shown:,}</b> of {total:,} points.</p>\n',
     ]
     for table in page.tables:
-        parts.append(_table_html(table))
+        parts.append(table_html(table))
     if page.notes:
         parts.append('<section id="notes"><h2>Warnings</h2><ul>\n')
         parts.extend(f"<li>{esc(note)}</li>\n" for note in page.notes)
@@ -100,9 +100,9 @@ def render_chart_page(page: ChartPage) -> str:
         f"{UPLOT_VERSION} (MIT licence, included in this file) · this page works offline.</footer>\n",
         "</main>\n",
         f'<script type="application/json" id="sched-data">{data}</script>\n',
-        f"<script>\n/* uPlot {UPLOT_VERSION}, MIT licence:\n{_asset('uPlot.LICENSE')}*/\n",
-        f"{_asset('uPlot.iife.min.js')}\n</script>\n",
-        f"<script>\n{_asset('chart_page.js')}\n</script>\n",
+        f"<script>\n/* uPlot {UPLOT_VERSION}, MIT licence:\n{asset('uPlot.LICENSE')}*/\n",
+        f"{asset('uPlot.iife.min.js')}\n</script>\n",
+        f"<script>\n{asset('chart_page.js')}\n</script>\n",
         "</body>\n</html>\n",
     ]
     return "".join(parts)
@@ -119,8 +119,8 @@ def _json_data(chart: Chart) -> tuple[str, int, int]:
         curves.append(
             {
                 "label": curve.label,
-                "x": _column(x, "x", len(x)),
-                "y": _column(y, "y", len(x)),
+                "x": json_column(x, "x", len(x)),
+                "y": json_column(y, "y", len(x)),
                 "points": curve.points,
                 "alarm": curve.alarm,
                 "marks": [{"x": float(at), "label": label} for at, label in curve.marks],

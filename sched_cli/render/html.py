@@ -165,7 +165,7 @@ def render_html(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         f'<meta name="generator" content="sched {esc(report.version)}">\n',
         f"<title>{esc(report.title)} · sched report</title>\n",
-        f"<style>\n{_asset('uPlot.min.css')}\n{_asset('report.css')}\n</style>\n",
+        f"<style>\n{asset('uPlot.min.css')}\n{asset('report.css')}\n</style>\n",
         "</head>\n<body>\n<main>\n",
         f"<header><h1>{esc(report.title)}</h1>\n",
         f'<p class="made">made by <b>sched {esc(report.version)}</b> with '
@@ -188,7 +188,7 @@ def render_html(report: Report) -> str:
     ]
     if report.tables:
         parts.append('<section id="summary"><h2>Summary</h2>\n')
-        parts.extend(_table_html(table) for table in report.tables)
+        parts.extend(table_html(table) for table in report.tables)
         parts.append("</section>\n")
     if report.notes:
         parts.append('<section id="notes"><h2>Warnings</h2><ul>\n')
@@ -204,9 +204,9 @@ def render_html(report: Report) -> str:
         f"{UPLOT_VERSION} (MIT licence, included in this file) · this page works offline.</footer>\n",
         "</main>\n",
         f'<script type="application/json" id="sched-data">{data}</script>\n',
-        f"<script>\n/* uPlot {UPLOT_VERSION}, MIT licence:\n{_asset('uPlot.LICENSE')}*/\n",
-        f"{_asset('uPlot.iife.min.js')}\n</script>\n",
-        f"<script>\n{_asset('report.js')}\n</script>\n",
+        f"<script>\n/* uPlot {UPLOT_VERSION}, MIT licence:\n{asset('uPlot.LICENSE')}*/\n",
+        f"{asset('uPlot.iife.min.js')}\n</script>\n",
+        f"<script>\n{asset('report.js')}\n</script>\n",
         "</body>\n</html>\n",
     ]
     return "".join(parts)
@@ -221,7 +221,8 @@ def _radio(name: str, legend: str, choices: list[tuple[str, str]], chosen: str) 
     return f'<fieldset id="{name}-switch"><legend>{html.escape(legend)}</legend>{buttons}</fieldset>\n'
 
 
-def _table_html(table: Table) -> str:
+def table_html(table: Table) -> str:
+    """A table as HTML, every cell escaped (the report's summary, the spans of a check page)."""
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>\n" for row in table.rows)
@@ -235,9 +236,9 @@ def _json_data(report: Report) -> str:
     curves = []
     for c in report.curves:
         n = c.points
-        columns = {name: _column(c.counters[name], name, n) for name in COUNTERS}
+        columns = {name: json_column(c.counters[name], name, n) for name in COUNTERS}
         values = {
-            mode: {name: _column(v[name], name, n) for name in VALUES if name in v} for mode, v in c.values.items()
+            mode: {name: json_column(v[name], name, n) for name in VALUES if name in v} for mode, v in c.values.items()
         }
         curves.append(
             {
@@ -265,7 +266,9 @@ def _json_data(report: Report) -> str:
     return text.replace("<", "\\u003c")
 
 
-def _column(values: np.ndarray, name: str, n: int) -> Any:
+def json_column(values: np.ndarray, name: str, n: int) -> Any:
+    """A column of ``n`` numbers as orjson writes it exactly: floats as doubles (``None`` for a
+    NaN or infinity), integers past 2**53 as decimal text."""
     a = np.asarray(values)
     if a.ndim != 1 or len(a) != n:
         raise ValueError(f"column {name!r} has shape {a.shape}, expected ({n},)")
@@ -291,7 +294,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """The text of a file of ``assets/``, checked to hold nothing that would end its element."""
     text = (resources.files("sched_cli.render") / "assets" / name).read_text(encoding="utf-8")
     # Vendored files are checked when they change; this guards the page against a bad update.
     lowered = text.lower()

@@ -92,7 +92,7 @@
           grid: { stroke: "#0001" },
         },
       ],
-      series: [{ label: "step" }].concat(
+      series: [{ label: DATA.x_label }].concat(
         curves.map(function (c) {
           var s = { label: c.label, stroke: c.color, value: valueText, spanGaps: true };
           if (c.points) {
