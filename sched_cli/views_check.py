@@ -4,7 +4,7 @@ plan, and the reason when one explanation fits every logged point."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,10 +12,11 @@ from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, expl
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
 from sched_cli.render import Band, Callout, Chart, Curve
-from sched_cli.render.chart_page import ChartPage
-from sched_cli.render.html import Table
 from sched_cli.simulator import Selection, collect
 from sched_cli.specs import Overrides, Spec, load, with_ssrs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sched_cli.render.chart_page import ChartPage
 
 __all__ = ["CheckView", "check_view"]
 
@@ -46,6 +47,8 @@ class CheckView:
     def page(self, command: str = "") -> ChartPage:
         """The verdict, its lines and every span off the plan around the chart, for an HTML page."""
         from sched_cli import __version__
+        from sched_cli.render.chart_page import ChartPage
+        from sched_cli.render.html import Table
 
         v = self.verdict
         spans = Table(
