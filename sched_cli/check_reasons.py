@@ -263,6 +263,14 @@ def _global_batch(case: _Case) -> str | None:
             (g for g in ACCUMULATIONS if g != given and case.fits({"patch": ((key, g),)})),
             None,
         )
+    if case.reader == "megatron" and case.overrides.batch_size is None:
+        # Megatron's accumulation is the global batch over micro batch x data-parallel size: with
+        # --train-samples (and sample-counted lengths) it sets the iterations.
+        key, given = "--global-batch-size", case.spec.run.batch_size
+        accumulation = next(
+            (g for g in _multiples(given) if case.fits({"batch_size": g})),
+            None,
+        )
     if devices is not None and accumulation is not None:
         return (
             f"the log matches the plan with --devices {devices} (not {current}) or {key} {accumulation} (not "
@@ -274,13 +282,24 @@ def _global_batch(case: _Case) -> str | None:
         return (
             f"the log matches the plan with {key} {accumulation} (not {given}): the run accumulated {accumulation} "
             f"micro-batches per optimizer update; set {key}: {accumulation} in {case.spec.source} to plan it"
+            if key != "--global-batch-size"
+            else f"the log matches the plan with --global-batch-size {accumulation} (not {given}): another gradient "
+            "accumulation (global batch / micro batch x data-parallel size) or device count makes the iterations"
         )
     return None
 
 
+def _multiples(batch: int) -> list[int]:
+    """Global batch sizes another accumulation gives: ``batch x g`` and ``batch / g``."""
+    out = []
+    for g in ACCUMULATIONS[1:]:
+        out += [batch * g] + ([batch // g] if batch % g == 0 else [])
+    return out
+
+
 # -- 4. another warmup length ------------------------------------------------------------------------
 def _warmup(case: _Case) -> str | None:
-    if not case.keys or case.spec.run.lr is None:
+    if case.data is None or case.spec.run.lr is None:
         return None
     if case.reader in HF_FAMILY:
         keys = [k for k in ("warmup_steps", "warmup_ratio") if case.keys.get(k)]
@@ -297,6 +316,14 @@ def _warmup(case: _Case) -> str | None:
 
         def patch(w: int) -> tuple[tuple[str, Any], ...]:
             return ((paths[0], f"{w}ba"),)
+
+    elif case.reader == "megatron" and _flag(case.data, "--train-iters") is not None:
+        keys = [k for k in ("--lr-warmup-fraction", "--lr-warmup-iters") if _flag(case.data, k) is not None]
+        planned = " and ".join(f"{k} {_flag(case.data, k)}" for k in keys) or "no warmup"
+        prefix = "MODEL_ARGS." if isinstance(case.data, dict) and "MODEL_ARGS" in case.data else ""
+
+        def patch(w: int) -> tuple[tuple[str, Any], ...]:
+            return ((prefix + "--lr-warmup-iters", w), (prefix + "--lr-warmup-fraction", None))
 
     else:
         return None
@@ -332,9 +359,14 @@ def _warmup_words(case: _Case, w: int, total: int, planned: str) -> str:
     if case.reader in HF_FAMILY:
         as_ratio = f", a {ratio:g} ratio of the run's {total:,} updates" if ratio is not None else ""
         shown = f"warmup_steps {w}{as_ratio}"
+    elif case.reader == "megatron":
+        shown = f"--lr-warmup-iters {w}, --lr-warmup-fraction {w / total:g} of a decay over the run's {total:,}"
     else:
         shown = f"t_warmup {w}ba" + (f" ({ratio:g}dur of the run's {total:,} updates)" if ratio is not None else "")
-    value = next((v for v in (case.keys.get("warmup_steps"), case.keys.get("warmup_ratio")) if _is_number(v)), None)
+    given = (case.keys.get("warmup_steps"), case.keys.get("warmup_ratio"))
+    if case.reader == "megatron":
+        given = (_number(_flag(case.data, "--lr-warmup-iters")), _number(_flag(case.data, "--lr-warmup-fraction")))
+    value = next((v for v in given if _is_number(v)), None)
     slip = "a warmup given as a ratio read as steps, or the reverse"
     if value is not None and 0 < value < 1 and w == int(value):
         slip = f"{value:g} read as {w} updates (as steps), not as a ratio of the run"
@@ -466,6 +498,22 @@ def _try(replan: Replan, changes: dict[str, Any]) -> Spec | None:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flag(data: Any, flag: str) -> str | None:
+    """A Megatron launch's value of ``flag`` (its flags, or a ``model_config.yaml``'s mapping)."""
+    if isinstance(data, dict):
+        value = data.get("MODEL_ARGS", data).get(flag)
+        return None if value is None else str(value)
+    values = getattr(data, "values", {}).get(flag)
+    return None if not values else values[0].text
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _paths_of(data: Any, key: str, prefix: str = "") -> list[str]:

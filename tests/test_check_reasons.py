@@ -181,6 +181,42 @@ def test_a_composer_t_warmup_of_another_length(tmp_path):
     )
 
 
+def _megatron(tmp_path, flags: str):
+    path = tmp_path / "train.sh"
+    path.write_text(
+        f"torchrun pretrain_gpt.py --lr 1e-3 --min-lr 0 --lr-decay-style linear --micro-batch-size 1 {flags}\n"
+    )
+    return path
+
+
+def _megatron_linear(samples: float, warmup: float, decay: float, lr: float = 1e-3) -> float:
+    """Megatron's linear schedule by hand, over the samples consumed before an iteration: lr x s / w
+    up to the warmup's end (inclusive), then lr x (1 - (s - w) / (d - w))."""
+    return lr * samples / warmup if samples <= warmup else lr * (1 - (samples - warmup) / (decay - warmup))
+
+
+def test_a_megatron_warmup_fraction_of_another_length(tmp_path):
+    path = _megatron(tmp_path, "--train-iters 100 --lr-warmup-fraction 0.1 --global-batch-size 8")
+    # The run warmed up over 20 iterations (160 samples), not 10% of 100; Megatron logs at
+    # iteration s the LR of the next one, which has consumed 8 x s samples.
+    log = _log(range(1, 100), [_megatron_linear(8 * s, 160, 800) for s in range(1, 100)], ALIGNMENTS["megatron"])
+    assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
+        "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, --lr-warmup-fraction 0.2 of a "
+        "decay over the run's 100), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the "
+        "reverse"
+    )
+
+
+def test_a_megatron_run_with_another_global_batch(tmp_path):
+    path = _megatron(tmp_path, "--train-samples 800 --lr-warmup-samples 80 --global-batch-size 8")
+    # At a global batch of 16 the 800 samples are 50 iterations; iteration s has consumed 16 x s.
+    log = _log(range(1, 50), [_megatron_linear(16 * s, 80, 800) for s in range(1, 50)], ALIGNMENTS["megatron"])
+    assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
+        "the log matches the plan with --global-batch-size 16 (not 8): another gradient accumulation (global batch "
+        "/ micro batch x data-parallel size) or device count makes the iterations"
+    )
+
+
 # -- a DeepSpeed block in place of Hugging Face's schedule ----------------------------------------------------
 def _warmup_lr(k: int, w: int, lr: float, log_shaped: bool = True) -> float:
     """DeepSpeed's WarmupLR as its engine steps it: update k trains with the LR at
