@@ -144,3 +144,27 @@ def test_a_resume_under_another_spec_is_found(sched, tmp_path):
     sparse.write_text(rows[0] + "".join(r for r in rows[1:] if int(r.split(",")[0]) % 37 == 0))
     code, out, _ = sched("check", before, str(sparse), "--alignment", "zero", "--explain-with", str(plain))
     assert code == 1 and "a checkpoint between updates 7,992 and 8,028 (the log has no points in between" in out
+
+
+def test_the_new_reasons_through_the_command(sched, tmp_path):
+    # 40 samples in micro-batches of 4 on one device, 1 epoch: 10 updates, 2 of warmup; the run
+    # accumulated 2 micro-batches (5 updates): HF's linear by hand, lr x u / 2, then lr x (5 - u) / 3.
+    plan = tmp_path / "args.json"
+    keys = {"output_dir": "x", "learning_rate": 1e-3, "lr_scheduler_type": "linear", "warmup_steps": 2}
+    plan.write_text(json.dumps({**keys, "num_train_epochs": 1, "per_device_train_batch_size": 4}))
+    state = tmp_path / "trainer_state.json"
+    five = [0.0, 5e-4, 1e-3, 1e-3 * 2 / 3, 1e-3 / 3]
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(five)]}))
+    code, out, _ = sched("check", str(plan), str(state), "--dataset-size", "40")
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        "  reason: the log matches the plan with --devices 2 (not 1) or gradient_accumulation_steps 2 (not 1): both "
+        "make the same updates, so the log cannot tell them apart"
+    )
+    # Every LR twice the plan's: another base LR, named with the file's key.
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": 2 * v} for i, v in enumerate(HAND)]}))
+    plan.write_text(json.dumps({**keys, "max_steps": 10}))
+    code, out, _ = sched("check", str(plan), str(state), "--format", "json")
+    assert code == 1 and json.loads(out)["reason"].startswith(
+        "the log matches the plan with learning_rate 0.002 (x2 the plan's 0.001; --lr 0.002)"
+    )
