@@ -457,12 +457,12 @@ def _deepspeed_block(case: _Case) -> str | None:
             if case.fits(changes) is None:
                 continue
             warmup = max(1, auto_warmup_steps(case.keys, total))
-            hf_kind = case.keys.get("lr_scheduler_type" if case.reader == "hf" else "lr_scheduler")
-            hf_kind = hf_kind or ("linear" if case.reader == "hf" else "cosine")
+            key = "lr_scheduler_type" if case.reader == "hf" else "lr_scheduler"  # axolotl's name for it
+            hf_kind = case.keys.get(key) or ("linear" if case.reader == "hf" else "cosine")
             return (
                 f"the log matches DeepSpeed's {kind} ({warmup_type} warmup over {warmup:,} updates to "
                 f"{case.spec.run.lr:g}, {after} at update {total:,}: what Hugging Face fills for 'auto') in place "
-                f"of lr_scheduler_type {hf_kind}: a DeepSpeed config's scheduler block replaced Hugging Face's "
+                f"of {key} {hf_kind}: a DeepSpeed config's scheduler block replaced Hugging Face's "
                 f"({_deepspeed_where(case)})"
             )
     return None

@@ -113,6 +113,24 @@ def test_a_scale_that_varies_is_not_another_base_lr(hf_file):  # noqa: F811
     assert _reason(hf_file, _log(range(1, 11), logged)) is None
 
 
+def test_mmengine_auto_scale_lr_is_named(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "train_cfg: {type: IterBasedTrainLoop, max_iters: 20}\n"
+        "param_scheduler:\n  - {type: LinearLR, start_factor: 0.5, by_epoch: false, begin: 0, end: 4}\n"
+        "optim_wrapper: {optimizer: {type: SGD, lr: 0.1}}\n"
+        "auto_scale_lr: {enable: false, base_batch_size: 16}\ntrain_dataloader: {batch_size: 2}\ndevices: 4\n"
+    )
+    # MMEngine's LinearLR over total_iters = end - begin - 1 = 3 iterations: factor 0.5 + 0.5 x min(i, 3) / 3;
+    # auto_scale_lr on 4 devices of 2 samples: lr x 8 / 16. MMEngine logs iteration i + 1 with i's LR.
+    logged = [0.1 * 8 / 16 * (0.5 + 0.5 * min(i, 3) / 3) for i in range(20)]
+    reason = _reason(path, _log(range(1, 21), logged, ALIGNMENTS["mmengine"]), alignment="mmengine")
+    assert reason == (
+        "the log matches the plan with MMEngine's auto_scale_lr enabled: every LR x0.5 for the run's batch "
+        "(the launcher's --auto-scale-lr switches it on; so does sched's)"
+    )
+
+
 # -- gradient accumulation ---------------------------------------------------------------------------------
 ONE_EPOCH = {"warmup_steps": 2, "num_train_epochs": 1, "per_device_train_batch_size": 4}
 
