@@ -283,8 +283,8 @@ def _global_batch(case: _Case) -> str | None:
             f"the log matches the plan with {key} {accumulation} (not {given}): the run accumulated {accumulation} "
             f"micro-batches per optimizer update; set {key}: {accumulation} in {case.spec.source} to plan it"
             if key != "--global-batch-size"
-            else f"the log matches the plan with --global-batch-size {accumulation} (not {given}): another gradient "
-            "accumulation (global batch / micro batch x data-parallel size) or device count makes the iterations"
+            else f"the log matches the plan with --global-batch-size {accumulation} (not {given}): the run's global "
+            "batch (micro batch x data-parallel size x gradient accumulation) sets its iterations"
         )
     return None
 
@@ -351,7 +351,8 @@ def _logged_warmups(case: _Case) -> list[int]:
         found += [round(w), math.floor(w), math.ceil(w)]
     else:  # no logged point inside a warmup: none, or one that ends by the first peak
         found += [0, int(rows[peak]) if len(rows) else 0]
-    return [w for w in dict.fromkeys(found) if w >= 0]
+    total = case.updates
+    return [w for w in dict.fromkeys(found) if 0 <= w <= total]
 
 
 def _warmup_words(case: _Case, w: int, total: int, planned: str) -> str:
@@ -360,7 +361,7 @@ def _warmup_words(case: _Case, w: int, total: int, planned: str) -> str:
         as_ratio = f", a {ratio:g} ratio of the run's {total:,} updates" if ratio is not None else ""
         shown = f"warmup_steps {w}{as_ratio}"
     elif case.reader == "megatron":
-        shown = f"--lr-warmup-iters {w}, --lr-warmup-fraction {w / total:g} of a decay over the run's {total:,}"
+        shown = f"--lr-warmup-iters {w}, {w / total:g} of the run's {total:,} iterations"
     else:
         shown = f"t_warmup {w}ba" + (f" ({ratio:g}dur of the run's {total:,} updates)" if ratio is not None else "")
     given = (case.keys.get("warmup_steps"), case.keys.get("warmup_ratio"))

@@ -219,9 +219,8 @@ def test_a_megatron_warmup_fraction_of_another_length(tmp_path):
     # iteration s the LR of the next one, which has consumed 8 x s samples.
     log = _log(range(1, 100), [_megatron_linear(8 * s, 160, 800) for s in range(1, 100)], ALIGNMENTS["megatron"])
     assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
-        "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, --lr-warmup-fraction 0.2 of a "
-        "decay over the run's 100), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the "
-        "reverse"
+        "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, 0.2 of the run's 100 "
+        "iterations), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the reverse"
     )
 
 
@@ -230,8 +229,8 @@ def test_a_megatron_run_with_another_global_batch(tmp_path):
     # At a global batch of 16 the 800 samples are 50 iterations; iteration s has consumed 16 x s.
     log = _log(range(1, 50), [_megatron_linear(16 * s, 80, 800) for s in range(1, 50)], ALIGNMENTS["megatron"])
     assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
-        "the log matches the plan with --global-batch-size 16 (not 8): another gradient accumulation (global batch "
-        "/ micro batch x data-parallel size) or device count makes the iterations"
+        "the log matches the plan with --global-batch-size 16 (not 8): the run's global batch (micro batch x "
+        "data-parallel size x gradient accumulation) sets its iterations"
     )
 
 
