@@ -274,6 +274,22 @@ def test_a_linear_deepspeed_warmup_is_told_from_the_log_one(tmp_path):
     assert reason is not None and reason.startswith("the log matches DeepSpeed's WarmupLR (linear warmup over 10")
 
 
+def test_a_deepspeed_warmupdecaylr_in_place_of_hf_linear(tmp_path):
+    path = _hf_args(tmp_path, warmup_steps=10, max_steps=100)
+
+    # DeepSpeed's WarmupDecayLR (linear warmup): at last_batch_iteration i, lr x i / w during the
+    # warmup, then lr x max(0, (T - i) / max(1, T - w)); update k trains at i = k - 1 (k = 0: 0).
+    def decay(k: int) -> float:
+        i = k - 1
+        return 0.0 if k == 0 else 1e-3 * (i / 10 if i < 10 else max(0.0, (100 - i) / 90))
+
+    reason = _reason(path, _log(range(1, 101), [decay(k) for k in range(100)]))
+    assert reason is not None and reason.startswith(
+        "the log matches DeepSpeed's WarmupDecayLR (linear warmup over 10 updates to 0.001, then linear to 0 at "
+        "update 100: what Hugging Face fills for 'auto') in place of lr_scheduler_type linear"
+    )
+
+
 # -- cost -------------------------------------------------------------------------------------------------------
 def test_a_long_log_that_fits_nothing_is_explained_quickly(tmp_path):
     path = _hf_args(tmp_path, warmup_steps=100, max_steps=200_000, gradient_accumulation_steps=2)
