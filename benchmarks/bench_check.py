@@ -1,6 +1,7 @@
 """How long ``sched check`` takes on a log of 1,000,000 LR points: a CSV and a TensorBoard event file
 with that many scalars, each checked against the plan of a 1,000,000-update run (a real process,
-start-up included), and the parts: reading the log, and the plan at every logged step.
+start-up included), and the parts: reading the log, and the plan at every logged step; and two
+diverging CSVs, for which every explanation is tried (one explained, one that none fits).
 
 Run:  python benchmarks/bench_check.py      (prints a JSON object of medians, in seconds)
 
@@ -52,6 +53,16 @@ def measure(repeat: int = 3) -> dict[str, float]:
         out["sched check, 1M-row CSV"] = _median(
             lambda: subprocess.run(command, check=True, capture_output=True), repeat
         )
+        # Diverging logs: every explanation is tried. Twice the plan's LR is explained (another base
+        # LR, confirmed on every point); a wobble of 1% fits no explanation (each fails on a sample).
+        for name, factor in (("explained", 2.0 + 0.0 * steps), ("no reason fits", 1 + 0.01 * np.sin(steps))):
+            off = Path(tmp) / f"off-{factor[1]:.3f}.csv"
+            rows = zip(steps.tolist(), (lrs * factor).tolist(), strict=True)
+            off.write_text("step,lr\n" + "".join(f"{s},{v!r}\n" for s, v in rows))
+            command = [sys.executable, "-m", "sched_cli", "check", str(plan), str(off), "--alignment", "zero"]
+            out[f"sched check, 1M-row CSV, diverging, {name}"] = _median(
+                lambda command=command: subprocess.run(command, check=False, capture_output=True), repeat
+            )
         try:
             import tensorboardX
         except ImportError:

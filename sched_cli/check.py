@@ -6,36 +6,28 @@ The plan is what the trainer applies (``mode="trainer"``): row ``u`` is the LR o
 when ``|logged - planned| <= tolerance x max(|logged|, |planned|)`` (plus ``1e-12`` of the plan's
 peak, so that a logged 0 matches a planned 0 to the last digit).
 
-When the log leaves the plan, :func:`explain` tries the explanations the field keeps running
-into, each a whole alternative plan that must fit *every* logged point: the log one step off,
-another device count, another run length (the log's own ``max_steps``, another SSR), a resume
-at the step where the log leaves the plan. The first that fits is the reason; none fitting is the
-plain divergence.
+When the log leaves the plan, :func:`sched_cli.check_reasons.explain` tries the explanations the
+field keeps running into, each a whole alternative plan that must fit *every* logged point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sched_cli.logs import ALIGNMENTS, Alignment, LogError, LoggedLRs
 from sched_cli.simulator import Selection, collect
-from sched_cli.specs import Overrides, Spec, SpecError
+from sched_cli.specs import Spec
 
-__all__ = ["DEFAULT_TOLERANCE", "Verdict", "Span", "compare", "explain", "planned_lrs", "CheckError"]
+__all__ = ["DEFAULT_TOLERANCE", "Verdict", "Span", "compare", "planned_lrs", "CheckError"]
 
 #: Relative tolerance: float32 logs (TensorBoard) round to 2**-24 = 6.0e-8; text logs with 7 or
 #: more significant digits to 5e-7. 1e-6 covers both; ``--tolerance`` changes it.
 DEFAULT_TOLERANCE = 1e-6
 #: At most this many diverging spans in the verdict (``-v``: all).
 SPANS_SHOWN = 5
-#: Device counts tried when explaining a divergence (the run's own is skipped).
-DEVICE_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512)
-#: SSRs tried when explaining a divergence.
-SSRS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.0, 3.0, 4.0)
 
 
 class CheckError(ValueError):
@@ -230,118 +222,6 @@ def check(
     return compare(log, planned, alignment, tolerance), planned
 
 
-# -- explanations --------------------------------------------------------------------------------
-Replan = Callable[[dict[str, Any]], Spec]
-
-
-def explain(
-    spec: Spec,
-    log: LoggedLRs,
-    alignment: Alignment,
-    replan: Replan,
-    overrides: Overrides,
-    tolerance: float = DEFAULT_TOLERANCE,
-    consumes: Iterable[str] = (),
-    others: Iterable[tuple[str, Replan]] = (),
-    first_row: int | None = None,
-    last_good_row: int | None = None,
-) -> str | None:
-    """The first explanation under which *every* logged point fits, in words; ``None`` if none.
-
-    ``others``: other specs the user offers (``--explain-with``), each as (name, replan): tried as
-    the whole plan (a DeepSpeed block's schedule in place of HF's...), then as the spec the run was
-    resumed with from the plan's checkpoint between the last update the log shows on the plan
-    (``last_good_row``) and the first it shows off it (``first_row``).
-    """
-    rows = rows_of(log, alignment)
-
-    def fits(candidate: Spec, shift: int = 0, ssr: float | None = None) -> bool:
-        planned, _ = planned_lrs(candidate, rows + shift, ssr)
-        return compare(log, planned, alignment, tolerance).ok
-
-    for shift, words in ((1, "one step later"), (-1, "one step earlier")):
-        if fits(spec, shift):
-            return (
-                f"the log matches the plan {words} than its logger's rule ({alignment.name}) says: a logger of "
-                "another version (Hugging Face before 2025 logged the next update's LR) or a schedule really one "
-                "step off look the same; if it is the logger, say so with --alignment"
-            )
-    devices = overrides.devices
-    run_devices = spec.run.geometry.devices if spec.run.geometry is not None else None
-    current = devices or run_devices or 1
-    if "devices" in consumes or spec.run.geometry is not None:
-        for d in DEVICE_COUNTS:
-            if d == current:
-                continue
-            candidate = _try(replan, {"devices": d})
-            if candidate is not None and fits(candidate):
-                return f"the log matches the plan with --devices {d} (not {current})"
-    max_steps = log.facts.get("max_steps")
-    if isinstance(max_steps, int) and max_steps > 0:
-        candidate = _try(replan, {"max_duration": f"{max_steps}ba"})
-        if candidate is not None and candidate.run.max_duration != spec.run.max_duration and fits(candidate):
-            return (
-                f"the log matches the plan run for {max_steps:,} updates (the log's max_steps), "
-                f"not {spec.run.max_duration}: the run was stretched or shortened"
-            )
-    for name, other in others:
-        candidate = _try(other, {})
-        if candidate is not None and _fits_safely(fits, candidate, None):
-            return f"the log matches {name}'s schedule, not the plan's"
-        if first_row is None:
-            continue
-        resumed = _resume_point(other, fits, first_row, last_good_row)
-        if resumed is not None:
-            return f"the log matches the plan until {resumed}, then a resume with {name}"
-    for ssr in SSRS:
-        if ssr != spec.ssrs[0] and _fits_safely(fits, spec, ssr):
-            return (
-                f"the log matches the plan at --ssr {ssr:g} (not {spec.ssrs[0]:g}): the run was stretched or shortened"
-            )
-    return None
-
-
-def _resume_point(other: Replan, fits: Callable[..., bool], first: int, last_good: int | None) -> str | None:
-    """Where a resume with ``other`` makes the log fit: one update, or the range the log cannot
-    tell apart (it has no points between them); ``None`` if nowhere near the divergence."""
-    # The first update after a resume may still train with the LR the checkpoint saved (Composer's
-    # Trainer does): the resume can be as early as the last update the log shows on the plan.
-    low = max(1, last_good if last_good is not None else first - 2)
-    tried = sorted({first, low, *range(first - 1, max(low, first - 3), -1)})
-
-    def fits_at(k: int) -> bool:
-        candidate = _try(other, {"resume_at": f"{k}ba"})
-        return candidate is not None and _fits_safely(fits, candidate, None)
-
-    good = [k for k in tried if fits_at(k)]
-    if not good:
-        return None
-    if len(good) == 1 or good[0] == good[-1]:
-        return f"update {good[0]:,} (--resume-at {good[0]}ba)"
-    return (
-        f"a checkpoint between updates {good[0]:,} and {good[-1]:,} (the log has no points in between to tell; "
-        f"--resume-at {good[0]}ba ... {good[-1]}ba)"
-    )
-
-
-def _try(replan: Replan, changes: dict[str, Any]) -> Spec | None:
-    from sched_cli.schedulers.base import ScheduleError
-
-    try:
-        return replan(changes)
-    except (SpecError, ScheduleError, ValueError):
-        return None
-
-
-def _fits_safely(fits: Callable[..., bool], spec: Spec, ssr: float | None) -> bool:
-    from sched_cli.schedulers.base import ScheduleError
-
-    try:
-        return fits(spec, 0, ssr)
-    except (SpecError, ScheduleError, ValueError):
-        return False
-
-
 def default_alignment(log: LoggedLRs, asked: str | None) -> tuple[Alignment, str | None]:
     """The logger's rule: ``--alignment``, else the log's own, else ``current`` with a note."""
     from sched_cli.logs import alignment_from_option
@@ -355,7 +235,3 @@ def default_alignment(log: LoggedLRs, asked: str | None) -> tuple[Alignment, str
         f"{log.source}: the log does not say which logger wrote it; assuming steps count updates done (from 1) "
         f"and each LR is the one that update trained with (--alignment current); give --alignment to say otherwise"
     )
-
-
-def with_changes(overrides: Overrides, changes: dict[str, Any]) -> Overrides:
-    return replace(overrides, **changes)

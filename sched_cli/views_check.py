@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain
+from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment
+from sched_cli.check_reasons import explain
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
 from sched_cli.render import Band, Callout, Chart, Curve
 from sched_cli.simulator import Selection, collect
-from sched_cli.specs import Overrides, Spec, load, with_ssrs
+from sched_cli.specs import Overrides, Spec, SpecError, load, plan_file, with_ssrs
 
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.render.chart_page import ChartPage
@@ -125,8 +126,20 @@ def check_view(
             others=[other_plan(p) for p in explain_with or []],
             first_row=first_row,
             last_good_row=last_good_row,
+            plan_file=_plan_file(plan_arg, overrides),
         )
     return CheckView(verdict, notes, _chart(spec, log, rule, verdict, planned))
+
+
+def _plan_file(plan_arg: str, overrides: Overrides) -> tuple[str | None, Any]:
+    """The plan's reader and keys, for the explanations that change a key; none if it cannot be read
+    again without running code."""
+    if overrides.source == "mmengine":
+        return "mmengine", None
+    try:
+        return plan_file(plan_arg, overrides)
+    except (SpecError, ValueError):
+        return None, None
 
 
 def _chart(

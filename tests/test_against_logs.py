@@ -77,6 +77,20 @@ def test_a_real_hugging_face_log_against_a_plan_on_more_devices(sched, hf_run):
     assert "reason: the log matches the plan with --devices 1 (not 2)" in stdout
 
 
+def test_a_real_hugging_face_log_against_a_plan_without_accumulation(sched, hf_run, tmp_path):
+    out, _, _ = hf_run
+    plan = tmp_path / "args.json"
+    plan.write_text(json.dumps({"output_dir": "x", **HF_ARGS, "gradient_accumulation_steps": 1}))
+    code, stdout, _ = sched("check", str(plan), str(out / "trainer_state.json"), "--dataset-size", "50")
+    # Without accumulation the plan has 26 updates, not 14: the cosine decays more slowly after the
+    # warmup. On one process, 2 devices make the same 7 updates an epoch as 2 accumulated micro-batches.
+    assert code == 1 and "check: the run leaves the plan at step 5:" in stdout
+    assert (
+        "reason: the log matches the plan with --devices 2 (not 1) or gradient_accumulation_steps 2 (not 1): both "
+        "make the same updates, so the log cannot tell them apart"
+    ) in stdout
+
+
 def test_a_real_hugging_face_log_read_as_the_legacy_rule_is_one_step_off(sched, hf_run):
     out, plan, _ = hf_run
     code, stdout, _ = sched(

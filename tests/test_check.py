@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from sched_cli.check import CheckError, check, compare, default_alignment, explain, planned_lrs
+from sched_cli.check import CheckError, check, compare, default_alignment, planned_lrs
 from sched_cli.logs import ALIGNMENTS, LoggedLRs
 from sched_cli.specs import Overrides, load
 
@@ -81,51 +80,6 @@ def test_steps_past_the_plan_are_a_divergence(hf_file):
     verdict = compare(_log([9, 10, 11], [2.5e-4, 1.25e-4, 0.0]), np.array([2.5e-4, 1.25e-4, np.nan]), ALIGNMENTS["hf"])
     assert not verdict.ok and verdict.beyond == 1 and verdict.first_divergence is None
     assert "past the plan's last update" in verdict.headline()
-
-
-def test_off_by_one_is_a_divergence_whose_reason_says_so(hf_file):
-    spec = load(str(hf_file))
-    # A logger that writes the next update's LR (Hugging Face before 2025) under HF's current rule.
-    log = _log(range(1, 10), HAND[1:])
-    verdict, _ = check(spec, log, ALIGNMENTS["hf"])
-    assert not verdict.ok
-    reason = explain(spec, log, ALIGNMENTS["hf"], lambda ch: load(str(hf_file), Overrides(**ch)), Overrides())
-    assert reason is not None and "one step later" in reason and "--alignment" in reason
-    # Stated as the logger's rule, the same log matches.
-    assert check(spec, log, ALIGNMENTS["hf-legacy"])[0].ok
-
-
-def test_another_device_count_is_found(tmp_path):
-    path = tmp_path / "args.json"
-    path.write_text(
-        json.dumps({"output_dir": "x", "learning_rate": 2e-5, "lr_scheduler_type": "cosine", "warmup_steps": 0.1})
-    )
-    given = Overrides(dataset_size=4000, devices=8)
-    spec = load(str(path), given)
-    actual = load(str(path), replace(given, devices=4))
-    steps = np.arange(1, 376, 5)
-    logged, _ = planned_lrs(actual, steps - 1)
-    log = _log(steps, logged)
-    assert not check(spec, log, ALIGNMENTS["hf"])[0].ok
-    reason = explain(
-        spec, log, ALIGNMENTS["hf"], lambda ch: load(str(path), replace(given, **ch)), given, consumes=("devices",)
-    )
-    assert reason == "the log matches the plan with --devices 4 (not 8)"
-
-
-def test_another_run_length_from_the_logs_max_steps(hf_file):
-    longer = load(str(hf_file), Overrides(max_duration="20ba"))
-    logged, _ = planned_lrs(longer, np.arange(0, 20))
-    log = _log(range(1, 21), logged, max_steps=20)
-    spec = load(str(hf_file))
-    reason = explain(spec, log, ALIGNMENTS["hf"], lambda ch: load(str(hf_file), Overrides(**ch)), Overrides())
-    assert reason is not None and "20 updates (the log's max_steps)" in reason
-
-
-def test_a_log_that_fits_nothing_has_no_reason(hf_file):
-    spec = load(str(hf_file))
-    log = _log(range(1, 11), [1e-3] * 10)
-    assert explain(spec, log, ALIGNMENTS["hf"], lambda ch: load(str(hf_file), Overrides(**ch)), Overrides()) is None
 
 
 def test_alignment_defaults(hf_file):

@@ -172,3 +172,27 @@ def test_a_signal_while_the_page_is_written_leaves_the_old_file(sched, run, tmp_
     assert code == 128 + 15 and "Traceback" not in err
     assert page.read_text() == "before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["args.json", "check.html", "out"]
+
+
+def test_the_new_reasons_through_the_command(sched, tmp_path):
+    # 40 samples in micro-batches of 4 on one device, 1 epoch: 10 updates, 2 of warmup; the run
+    # accumulated 2 micro-batches (5 updates): HF's linear by hand, lr x u / 2, then lr x (5 - u) / 3.
+    plan = tmp_path / "args.json"
+    keys = {"output_dir": "x", "learning_rate": 1e-3, "lr_scheduler_type": "linear", "warmup_steps": 2}
+    plan.write_text(json.dumps({**keys, "num_train_epochs": 1, "per_device_train_batch_size": 4}))
+    state = tmp_path / "trainer_state.json"
+    five = [0.0, 5e-4, 1e-3, 1e-3 * 2 / 3, 1e-3 / 3]
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(five)]}))
+    code, out, _ = sched("check", str(plan), str(state), "--dataset-size", "40")
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        "  reason: the log matches the plan with --devices 2 (not 1) or gradient_accumulation_steps 2 (not 1): both "
+        "make the same updates, so the log cannot tell them apart"
+    )
+    # Every LR twice the plan's: another base LR, named with the file's key.
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": 2 * v} for i, v in enumerate(HAND)]}))
+    plan.write_text(json.dumps({**keys, "max_steps": 10}))
+    code, out, _ = sched("check", str(plan), str(state), "--format", "json")
+    assert code == 1 and json.loads(out)["reason"].startswith(
+        "the log matches the plan with learning_rate 0.002 (x2 the plan's 0.001; --lr 0.002)"
+    )

@@ -28,7 +28,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("specs and readers", ("sched_cli.specs", "sched_cli.readers", "sched_cli.registry", "sched_cli.logs")),
     ("renderers", ("sched_cli.render",)),
-    ("views", ("sched_cli.views", "sched_cli.views_export", "sched_cli.views_check", "sched_cli.check")),
+    (
+        "views",
+        (
+            "sched_cli.views",
+            "sched_cli.views_export",
+            "sched_cli.views_check",
+            "sched_cli.check",
+            "sched_cli.check_reasons",
+        ),
+    ),
     ("cli", ("sched_cli.cli", "sched_cli.__main__")),
 )
 MAX_LINES = 600

@@ -61,6 +61,7 @@ __all__ = [
     "recognise",
     "read",
     "under_hf",
+    "auto_warmup_steps",
 ]
 
 NAME = "deepspeed"
@@ -490,7 +491,7 @@ def under_hf(
     filler.fill("bf16.enabled", bool(args["bf16"] or args["bf16_full_eval"]), "bf16|bf16_full_eval")
     # trainer_config_finalize (at deepspeed_init, with the Trainer's num_training_steps)
     filler.fill("scheduler.params.total_num_steps", total, "num_training_steps (calculated)")
-    filler.fill("scheduler.params.warmup_num_steps", max(1, _warmup_steps(data, total)), "warmup_steps")
+    filler.fill("scheduler.params.warmup_num_steps", max(1, auto_warmup_steps(data, total)), "warmup_steps")
     if filler.mismatches:
         raise DeepSpeedConfigError(
             f"{source}: {name} disagrees with TrainingArguments, which Hugging Face refuses: "
@@ -524,8 +525,9 @@ def _short(name: str, source: str) -> str:
     return name if name.startswith(source) else Path(name).name
 
 
-def _warmup_steps(data: dict[str, Any], total: int) -> int:
-    """``TrainingArguments.get_warmup_steps(T)`` (``warmup_ratio`` read as the HF reader reads it)."""
+def auto_warmup_steps(data: dict[str, Any], total: int) -> int:
+    """``TrainingArguments.get_warmup_steps(T)`` (``warmup_ratio`` read as the HF reader reads it), before
+    the ``max(1, ...)`` with which Hugging Face fills a DeepSpeed scheduler's ``warmup_num_steps: auto``."""
     steps = data.get("warmup_steps") or 0
     if not steps and data.get("warmup_ratio"):
         steps = data["warmup_ratio"]

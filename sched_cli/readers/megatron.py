@@ -38,7 +38,7 @@ from sched_cli.readers.megatron_fields import OTHER_FLAGS
 from sched_cli.readers.shell import ShellError, Word, parse_script
 from sched_cli.schedulers.megatron import DECAY_STYLES, WSD_DECAY_STYLES
 
-__all__ = ["NAME", "TITLE", "TRAINER", "REFERENCE", "CONSUMES", "KEYS", "IRRELEVANT", "recognise", "read"]
+__all__ = ["NAME", "TITLE", "TRAINER", "REFERENCE", "CONSUMES", "KEYS", "IRRELEVANT", "recognise", "read", "patched"]
 __all__ += ["load_text", "accounted", "Flags", "ramp_schedule", "parse_skipped"]
 
 NAME = "megatron"
@@ -197,6 +197,18 @@ def load_text(path: Path) -> Flags:
             f"{source}: {name} is not assigned in the script; its default {default!r} (${{{name}:-...}}) is used"
         )
     return Flags(source, values, sorted(set(notes), key=notes.index))
+
+
+def patched(data: Flags, patch: tuple[tuple[str, Any], ...]) -> Flags:
+    """A launch's flags with each ``(flag, value)`` of a what-if set (``None``: the flag dropped), for
+    :attr:`sched_cli.specs.Overrides.patch`."""
+    values = dict(data.values)
+    for flag, value in patch:
+        if value is None:
+            values.pop(flag, None)
+        else:
+            values[flag] = [Word(str(value))]
+    return Flags(data.source, values, list(data.notes))
 
 
 def _complete(flag: str, words: list[Word]) -> bool:

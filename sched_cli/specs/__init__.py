@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
         is_spec_file_argument,
         load,
         load_file,
+        plan_file,
         with_ssrs,
     )
     from sched_cli.specs.types import Overrides, Spec
@@ -56,6 +57,7 @@ _HOMES = {
     "from_mapping": "loading",
     "is_spec_file_argument": "loading",
     "with_ssrs": "loading",
+    "plan_file": "loading",
     "check": "checks",
     "resume_notes": "checks",
     "replay_notes": "checks",
@@ -70,6 +72,7 @@ __all__ = [
     "from_mapping",
     "is_spec_file_argument",
     "with_ssrs",
+    "plan_file",
     "parse_expression",
     "short_expression",
     "check",

@@ -35,6 +35,7 @@ from sched_cli.schedulers.torch_native import TorchScheduler, is_torch_scheduler
 from sched_cli.simulator import TRAINERS, Run, SimulationError
 from sched_cli.specs.build import _build
 from sched_cli.specs.expressions import _looks_like_expression, parse_expression
+from sched_cli.specs.patch import patched
 from sched_cli.specs.types import Overrides, Spec
 from sched_cli.specs.values import SpecError, _count, _kind, _number, _ssrs, _time_value, _Where, skipped_steps
 from sched_cli.time import COUNTED_UNITS, Time, TimeUnit
@@ -103,6 +104,8 @@ def _load(arg: str, overrides: Overrides) -> Spec:
             f"{arg!r} is neither a spec file (.yaml, .yml, .json, .toml) nor a scheduler expression "
             "such as 'cosine_with_warmup(t_warmup=100ba)'"
         )
+    if overrides.patch:
+        raise SpecError(f"inline scheduler {arg!r}: it has no file whose keys a what-if could change")
     data = overrides.apply({"schedulers": parse_expression(arg)})
     if "max_duration" not in data:
         raise SpecError(f"inline scheduler {arg!r} needs --max-duration (e.g. --max-duration 1000ba)")
@@ -157,6 +160,7 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
     data = _parse(text, kind, path, duplicates)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec must be a mapping of keys (max_duration, schedulers, ...), not {_kind(data)}")
+    data = patched(data, overrides.patch, str(path))
     reader = overrides.source if overrides.source not in (None, "sched") else None
     if overrides.source is None:
         reader = readers.recognise(data)
@@ -187,6 +191,29 @@ def load_file(path: str | Path, overrides: Overrides | None = None, *, trust: Tr
     return from_mapping(overrides.apply(data), str(path), path.parent, trust=trust)
 
 
+def plan_file(arg: str, overrides: Overrides | None = None) -> tuple[str | None, Any]:
+    """The reader that reads spec argument ``arg`` (``None``: sched's own spec) and the file's parsed
+    keys, for what-ifs on them (:mod:`sched_cli.specs.patch`); ``(None, None)`` for an inline
+    expression, and no keys for a file only code can read (a Python config)."""
+    overrides = overrides or Overrides()
+    if not is_spec_file_argument(arg):
+        return None, None
+    path = Path(arg)
+    kind = SPEC_SUFFIXES.get(path.suffix.lower())
+    module = _reader_module(overrides.source)
+    if kind is None:
+        if hasattr(module, "load_text"):
+            try:
+                return overrides.source, module.load_text(path)
+            except readers.ReaderError as exc:
+                raise SpecError(str(exc)) from None
+        return overrides.source, None
+    data = _parse(parsing.read_text(path), kind, path)
+    if overrides.source not in (None, "sched"):
+        return overrides.source, data
+    return (readers.recognise(data) if overrides.source is None else None), data
+
+
 def _refuse_reader_only(path: Path, overrides: Overrides) -> None:
     if overrides.deepspeed_config is not None:
         raise SpecError(
@@ -205,7 +232,7 @@ def _load_python_config(path: Path, overrides: Overrides) -> Spec:
     if not path.is_file():
         raise SpecError(f"{path}: no such file")
     try:
-        data = readers.reader("mmengine").load_python(path)
+        data = patched(readers.reader("mmengine").load_python(path), overrides.patch, str(path))
         reading = readers.read("mmengine", data, str(path), overrides.options())
     except readers.ReaderError as exc:
         raise SpecError(str(exc)) from None
@@ -227,7 +254,8 @@ def _load_text_config(path: Path, overrides: Overrides) -> Spec:
     if not path.is_file():
         raise SpecError(f"{path}: no such file")
     try:
-        reading = readers.read(overrides.source, module.load_text(path), str(path), overrides.options())  # type: ignore[arg-type]
+        data = patched(module.load_text(path), overrides.patch, str(path), module)
+        reading = readers.read(overrides.source, data, str(path), overrides.options())  # type: ignore[arg-type]
     except readers.ReaderError as exc:
         raise SpecError(str(exc)) from None
     overrides = replace(overrides, **{key: None for key in getattr(module, "CONSUMES", ())})

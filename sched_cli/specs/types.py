@@ -53,9 +53,14 @@ class Overrides:
     skipped_steps: str | None = None
     #: ``--deepspeed-config PATH``: the DeepSpeed config a Hugging Face file's ``deepspeed`` key means.
     deepspeed_config: str | None = None
+    #: Keys of the file changed before its reader reads it, ``((key, value), ...)``: the what-ifs
+    #: ``sched check`` tests ("the plan with gradient_accumulation_steps 2"); see
+    #: :mod:`sched_cli.specs.patch`. Not a command-line option.
+    patch: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
+        object.__setattr__(self, "patch", tuple(self.patch or ()))
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
@@ -68,7 +73,7 @@ class Overrides:
         return merged
 
 
-_NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at")
+_NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at", "patch")
 #: Options only readers take (never a spec key): a file that no reader consumed them for refuses them.
 READER_ONLY = ("deepspeed_config",)
 

@@ -1,0 +1,300 @@
+"""The explanations of a log that leaves its plan, each on a log built from a schedule computed by
+hand here (never from sched's own output): it is named with its exact words when it fits every
+logged point, and nothing is named for a log that fits none."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sched_cli.check import check, planned_lrs
+from sched_cli.check_reasons import explain
+from sched_cli.logs import ALIGNMENTS, LoggedLRs
+from sched_cli.specs import Overrides, load, plan_file
+from tests.test_check import HAND, _log, hf_file  # noqa: F401  (hf_file: a fixture)
+
+
+def _hf_args(tmp_path, **keys):
+    path = tmp_path / "args.json"
+    path.write_text(json.dumps({"output_dir": "x", "learning_rate": 1e-3, "lr_scheduler_type": "linear", **keys}))
+    return path
+
+
+def _reason(path, log, given=None, alignment="hf", **options):
+    """What ``sched check`` says of ``log`` against the plan ``path`` read with ``given``: the verdict
+    must diverge, and the reason is what explain() names (as views_check calls it)."""
+    given = given or Overrides()
+    spec = load(str(path), given)
+    rule = ALIGNMENTS[alignment]
+    verdict, _ = check(spec, log, rule)
+    assert not verdict.ok
+    return explain(
+        spec,
+        log,
+        rule,
+        lambda changes: load(str(path), replace(given, **changes)),
+        given,
+        consumes=("devices",),
+        plan_file=plan_file(str(path), given),
+        **options,
+    )
+
+
+def _hf_linear(total: int, warmup: int, lr: float = 1e-3) -> list[float]:
+    """Hugging Face's linear schedule by hand: update u trains with lr x u / w in the warmup, then
+    lr x (T - u) / (T - w)."""
+    return [lr * u / warmup if u < warmup else lr * (total - u) / max(1, total - warmup) for u in range(total)]
+
+
+# -- the moved basics -----------------------------------------------------------------------------------
+def test_off_by_one_is_a_divergence_whose_reason_says_so(hf_file):  # noqa: F811
+    spec = load(str(hf_file))
+    # A logger that writes the next update's LR (Hugging Face before 2025) under HF's current rule.
+    log = _log(range(1, 10), HAND[1:])
+    reason = _reason(hf_file, log)
+    assert reason is not None and "one step later" in reason and "--alignment" in reason
+    # Stated as the logger's rule, the same log matches.
+    assert check(spec, log, ALIGNMENTS["hf-legacy"])[0].ok
+
+
+def test_another_device_count_is_found(tmp_path):
+    path = tmp_path / "args.json"
+    path.write_text(
+        json.dumps({"output_dir": "x", "learning_rate": 2e-5, "lr_scheduler_type": "cosine", "warmup_steps": 0.1})
+    )
+    given = Overrides(dataset_size=4000, devices=8)
+    actual = load(str(path), replace(given, devices=4))
+    steps = np.arange(1, 376, 5)
+    logged, _ = planned_lrs(actual, steps - 1)
+    # Fewer devices make more updates: no gradient accumulation (at least 1) can.
+    assert _reason(path, _log(steps, logged), given) == "the log matches the plan with --devices 4 (not 8)"
+
+
+def test_another_run_length_from_the_logs_max_steps(hf_file):  # noqa: F811
+    longer = load(str(hf_file), Overrides(max_duration="20ba"))
+    logged, _ = planned_lrs(longer, np.arange(0, 20))
+    reason = _reason(hf_file, _log(range(1, 21), logged, max_steps=20))
+    assert reason is not None and "20 updates (the log's max_steps)" in reason
+
+
+def test_a_log_that_fits_nothing_has_no_reason(hf_file):  # noqa: F811
+    assert _reason(hf_file, _log(range(1, 11), [1e-3] * 10)) is None
+
+
+# -- another base LR ------------------------------------------------------------------------------------
+def test_every_lr_times_one_constant_is_another_base_lr(hf_file):  # noqa: F811
+    reason = _reason(hf_file, _log(range(1, 11), [2.5 * v for v in HAND]))
+    assert reason == (
+        "the log matches the plan with learning_rate 0.0025 (x2.5 the plan's 0.001; --lr 0.0025): every logged LR "
+        "is the planned one times 2.5; a launcher or a script that scales the LR (by the device count or the batch) "
+        "does this"
+    )
+
+
+def test_a_sched_spec_with_another_lr(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("max_duration: 10ba\nlr: 0.1\nschedulers:\n  - name: linear\n    alpha_f: 0.0\n")
+    # Composer's linear from 1 to 0 over 10 batches, at a base LR of 0.05. Composer's Trainer steps
+    # the scheduler at each batch's end before the timestamp advances: batch b >= 1 trains with the
+    # schedule at b - 1, batch 0 with it at 0. The log counts batches done (step s: batch s - 1).
+    logged = [0.05 * (1 - max(b - 1, 0) / 10) for b in range(10)]
+    reason = _reason(plan, _log(range(1, 11), logged), alignment="current")
+    assert reason is not None and reason.startswith("the log matches the plan with lr 0.05 (x0.5 the plan's 0.1;")
+
+
+def test_a_scale_that_varies_is_not_another_base_lr(hf_file):  # noqa: F811
+    logged = [2 * v for v in HAND]
+    logged[-1] *= 1.01
+    assert _reason(hf_file, _log(range(1, 11), logged)) is None
+
+
+def test_mmengine_auto_scale_lr_is_named(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "train_cfg: {type: IterBasedTrainLoop, max_iters: 20}\n"
+        "param_scheduler:\n  - {type: LinearLR, start_factor: 0.5, by_epoch: false, begin: 0, end: 4}\n"
+        "optim_wrapper: {optimizer: {type: SGD, lr: 0.1}}\n"
+        "auto_scale_lr: {enable: false, base_batch_size: 16}\ntrain_dataloader: {batch_size: 2}\ndevices: 4\n"
+    )
+    # MMEngine's LinearLR over total_iters = end - begin - 1 = 3 iterations: factor 0.5 + 0.5 x min(i, 3) / 3;
+    # auto_scale_lr on 4 devices of 2 samples: lr x 8 / 16. MMEngine logs iteration i + 1 with i's LR.
+    logged = [0.1 * 8 / 16 * (0.5 + 0.5 * min(i, 3) / 3) for i in range(20)]
+    reason = _reason(path, _log(range(1, 21), logged, ALIGNMENTS["mmengine"]), alignment="mmengine")
+    assert reason == (
+        "the log matches the plan with MMEngine's auto_scale_lr enabled: every LR x0.5 for the run's batch "
+        "(the launcher's --auto-scale-lr switches it on; so does sched's)"
+    )
+
+
+# -- gradient accumulation ---------------------------------------------------------------------------------
+ONE_EPOCH = {"warmup_steps": 2, "num_train_epochs": 1, "per_device_train_batch_size": 4}
+
+
+def test_gradient_accumulation_is_solved_for(tmp_path):
+    # 44 samples in micro-batches of 4: 11 per epoch. Accumulating 2 makes ceil(11 / 2) = 6 updates;
+    # with dataloader_drop_last no device count does (2 devices: floor(11 / 2) = 5).
+    path = _hf_args(tmp_path, **ONE_EPOCH, gradient_accumulation_steps=1, dataloader_drop_last=True)
+    log = _log(range(1, 7), _hf_linear(6, 2))
+    assert _reason(path, log, Overrides(dataset_size=44)) == (
+        "the log matches the plan with gradient_accumulation_steps 2 (not 1): the run accumulated 2 micro-batches "
+        f"per optimizer update; set gradient_accumulation_steps: 2 in {path} to plan it"
+    )
+
+
+def test_devices_and_accumulation_that_the_log_cannot_tell_apart(tmp_path):
+    # 40 samples in micro-batches of 4: 10 per epoch; 2 devices or 2 accumulated both make 5 updates.
+    path = _hf_args(tmp_path, **ONE_EPOCH)
+    log = _log(range(1, 6), _hf_linear(5, 2))
+    assert _reason(path, log, Overrides(dataset_size=40)) == (
+        "the log matches the plan with --devices 2 (not 1) or gradient_accumulation_steps 2 (not 1): both make the "
+        "same updates, so the log cannot tell them apart"
+    )
+
+
+# -- the warmup ---------------------------------------------------------------------------------------------
+def test_a_warmup_ratio_read_as_steps(tmp_path):
+    # warmup_steps 0.05 is a ratio (5 of 100 updates) in transformers 5.x; the run had no warmup.
+    path = _hf_args(tmp_path, warmup_steps=0.05, max_steps=100)
+    log = _log(range(1, 101), _hf_linear(100, 0))
+    assert _reason(path, log) == (
+        "the log matches the plan with a warmup of 0 updates (warmup_steps 0), not warmup_steps 0.05: 0.05 read "
+        "as 0 updates (as steps), not as a ratio of the run"
+    )
+
+
+def test_warmup_steps_meant_as_a_percentage(tmp_path):
+    # warmup_steps 3 on a 1,000-update run; the log warms up over 30 updates (3% of the run).
+    path = _hf_args(tmp_path, warmup_steps=3, max_steps=1000)
+    steps = np.arange(1, 1001, 7)
+    lrs = _hf_linear(1000, 30)
+    log = _log(steps, [lrs[s - 1] for s in steps])
+    assert _reason(path, log) == (
+        "the log matches the plan with a warmup of 30 updates (warmup_steps 30, a 0.03 ratio of the run's 1,000 "
+        "updates), not warmup_steps 3: 3 meant as 3% of the run, not 3 updates"
+    )
+
+
+def test_a_composer_t_warmup_of_another_length(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "max_duration: 100ba\nlr: 0.001\nschedulers:\n  - name: cosine_with_warmup\n    t_warmup: 0.02dur\n"
+    )
+
+    # Composer's cosine_with_warmup over 100 batches with a 20-batch warmup (alpha_f 0): at batch t
+    # lr x t / 20, then lr x (1 + cos(pi x (t - 20) / 80)) / 2; its Trainer makes batch b >= 1 train
+    # with the value at t = b - 1 (batch 0 at t = 0), and its LRMonitor logs batch b's LR at step b.
+    def at(t: int) -> float:
+        return 1e-3 * (t / 20 if t < 20 else 0.5 * (1 + math.cos(math.pi * (t - 20) / 80)))
+
+    logged = [at(max(b - 1, 0)) for b in range(100)]
+    reason = _reason(plan, _log(range(100), logged, alignment=ALIGNMENTS["composer"]), alignment="composer")
+    assert reason == (
+        "the log matches the plan with a warmup of 20 updates (t_warmup 20ba (0.2dur of the run's 100 updates)), "
+        "not t_warmup 0.02dur: a warmup given as a ratio read as steps, or the reverse"
+    )
+
+
+def _megatron(tmp_path, flags: str):
+    path = tmp_path / "train.sh"
+    path.write_text(
+        f"torchrun pretrain_gpt.py --lr 1e-3 --min-lr 0 --lr-decay-style linear --micro-batch-size 1 {flags}\n"
+    )
+    return path
+
+
+def _megatron_linear(samples: float, warmup: float, decay: float, lr: float = 1e-3) -> float:
+    """Megatron's linear schedule by hand, over the samples consumed before an iteration: lr x s / w
+    up to the warmup's end (inclusive), then lr x (1 - (s - w) / (d - w))."""
+    return lr * samples / warmup if samples <= warmup else lr * (1 - (samples - warmup) / (decay - warmup))
+
+
+def test_a_megatron_warmup_fraction_of_another_length(tmp_path):
+    path = _megatron(tmp_path, "--train-iters 100 --lr-warmup-fraction 0.1 --global-batch-size 8")
+    # The run warmed up over 20 iterations (160 samples), not 10% of 100; Megatron logs at
+    # iteration s the LR of the next one, which has consumed 8 x s samples.
+    log = _log(range(1, 100), [_megatron_linear(8 * s, 160, 800) for s in range(1, 100)], ALIGNMENTS["megatron"])
+    assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
+        "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, 0.2 of the run's 100 "
+        "iterations), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the reverse"
+    )
+
+
+def test_a_megatron_run_with_another_global_batch(tmp_path):
+    path = _megatron(tmp_path, "--train-samples 800 --lr-warmup-samples 80 --global-batch-size 8")
+    # At a global batch of 16 the 800 samples are 50 iterations; iteration s has consumed 16 x s.
+    log = _log(range(1, 50), [_megatron_linear(16 * s, 80, 800) for s in range(1, 50)], ALIGNMENTS["megatron"])
+    assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
+        "the log matches the plan with --global-batch-size 16 (not 8): the run's global batch (micro batch x "
+        "data-parallel size x gradient accumulation) sets its iterations"
+    )
+
+
+# -- a DeepSpeed block in place of Hugging Face's schedule ----------------------------------------------------
+def _warmup_lr(k: int, w: int, lr: float, log_shaped: bool = True) -> float:
+    """DeepSpeed's WarmupLR as its engine steps it: update k trains with the LR at
+    last_batch_iteration i = k - 1 (k = 0: the constructor's, the minimum 0); during the warmup
+    lr x ln(i + 1) / ln(w) (log) or lr x i / w (linear), then lr."""
+    if k == 0:
+        return 0.0
+    i = k - 1
+    if i >= w:
+        return lr
+    return lr * (math.log(i + 1) / math.log(w) if log_shaped else i / w)
+
+
+@pytest.mark.parametrize("deepspeed", [None, "ds_config.json"])
+def test_a_deepspeed_warmuplr_in_place_of_hf_cosine(tmp_path, deepspeed):
+    keys = {"lr_scheduler_type": "cosine", "warmup_steps": 10, "max_steps": 100}
+    if deepspeed:  # a DeepSpeed config without a scheduler block: HF's cosine stays in force
+        (tmp_path / deepspeed).write_text(json.dumps({"zero_optimization": {"stage": 2}}))
+        keys["deepspeed"] = deepspeed
+    path = _hf_args(tmp_path, **keys)
+    log = _log(range(1, 101), [_warmup_lr(k, 10, 1e-3) for k in range(100)])
+    where = (
+        f"check {deepspeed}, the file the deepspeed key names"
+        if deepspeed
+        else "the plan names no DeepSpeed config: the run had one; give it with --deepspeed-config"
+    )
+    assert _reason(path, log) == (
+        "the log matches DeepSpeed's WarmupLR (log warmup over 10 updates to 0.001, then constant at update 100: "
+        "what Hugging Face fills for 'auto') in place of lr_scheduler_type cosine: a DeepSpeed config's scheduler "
+        f"block replaced Hugging Face's ({where})"
+    )
+
+
+def test_a_linear_deepspeed_warmup_is_told_from_the_log_one(tmp_path):
+    path = _hf_args(tmp_path, lr_scheduler_type="cosine", warmup_steps=10, max_steps=100)
+    log = _log(range(1, 101), [_warmup_lr(k, 10, 1e-3, log_shaped=False) for k in range(100)])
+    reason = _reason(path, log)
+    assert reason is not None and reason.startswith("the log matches DeepSpeed's WarmupLR (linear warmup over 10")
+
+
+def test_a_deepspeed_warmupdecaylr_in_place_of_hf_linear(tmp_path):
+    path = _hf_args(tmp_path, warmup_steps=10, max_steps=100)
+
+    # DeepSpeed's WarmupDecayLR (linear warmup): at last_batch_iteration i, lr x i / w during the
+    # warmup, then lr x max(0, (T - i) / max(1, T - w)); update k trains at i = k - 1 (k = 0: 0).
+    def decay(k: int) -> float:
+        i = k - 1
+        return 0.0 if k == 0 else 1e-3 * (i / 10 if i < 10 else max(0.0, (100 - i) / 90))
+
+    reason = _reason(path, _log(range(1, 101), [decay(k) for k in range(100)]))
+    assert reason is not None and reason.startswith(
+        "the log matches DeepSpeed's WarmupDecayLR (linear warmup over 10 updates to 0.001, then linear to 0 at "
+        "update 100: what Hugging Face fills for 'auto') in place of lr_scheduler_type linear"
+    )
+
+
+# -- cost -------------------------------------------------------------------------------------------------------
+def test_a_long_log_that_fits_nothing_is_explained_quickly(tmp_path):
+    path = _hf_args(tmp_path, warmup_steps=100, max_steps=200_000, gradient_accumulation_steps=2)
+    rng = np.random.default_rng(0)
+    log = LoggedLRs("log", "test", "lr", np.arange(1, 200_001), rng.uniform(1e-4, 1e-3, 200_000), ALIGNMENTS["hf"])
+    start = time.perf_counter()
+    assert _reason(path, log) is None
+    assert time.perf_counter() - start < 3.0
