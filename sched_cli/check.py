@@ -12,20 +12,22 @@ field keeps running into, each a whole alternative plan that must fit *every* lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from sched_cli.logs import ALIGNMENTS, Alignment, LogError, LoggedLRs
 from sched_cli.simulator import Selection, collect
-from sched_cli.specs import Spec
+from sched_cli.specs import Spec, SpecError
 
-__all__ = ["DEFAULT_TOLERANCE", "Verdict", "Span", "compare", "planned_lrs", "CheckError"]
+__all__ = ["DEFAULT_TOLERANCE", "Verdict", "Span", "Explanation", "FitTest", "compare", "planned_lrs", "CheckError"]
 
 #: Relative tolerance: float32 logs (TensorBoard) round to 2**-24 = 6.0e-8; text logs with 7 or
 #: more significant digits to 5e-7. 1e-6 covers both; ``--tolerance`` changes it.
 DEFAULT_TOLERANCE = 1e-6
+#: Logged points a candidate plan is tested on before all of them (:class:`FitTest`).
+SAMPLE = 64
 #: At most this many diverging spans in the verdict (``-v``: all).
 SPANS_SHOWN = 5
 
@@ -68,6 +70,26 @@ class Span:
 
 
 @dataclass
+class Explanation:
+    """A reason that fits every logged point: what it says, and the plan it names.
+
+    The plan under the explanation is ``spec`` read ``shift`` updates later, at ``ssr`` (``None``:
+    the spec's own): a plan one step off is the plan shifted, another base LR the plan with that
+    LR, another device count the plan on those devices. ``lrs`` are its LRs at the log's rows, as
+    :func:`planned_lrs` gives them (computed once, when the explanation was tested on every point).
+    """
+
+    #: The reason in words, as ``sched check`` prints it.
+    sentence: str
+    #: A few words for a legend: ``--devices 1``, ``--lr 0.0004``, ``one step later``.
+    label: str
+    spec: Spec
+    shift: int = 0
+    ssr: float | None = None
+    lrs: np.ndarray | None = None
+
+
+@dataclass
 class Verdict:
     """How a log compares with a plan."""
 
@@ -80,8 +102,13 @@ class Verdict:
     spans: list[Span] = field(default_factory=list)
     #: Logged steps past the plan's last update.
     beyond: int = 0
-    reason: str | None = None
+    #: The first explanation that fits every logged point, if any (:mod:`sched_cli.check_reasons`).
+    explanation: Explanation | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str | None:
+        return self.explanation.sentence if self.explanation is not None else None
 
     @property
     def ok(self) -> bool:
@@ -114,6 +141,7 @@ class Verdict:
             "spans": [s.as_dict() for s in self.spans],
             "beyond_plan": self.beyond,
             "reason": self.reason,
+            "explained_by": self.explanation.label if self.explanation is not None else None,
         }
 
 
@@ -235,3 +263,53 @@ def default_alignment(log: LoggedLRs, asked: str | None) -> tuple[Alignment, str
         f"{log.source}: the log does not say which logger wrote it; assuming steps count updates done (from 1) "
         f"and each LR is the one that update trained with (--alignment current); give --alignment to say otherwise"
     )
+
+
+class FitTest:
+    """Whether a candidate plan fits every logged point: a sample of them first (:data:`SAMPLE`
+    spread over the log, with its largest LR and its first divergence), then all of them, so that
+    on a long log a plan that fails costs a few small simulations, not a replay of the run."""
+
+    def __init__(self, log: LoggedLRs, alignment: Alignment, tolerance: float, first_row: int | None) -> None:
+        self.log, self.alignment, self.tolerance = log, alignment, tolerance
+        self.rows = rows_of(log, alignment)
+        n = len(self.rows)
+        self.sample: np.ndarray | None = None
+        if n > 2 * SAMPLE:
+            extra = [int(np.argmax(np.abs(log.lrs)))]
+            if first_row is not None:
+                extra.append(min(int(np.searchsorted(self.rows, first_row)), n - 1))
+            self.sample = np.unique(np.concatenate([np.linspace(0, n - 1, SAMPLE).astype(np.int64), extra]))
+        #: The LRs at every logged row of each plan that fitted them all, kept for its explanation.
+        self.fitted: list[tuple[Spec, int, float | None, np.ndarray]] = []
+
+    def fits(self, spec: Spec | None, shift: int = 0, ssr: float | None = None) -> bool:
+        """Whether ``spec`` read ``shift`` updates later, at ``ssr``, fits every logged point (``None``:
+        no plan, no fit); a plan that cannot be simulated does not fit."""
+        if spec is None:
+            return False
+        from sched_cli.schedulers.base import ScheduleError
+
+        try:
+            if self.sample is not None and not self._fits(spec, self.sample, shift, ssr):
+                return False
+            return self._fits(spec, None, shift, ssr)
+        except (SpecError, ScheduleError, ValueError):
+            return False
+
+    def _fits(self, spec: Spec, index: np.ndarray | None, shift: int, ssr: float | None) -> bool:
+        log, rows = self.log, self.rows
+        if index is not None:
+            log, rows = replace(log, steps=log.steps[index], lrs=log.lrs[index], notes=[]), rows[index]
+        planned, _ = planned_lrs(spec, rows + shift, ssr)
+        ok = compare(log, planned, self.alignment, self.tolerance).ok
+        if ok and index is None:
+            self.fitted.append((spec, shift, ssr, planned))
+        return ok
+
+    def explained(self, found: Explanation) -> Explanation:
+        """``found`` with its plan's LRs at every logged row: those its test computed."""
+        for spec, shift, ssr, planned in self.fitted:
+            if spec is found.spec and (shift, ssr) == (found.shift, found.ssr):
+                return replace(found, lrs=planned)
+        return replace(found, lrs=planned_lrs(found.spec, self.rows + found.shift, found.ssr)[0])

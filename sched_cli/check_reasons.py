@@ -22,7 +22,7 @@ are tried in this order, the most specific first, and the first that fits is the
    Face fills ``auto``), for a Hugging Face or axolotl plan whose schedule is HF's;
 8. another SSR.
 
-A candidate is first tested on a sample of the logged points (:data:`SAMPLE`, with the first
+A candidate is first tested on a sample of the logged points (:data:`sched_cli.check.SAMPLE`, with the first
 divergence and the largest LR), and on all of them only when the sample fits: on a long log a
 failing explanation costs a few small simulations, not a replay of the whole run.
 """
@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sched_cli.check import DEFAULT_TOLERANCE, compare, planned_lrs, rows_of
+from sched_cli.check import DEFAULT_TOLERANCE, Explanation, FitTest, planned_lrs
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.specs import Overrides, Spec, SpecError
 
@@ -48,8 +49,6 @@ DEVICE_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512)
 ACCUMULATIONS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128)
 #: SSRs tried.
 SSRS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.0, 3.0, 4.0)
-#: Logged points a candidate plan is tested on before all of them.
-SAMPLE = 64
 #: The key of a file that sets the gradient accumulation, by reader. DeepSpeed's own
 #: ``gradient_accumulation_steps`` (a config read alone), Composer's and LLM Foundry's device
 #: microbatching and MMEngine's ``accumulative_counts`` change the samples of an update, not the
@@ -76,40 +75,6 @@ _LR_KEYS = {
 Replan = Callable[[dict[str, Any]], Spec]
 
 
-class _Tester:
-    """Whether a candidate plan fits every logged point: a sample of them first, then all."""
-
-    def __init__(self, log: LoggedLRs, alignment: Alignment, tolerance: float, first_row: int | None) -> None:
-        self.log, self.alignment, self.tolerance = log, alignment, tolerance
-        self.rows = rows_of(log, alignment)
-        n = len(self.rows)
-        self.sample: np.ndarray | None = None
-        if n > 2 * SAMPLE:
-            extra = [int(np.argmax(np.abs(log.lrs)))]
-            if first_row is not None:
-                extra.append(min(int(np.searchsorted(self.rows, first_row)), n - 1))
-            self.sample = np.unique(np.concatenate([np.linspace(0, n - 1, SAMPLE).astype(np.int64), extra]))
-
-    def fits(self, spec: Spec | None, shift: int = 0, ssr: float | None = None) -> bool:
-        if spec is None:
-            return False
-        from sched_cli.schedulers.base import ScheduleError
-
-        try:
-            if self.sample is not None and not self._fits(spec, self.sample, shift, ssr):
-                return False
-            return self._fits(spec, None, shift, ssr)
-        except (SpecError, ScheduleError, ValueError):
-            return False
-
-    def _fits(self, spec: Spec, index: np.ndarray | None, shift: int, ssr: float | None) -> bool:
-        log, rows = self.log, self.rows
-        if index is not None:
-            log, rows = replace(log, steps=log.steps[index], lrs=log.lrs[index], notes=[]), rows[index]
-        planned, _ = planned_lrs(spec, rows + shift, ssr)
-        return compare(log, planned, self.alignment, self.tolerance).ok
-
-
 @dataclass
 class _Case:
     """What the explanations know: the plan, how to read it again with changes, and the log."""
@@ -119,7 +84,7 @@ class _Case:
     alignment: Alignment
     replan: Replan
     overrides: Overrides
-    test: _Tester
+    test: FitTest
     consumes: tuple[str, ...]
     #: The reader of the plan's file (``None``: a sched spec) and its parsed keys (``None``: none to change).
     reader: str | None
@@ -137,6 +102,7 @@ class _Case:
             return None
 
     def fits(self, changes: dict[str, Any]) -> Spec | None:
+        """The plan read again with ``changes``, if it fits every logged point."""
         candidate = self.plan(changes)
         return candidate if self.test.fits(candidate) else None
 
@@ -161,8 +127,9 @@ def explain(
     first_row: int | None = None,
     last_good_row: int | None = None,
     plan_file: tuple[str | None, Any] = (None, None),
-) -> str | None:
-    """The first explanation under which *every* logged point fits, in words; ``None`` if none.
+) -> Explanation | None:
+    """The first explanation under which *every* logged point fits, ``None`` if none: its words, a
+    short label, and the plan it names with that plan's LRs at the logged rows (for the chart).
 
     ``replan(changes)`` reads the plan again with ``changes`` to its :class:`Overrides` (``patch``
     among them: keys of the file). ``plan_file``: the reader of the plan's file and its parsed keys
@@ -178,11 +145,11 @@ def explain(
         alignment,
         replan,
         overrides,
-        _Tester(log, alignment, tolerance, first_row),
+        FitTest(log, alignment, tolerance, first_row),
         tuple(consumes),
         *plan_file,
     )
-    reasons: list[Callable[[_Case], str | None]] = [
+    reasons: list[Callable[[_Case], Explanation | None]] = [
         _one_step_off,
         _base_lr,
         _global_batch,
@@ -195,24 +162,27 @@ def explain(
     for reason in reasons:
         found = reason(case)
         if found is not None:
-            return found
+            return case.test.explained(found)
     return None
 
 
 # -- 1. one step off --------------------------------------------------------------------------------
-def _one_step_off(case: _Case) -> str | None:
+def _one_step_off(case: _Case) -> Explanation | None:
     for shift, words in ((1, "one step later"), (-1, "one step earlier")):
         if case.test.fits(case.spec, shift):
-            return (
+            return Explanation(
                 f"the log matches the plan {words} than its logger's rule ({case.alignment.name}) says: a logger of "
                 "another version (Hugging Face before 2025 logged the next update's LR) or a schedule really one "
-                "step off look the same; if it is the logger, say so with --alignment"
+                "step off look the same; if it is the logger, say so with --alignment",
+                f"the plan {words}",
+                case.spec,
+                shift,
             )
     return None
 
 
 # -- 2. another base LR -----------------------------------------------------------------------------
-def _base_lr(case: _Case) -> str | None:
+def _base_lr(case: _Case) -> Explanation | None:
     base = case.spec.run.lr
     if base is None or case.spec.before is not None:
         return None
@@ -227,65 +197,86 @@ def _base_lr(case: _Case) -> str | None:
     tolerance = case.test.tolerance
     if abs(k - 1) <= 4 * tolerance or float(np.max(np.abs(ratios / k - 1))) > 4 * tolerance:
         return None
-    if case.reader == "mmengine" and not case.overrides.auto_scale_lr and case.fits({"auto_scale_lr": True}):
-        return (
+    scaled = (
+        case.fits({"auto_scale_lr": True}) if case.reader == "mmengine" and not case.overrides.auto_scale_lr else None
+    )
+    if scaled is not None:
+        return Explanation(
             f"the log matches the plan with MMEngine's auto_scale_lr enabled: every LR x{k:.4g} for the run's batch "
-            "(the launcher's --auto-scale-lr switches it on; so does sched's)"
+            "(the launcher's --auto-scale-lr switches it on; so does sched's)",
+            "--auto-scale-lr",
+            scaled,
         )
     for lr in dict.fromkeys((float(f"{base * k:.3g}"), float(f"{base * k:.6g}"), base * k)):
-        if case.fits({"lr": lr}):
+        candidate = case.fits({"lr": lr})
+        if candidate is not None:
             key = _LR_KEYS.get(case.reader or "", "lr")
             why = "a launcher or a script that scales the LR (by the device count or the batch) does this"
             if case.reader == "timm":
                 why = "timm's train.py sets lr = lr_base x global batch / lr_base_size when lr is not given"
             elif case.reader == "mmengine":
                 why = "MMEngine's auto_scale_lr or a launcher that scales the LR does this"
-            return (
+            return Explanation(
                 f"the log matches the plan with {key} {lr:.6g} (x{k:.4g} the plan's {base:.6g}; --lr {lr:.6g}): "
-                f"every logged LR is the planned one times {k:.4g}; {why}"
+                f"every logged LR is the planned one times {k:.4g}; {why}",
+                f"--lr {lr:.6g}",
+                candidate,
             )
     return None
 
 
 # -- 3. another global batch: devices, gradient accumulation ---------------------------------------
-def _global_batch(case: _Case) -> str | None:
+def _global_batch(case: _Case) -> Explanation | None:
     spec = case.spec
     run_devices = spec.run.geometry.devices if spec.run.geometry is not None else None
     current = case.overrides.devices or run_devices or 1
     devices = None
     if "devices" in case.consumes or spec.run.geometry is not None:
-        devices = next((d for d in DEVICE_COUNTS if d != current and case.fits({"devices": d})), None)
+        devices = _first_fit(case, ((d, {"devices": d}) for d in DEVICE_COUNTS if d != current))
     key = ACCUMULATION_KEYS.get(case.reader or "")
     accumulation = given = None
     if key is not None and case.data is not None:
         given = case.keys.get(key) or 1
-        accumulation = next(
-            (g for g in ACCUMULATIONS if g != given and case.fits({"patch": ((key, g),)})),
-            None,
-        )
+        accumulation = _first_fit(case, ((g, {"patch": ((key, g),)}) for g in ACCUMULATIONS if g != given))
     if case.reader == "megatron" and case.overrides.batch_size is None:
         # Megatron's accumulation is the global batch over micro batch x data-parallel size: with
         # --train-samples (and sample-counted lengths) it sets the iterations.
         key, given = "--global-batch-size", case.spec.run.batch_size
-        accumulation = next(
-            (g for g in _multiples(given) if case.fits({"batch_size": g})),
-            None,
-        )
-    if devices is not None and accumulation is not None:
-        return (
-            f"the log matches the plan with --devices {devices} (not {current}) or {key} {accumulation} (not "
-            f"{given}): both make the same updates, so the log cannot tell them apart"
-        )
+        accumulation = _first_fit(case, ((g, {"batch_size": g}) for g in _multiples(given)))
     if devices is not None:
-        return f"the log matches the plan with --devices {devices} (not {current})"
-    if accumulation is not None:
-        return (
-            f"the log matches the plan with {key} {accumulation} (not {given}): the run accumulated {accumulation} "
-            f"micro-batches per optimizer update; set {key}: {accumulation} in {case.spec.source} to plan it"
-            if key != "--global-batch-size"
-            else f"the log matches the plan with --global-batch-size {accumulation} (not {given}): the run's global "
-            "batch (micro batch x data-parallel size x gradient accumulation) sets its iterations"
+        d = devices[0]
+        if accumulation is None:
+            return Explanation(
+                f"the log matches the plan with --devices {d} (not {current})", f"--devices {d}", devices[1]
+            )
+        g = accumulation[0]
+        return Explanation(
+            f"the log matches the plan with --devices {d} (not {current}) or {key} {g} (not "
+            f"{given}): both make the same updates, so the log cannot tell them apart",
+            f"--devices {d} or {key} {g}",
+            devices[1],
         )
+    if accumulation is not None:
+        g = accumulation[0]
+        return Explanation(
+            f"the log matches the plan with {key} {g} (not {given}): the run accumulated {g} "
+            f"micro-batches per optimizer update; set {key}: {g} in {case.spec.source} to plan it"
+            if key != "--global-batch-size"
+            else f"the log matches the plan with --global-batch-size {g} (not {given}): the run's global "
+            "batch (micro batch x data-parallel size x gradient accumulation) sets its iterations",
+            f"{key} {g}",
+            accumulation[1],
+        )
+    return None
+
+
+def _first_fit(case: _Case, tries: Iterable[tuple[int, dict[str, Any]]]) -> tuple[int, Spec] | None:
+    """Of ``tries`` (a value, and the changes that plan it), the first whose plan fits the log:
+    that value and that plan."""
+    for value, changes in tries:
+        candidate = case.fits(changes)
+        if candidate is not None:
+            return value, candidate
     return None
 
 
@@ -298,7 +289,7 @@ def _multiples(batch: int) -> list[int]:
 
 
 # -- 4. another warmup length ------------------------------------------------------------------------
-def _warmup(case: _Case) -> str | None:
+def _warmup(case: _Case) -> Explanation | None:
     if case.data is None or case.spec.run.lr is None:
         return None
     if case.reader in HF_FAMILY:
@@ -328,10 +319,11 @@ def _warmup(case: _Case) -> str | None:
     else:
         return None
     total = case.updates
-    for w in _logged_warmups(case):
-        if case.fits({"patch": patch(w)}):
-            return _warmup_words(case, w, total, planned)
-    return None
+    found = _first_fit(case, ((w, {"patch": patch(w)}) for w in _logged_warmups(case)))
+    if found is None:
+        return None
+    w, candidate = found
+    return Explanation(_warmup_words(case, w, total, planned), _warmup_label(case, w), candidate)
 
 
 def _logged_warmups(case: _Case) -> list[int]:
@@ -376,6 +368,12 @@ def _warmup_words(case: _Case, w: int, total: int, planned: str) -> str:
     return f"the log matches the plan with a warmup of {w:,} updates ({shown}), not {planned}: {slip}"
 
 
+def _warmup_label(case: _Case, w: int) -> str:
+    if case.reader in HF_FAMILY:
+        return f"warmup_steps {w}"
+    return f"--lr-warmup-iters {w}" if case.reader == "megatron" else f"t_warmup {w}ba"
+
+
 def _ratio_of(w: int, total: int) -> float | None:
     """The shortest ratio ``r`` (up to 4 decimals) whose warmup ``ceil(T x r)`` is ``w`` updates."""
     for digits in range(1, 5):
@@ -386,16 +384,18 @@ def _ratio_of(w: int, total: int) -> float | None:
 
 
 # -- 5. another run length ---------------------------------------------------------------------------
-def _logged_max_steps(case: _Case) -> str | None:
+def _logged_max_steps(case: _Case) -> Explanation | None:
     max_steps = case.log.facts.get("max_steps")
     if not isinstance(max_steps, int) or max_steps <= 0:
         return None
     candidate = case.plan({"max_duration": f"{max_steps}ba"})
     if candidate is not None and candidate.run.max_duration != case.spec.run.max_duration:
         if case.test.fits(candidate):
-            return (
+            return Explanation(
                 f"the log matches the plan run for {max_steps:,} updates (the log's max_steps), "
-                f"not {case.spec.run.max_duration}: the run was stretched or shortened"
+                f"not {case.spec.run.max_duration}: the run was stretched or shortened",
+                f"max_steps {max_steps}",
+                candidate,
             )
     return None
 
@@ -403,33 +403,43 @@ def _logged_max_steps(case: _Case) -> str | None:
 # -- 6. the specs the user offers ----------------------------------------------------------------------
 def _other_specs(
     case: _Case, others: Iterable[tuple[str, Replan]], first_row: int | None, last_good_row: int | None
-) -> str | None:
+) -> Explanation | None:
     for name, other in others:
-        if case.test.fits(_try(other, {})):
-            return f"the log matches {name}'s schedule, not the plan's"
+        whole = _try(other, {})
+        if whole is not None and case.test.fits(whole):
+            return Explanation(f"the log matches {name}'s schedule, not the plan's", Path(name).name, whole)
         if first_row is None:
             continue
         resumed = _resume_point(case, other, first_row, last_good_row)
         if resumed is not None:
-            return f"the log matches the plan until {resumed}, then a resume with {name}"
+            words, at, candidate = resumed
+            return Explanation(
+                f"the log matches the plan until {words}, then a resume with {name}",
+                f"resumed with {Path(name).name} at update {at:,}",
+                candidate,
+            )
     return None
 
 
-def _resume_point(case: _Case, other: Replan, first: int, last_good: int | None) -> str | None:
-    """Where a resume with ``other`` makes the log fit: one update, or the range the log cannot
-    tell apart (it has no points between them); ``None`` if nowhere near the divergence."""
+def _resume_point(case: _Case, other: Replan, first: int, last_good: int | None) -> tuple[str, int, Spec] | None:
+    """Where a resume with ``other`` makes the log fit, in words (one update, or the range the log
+    cannot tell apart: it has no points between them), its first update and its plan; ``None`` if
+    nowhere near the divergence."""
     # The first update after a resume may still train with the LR the checkpoint saved (Composer's
     # Trainer does): the resume can be as early as the last update the log shows on the plan.
     low = max(1, last_good if last_good is not None else first - 2)
     tried = sorted({first, low, *range(first - 1, max(low, first - 3), -1)})
-    good = [k for k in tried if case.test.fits(_try(other, {"resume_at": f"{k}ba"}))]
+    plans = {k: _try(other, {"resume_at": f"{k}ba"}) for k in tried}
+    good = [k for k, plan in plans.items() if plan is not None and case.test.fits(plan)]
     if not good:
         return None
-    if len(good) == 1 or good[0] == good[-1]:
-        return f"update {good[0]:,} (--resume-at {good[0]}ba)"
+    if len(good) == 1:
+        return f"update {good[0]:,} (--resume-at {good[0]}ba)", good[0], plans[good[0]]
     return (
         f"a checkpoint between updates {good[0]:,} and {good[-1]:,} (the log has no points in between to tell; "
-        f"--resume-at {good[0]}ba ... {good[-1]}ba)"
+        f"--resume-at {good[0]}ba ... {good[-1]}ba)",
+        good[0],
+        plans[good[0]],
     )
 
 
@@ -442,7 +452,7 @@ _DS_BLOCKS = (
 )
 
 
-def _deepspeed_block(case: _Case) -> str | None:
+def _deepspeed_block(case: _Case) -> Explanation | None:
     if case.reader not in ("hf", "axolotl") or not case.keys:
         return None
     if any(str(c.get("name", "")).startswith("ds:") for c in case.spec.configs if isinstance(c, dict)):
@@ -455,16 +465,19 @@ def _deepspeed_block(case: _Case) -> str | None:
             params = {**dict.fromkeys(keys, "auto"), "warmup_type": warmup_type}
             block = {"scheduler": {"type": kind, "params": params}}
             changes = {"deepspeed_config": None, "patch": (("deepspeed", block),)}
-            if case.fits(changes) is None:
+            candidate = case.fits(changes)
+            if candidate is None:
                 continue
             warmup = max(1, auto_warmup_steps(case.keys, total))
             key = "lr_scheduler_type" if case.reader == "hf" else "lr_scheduler"  # axolotl's name for it
             hf_kind = case.keys.get(key) or ("linear" if case.reader == "hf" else "cosine")
-            return (
+            return Explanation(
                 f"the log matches DeepSpeed's {kind} ({warmup_type} warmup over {warmup:,} updates to "
                 f"{case.spec.run.lr:g}, {after} at update {total:,}: what Hugging Face fills for 'auto') in place "
                 f"of {key} {hf_kind}: a DeepSpeed config's scheduler block replaced Hugging Face's "
-                f"({_deepspeed_where(case)})"
+                f"({_deepspeed_where(case)})",
+                f"DeepSpeed {kind}, {warmup_type} warmup",
+                candidate,
             )
     return None
 
@@ -479,11 +492,16 @@ def _deepspeed_where(case: _Case) -> str:
 
 
 # -- 8. another SSR ---------------------------------------------------------------------------------------
-def _ssr(case: _Case) -> str | None:
+def _ssr(case: _Case) -> Explanation | None:
     current = case.spec.ssrs[0]
     for ssr in SSRS:
         if ssr != current and case.test.fits(case.spec, 0, ssr):
-            return f"the log matches the plan at --ssr {ssr:g} (not {current:g}): the run was stretched or shortened"
+            return Explanation(
+                f"the log matches the plan at --ssr {ssr:g} (not {current:g}): the run was stretched or shortened",
+                f"--ssr {ssr:g}",
+                case.spec,
+                ssr=ssr,
+            )
     return None
 
 

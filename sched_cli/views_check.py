@@ -115,7 +115,7 @@ def check_view(
             first_row = step + rule.offset
             before = log.steps[log.steps < step]
             last_good_row = int(before[-1]) + rule.offset if len(before) else None
-        verdict.reason = explain(
+        verdict.explanation = explain(
             spec,
             log,
             rule,
@@ -145,9 +145,11 @@ def _plan_file(plan_arg: str, overrides: Overrides) -> tuple[str | None, Any]:
 def _chart(
     spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, planned: np.ndarray, points: int = 2000
 ) -> Chart:
-    """The plan as a line and the logged LRs as points, both against the log's steps. The logged
-    points off the plan are drawn again in red, over a band for each span off the plan (and one for
-    the steps past the plan's end); the first divergence is pointed at with its numbers."""
+    """The plan as a line and the logged LRs as points, both against the log's steps. The plan an
+    explanation names, when one fits, is a dashed line through the logged points (its LRs at the
+    logged steps). The logged points off the plan are drawn again in red, over a band for each span
+    off the plan (and one for the steps past the plan's end); the first divergence is pointed at
+    with its numbers."""
     from sched_cli.views import shown
 
     view = shown(spec, spec.ssrs[0])
@@ -158,6 +160,10 @@ def _chart(
     marks = [(float(s.first_step), "off the plan") for s in verdict.spans[:SPANS_SHOWN]]
     logged = Curve(f"logged: {log.tag}", steps, log.lrs, marks=marks, points=True)
     curves = [plan, logged]
+    explained = verdict.explanation
+    if explained is not None and explained.lrs is not None:
+        on = ~np.isnan(explained.lrs)  # logged steps past the explanation's plan have no LR
+        curves.append(Curve(f"explained: {explained.label}", steps[on], explained.lrs[on], dashed=True))
     # Half a step either side, so that a span of one step shows and neighbouring spans touch.
     bands = [Band(s.first_step - 0.5, s.last_step + 0.5, f"off the plan: {s.describe()}") for s in verdict.spans]
     # Logged steps outside the plan (before its first update, or past its end): a band for each

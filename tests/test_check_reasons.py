@@ -27,7 +27,13 @@ def _hf_args(tmp_path, **keys):
 
 def _reason(path, log, given=None, alignment="hf", **options):
     """What ``sched check`` says of ``log`` against the plan ``path`` read with ``given``: the verdict
-    must diverge, and the reason is what explain() names (as views_check calls it)."""
+    must diverge, and the reason is what explain() names (as views_check calls it), in words."""
+    found = _explanation(path, log, given, alignment, **options)
+    return found.sentence if found is not None else None
+
+
+def _explanation(path, log, given=None, alignment="hf", **options):
+    """explain()'s answer itself: its words, its label and its plan's LRs at the logged rows."""
     given = given or Overrides()
     spec = load(str(path), given)
     rule = ALIGNMENTS[alignment]

@@ -27,6 +27,7 @@ class Curve:
         points: Draw the values as separate points, not joined (logged values beside a plan).
         alarm: Points that went wrong (logged LRs off the plan): drawn over the other curves, in
             red, as larger points (``!`` in a terminal without colour).
+        dashed: Draw the line dashed (the plan an explanation names, beside the plan itself).
     """
 
     label: str
@@ -35,6 +36,7 @@ class Curve:
     marks: list[tuple[float, str]] = field(default_factory=list)
     points: bool = False
     alarm: bool = False
+    dashed: bool = False
 
 
 @dataclass

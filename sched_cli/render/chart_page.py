@@ -3,7 +3,7 @@ HTML page that works offline (``sched check -o check.html``).
 
 The page is made as the report's (:mod:`sched_cli.render.html`): the same vendored uPlot, the
 same style sheet and content security policy, the data as one JSON block, nothing fetched. Its
-own script (``assets/chart_page.js``) draws each curve as a line or as points, the chart's bands
+own script (``assets/chart_page.js``) draws each curve as a line (dashed or not) or as points, the chart's bands
 behind them, its alarm curves in red over them and its callouts; the chart zooms (drag) and
 resets (double-click), and the legend reads the values under the pointer.
 
@@ -123,6 +123,7 @@ def _json_data(chart: Chart) -> tuple[str, int, int]:
                 "y": json_column(y, "y", len(x)),
                 "points": curve.points,
                 "alarm": curve.alarm,
+                "dashed": curve.dashed,
                 "marks": [{"x": float(at), "label": label} for at, label in curve.marks],
             }
         )

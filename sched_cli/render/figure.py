@@ -84,6 +84,8 @@ def chart_digest(chart: Chart) -> str:
     add(chart.title, chart.x_label, chart.y_label, chart.log_y, len(chart.curves))
     for c in chart.curves:
         add(c.label, c.points, c.alarm, len(c.x), c.x, c.y, c.marks)
+        if c.dashed:  # only when set: the digest of every chart drawn before dashed lines stays
+            add("dashed")
     add([(b.start, b.end, b.label) for b in chart.bands], [(c.x, c.y, c.text) for c in chart.callouts])
     return digest.hexdigest()
 
@@ -109,7 +111,7 @@ def draw_figure(chart: Chart) -> Any:
         elif curve.points:
             style = {"linestyle": "none", "marker": ".", "markersize": 4}
         else:
-            style = {"linewidth": 1.5}
+            style = {"linewidth": 1.5, "linestyle": "--" if curve.dashed else "-"}
         (line,) = ax.plot(x / x_scale, y / y_scale, label=curve.label, **style)
         marks += [(float(mark_x) / x_scale, label, line.get_color(), curve.label) for mark_x, label in curve.marks]
     for mark_x, _, color, _ in dict.fromkeys(marks):

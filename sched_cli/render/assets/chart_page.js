@@ -101,6 +101,7 @@
           } else {
             s.width = 2;
             s.points = { show: false };
+            if (c.dashed) s.dash = [8, 5];
           }
           return s;
         })
