@@ -33,13 +33,14 @@ def _reason(path, log, given=None, alignment="hf", **options):
 
 
 def _explanation(path, log, given=None, alignment="hf", **options):
-    """explain()'s answer itself: its words, its label and its plan's LRs at the logged rows."""
+    """explain()'s answer itself: its words, its label and its plan's LRs at the logged rows, which
+    pass through every logged point (the tests' logs are computed by hand: so are these LRs)."""
     given = given or Overrides()
     spec = load(str(path), given)
     rule = ALIGNMENTS[alignment]
     verdict, _ = check(spec, log, rule)
     assert not verdict.ok
-    return explain(
+    found = explain(
         spec,
         log,
         rule,
@@ -49,6 +50,11 @@ def _explanation(path, log, given=None, alignment="hf", **options):
         plan_file=plan_file(str(path), given),
         **options,
     )
+    if found is not None:
+        assert found.lrs is not None and found.lrs.shape == log.lrs.shape
+        scale = np.maximum(np.abs(found.lrs), np.abs(log.lrs))
+        assert (np.abs(found.lrs - log.lrs) <= 1e-6 * scale + 1e-12 * np.max(np.abs(log.lrs))).all()
+    return found
 
 
 def _hf_linear(total: int, warmup: int, lr: float = 1e-3) -> list[float]:
@@ -62,8 +68,11 @@ def test_off_by_one_is_a_divergence_whose_reason_says_so(hf_file):  # noqa: F811
     spec = load(str(hf_file))
     # A logger that writes the next update's LR (Hugging Face before 2025) under HF's current rule.
     log = _log(range(1, 10), HAND[1:])
-    reason = _reason(hf_file, log)
-    assert reason is not None and "one step later" in reason and "--alignment" in reason
+    found = _explanation(hf_file, log)
+    assert found is not None and "one step later" in found.sentence and "--alignment" in found.sentence
+    # The plan it names: the plan itself, one update later (step s: update s, not s - 1).
+    assert (found.label, found.shift, found.ssr) == ("the plan one step later", 1, None)
+    assert found.lrs.tolist() == pytest.approx(HAND[1:], rel=1e-15, abs=0)
     # Stated as the logger's rule, the same log matches.
     assert check(spec, log, ALIGNMENTS["hf-legacy"])[0].ok
 
@@ -78,14 +87,18 @@ def test_another_device_count_is_found(tmp_path):
     steps = np.arange(1, 376, 5)
     logged, _ = planned_lrs(actual, steps - 1)
     # Fewer devices make more updates: no gradient accumulation (at least 1) can.
-    assert _reason(path, _log(steps, logged), given) == "the log matches the plan with --devices 4 (not 8)"
+    found = _explanation(path, _log(steps, logged), given)
+    assert found.sentence == "the log matches the plan with --devices 4 (not 8)"
+    # The plan it names: the run on 4 devices, 4000 / (8 x 4) = 125 updates an epoch, 3 epochs.
+    assert found.label == "--devices 4" and planned_lrs(found.spec, np.zeros(0, dtype=np.int64))[1] == 375
 
 
 def test_another_run_length_from_the_logs_max_steps(hf_file):  # noqa: F811
     longer = load(str(hf_file), Overrides(max_duration="20ba"))
     logged, _ = planned_lrs(longer, np.arange(0, 20))
-    reason = _reason(hf_file, _log(range(1, 21), logged, max_steps=20))
-    assert reason is not None and "20 updates (the log's max_steps)" in reason
+    found = _explanation(hf_file, _log(range(1, 21), logged, max_steps=20))
+    assert found is not None and "20 updates (the log's max_steps)" in found.sentence
+    assert found.label == "max_steps 20" and str(found.spec.run.max_duration) == "20ba"
 
 
 def test_a_log_that_fits_nothing_has_no_reason(hf_file):  # noqa: F811
@@ -94,8 +107,11 @@ def test_a_log_that_fits_nothing_has_no_reason(hf_file):  # noqa: F811
 
 # -- another base LR ------------------------------------------------------------------------------------
 def test_every_lr_times_one_constant_is_another_base_lr(hf_file):  # noqa: F811
-    reason = _reason(hf_file, _log(range(1, 11), [2.5 * v for v in HAND]))
-    assert reason == (
+    found = _explanation(hf_file, _log(range(1, 11), [2.5 * v for v in HAND]))
+    # The plan it names: the plan at 2.5 times its LR, every point of it.
+    assert found.label == "--lr 0.0025" and found.spec.run.lr == 0.0025
+    assert found.lrs.tolist() == pytest.approx([2.5 * v for v in HAND], rel=1e-15, abs=0)
+    assert found.sentence == (
         "the log matches the plan with learning_rate 0.0025 (x2.5 the plan's 0.001; --lr 0.0025): every logged LR "
         "is the planned one times 2.5; a launcher or a script that scales the LR (by the device count or the batch) "
         "does this"
@@ -146,6 +162,7 @@ def test_gradient_accumulation_is_solved_for(tmp_path):
     # with dataloader_drop_last no device count does (2 devices: floor(11 / 2) = 5).
     path = _hf_args(tmp_path, **ONE_EPOCH, gradient_accumulation_steps=1, dataloader_drop_last=True)
     log = _log(range(1, 7), _hf_linear(6, 2))
+    assert _explanation(path, log, Overrides(dataset_size=44)).label == "gradient_accumulation_steps 2"
     assert _reason(path, log, Overrides(dataset_size=44)) == (
         "the log matches the plan with gradient_accumulation_steps 2 (not 1): the run accumulated 2 micro-batches "
         f"per optimizer update; set gradient_accumulation_steps: 2 in {path} to plan it"
@@ -156,6 +173,10 @@ def test_devices_and_accumulation_that_the_log_cannot_tell_apart(tmp_path):
     # 40 samples in micro-batches of 4: 10 per epoch; 2 devices or 2 accumulated both make 5 updates.
     path = _hf_args(tmp_path, **ONE_EPOCH)
     log = _log(range(1, 6), _hf_linear(5, 2))
+    found = _explanation(path, log, Overrides(dataset_size=40))
+    # Drawn as the plan on 2 devices: both make the same updates, so the same LRs.
+    assert found.label == "--devices 2 or gradient_accumulation_steps 2"
+    assert planned_lrs(found.spec, np.zeros(0, dtype=np.int64))[1] == 5
     assert _reason(path, log, Overrides(dataset_size=40)) == (
         "the log matches the plan with --devices 2 (not 1) or gradient_accumulation_steps 2 (not 1): both make the "
         "same updates, so the log cannot tell them apart"
@@ -179,6 +200,7 @@ def test_warmup_steps_meant_as_a_percentage(tmp_path):
     steps = np.arange(1, 1001, 7)
     lrs = _hf_linear(1000, 30)
     log = _log(steps, [lrs[s - 1] for s in steps])
+    assert _explanation(path, log).label == "warmup_steps 30"
     assert _reason(path, log) == (
         "the log matches the plan with a warmup of 30 updates (warmup_steps 30, a 0.03 ratio of the run's 1,000 "
         "updates), not warmup_steps 3: 3 meant as 3% of the run, not 3 updates"
@@ -198,8 +220,9 @@ def test_a_composer_t_warmup_of_another_length(tmp_path):
         return 1e-3 * (t / 20 if t < 20 else 0.5 * (1 + math.cos(math.pi * (t - 20) / 80)))
 
     logged = [at(max(b - 1, 0)) for b in range(100)]
-    reason = _reason(plan, _log(range(100), logged, alignment=ALIGNMENTS["composer"]), alignment="composer")
-    assert reason == (
+    found = _explanation(plan, _log(range(100), logged, alignment=ALIGNMENTS["composer"]), alignment="composer")
+    assert found.label == "t_warmup 20ba"
+    assert found.sentence == (
         "the log matches the plan with a warmup of 20 updates (t_warmup 20ba (0.2dur of the run's 100 updates)), "
         "not t_warmup 0.02dur: a warmup given as a ratio read as steps, or the reverse"
     )
@@ -224,6 +247,7 @@ def test_a_megatron_warmup_fraction_of_another_length(tmp_path):
     # The run warmed up over 20 iterations (160 samples), not 10% of 100; Megatron logs at
     # iteration s the LR of the next one, which has consumed 8 x s samples.
     log = _log(range(1, 100), [_megatron_linear(8 * s, 160, 800) for s in range(1, 100)], ALIGNMENTS["megatron"])
+    assert _explanation(path, log, Overrides(source="megatron"), alignment="megatron").label == "--lr-warmup-iters 20"
     assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
         "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, 0.2 of the run's 100 "
         "iterations), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the reverse"
@@ -234,6 +258,9 @@ def test_a_megatron_run_with_another_global_batch(tmp_path):
     path = _megatron(tmp_path, "--train-samples 800 --lr-warmup-samples 80 --global-batch-size 8")
     # At a global batch of 16 the 800 samples are 50 iterations; iteration s has consumed 16 x s.
     log = _log(range(1, 50), [_megatron_linear(16 * s, 80, 800) for s in range(1, 50)], ALIGNMENTS["megatron"])
+    assert _explanation(path, log, Overrides(source="megatron"), alignment="megatron").label == (
+        "--global-batch-size 16"
+    )
     assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
         "the log matches the plan with --global-batch-size 16 (not 8): the run's global batch (micro batch x "
         "data-parallel size x gradient accumulation) sets its iterations"
@@ -261,6 +288,7 @@ def test_a_deepspeed_warmuplr_in_place_of_hf_cosine(tmp_path, deepspeed):
         keys["deepspeed"] = deepspeed
     path = _hf_args(tmp_path, **keys)
     log = _log(range(1, 101), [_warmup_lr(k, 10, 1e-3) for k in range(100)])
+    assert _explanation(path, log).label == "DeepSpeed WarmupLR, log warmup"
     where = (
         f"check {deepspeed}, the file the deepspeed key names"
         if deepspeed
@@ -294,6 +322,19 @@ def test_a_deepspeed_warmupdecaylr_in_place_of_hf_linear(tmp_path):
         "the log matches DeepSpeed's WarmupDecayLR (linear warmup over 10 updates to 0.001, then linear to 0 at "
         "update 100: what Hugging Face fills for 'auto') in place of lr_scheduler_type linear"
     )
+
+
+# -- another SSR -------------------------------------------------------------------------------------------------
+def test_a_run_stretched_by_another_ssr(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("max_duration: 10ba\nlr: 0.1\nschedulers:\n  - name: linear\n    alpha_f: 0.0\n")
+    # Composer's linear from 1 to 0 stretched to 20 batches (--ssr 2): batch b >= 1 trains with
+    # the schedule at b - 1, batch 0 at 0 (as above); the log counts batches done.
+    logged = [0.1 * (1 - max(b - 1, 0) / 20) for b in range(20)]
+    found = _explanation(plan, _log(range(1, 21), logged), alignment="current")
+    assert found.sentence == ("the log matches the plan at --ssr 2 (not 1): the run was stretched or shortened")
+    assert (found.label, found.shift, found.ssr) == ("--ssr 2", 0, 2.0)
+    assert found.lrs.tolist() == pytest.approx(logged, rel=1e-12, abs=0)
 
 
 # -- cost -------------------------------------------------------------------------------------------------------

@@ -65,10 +65,12 @@ def test_json_verdict_for_scripts(sched, run):
     assert verdict["verdict"] == "diverges" and verdict["points"] == 10
     assert verdict["first_divergence"] == {"step": 1, "logged": 5e-4, "planned": 0.0}
     assert verdict["alignment"]["name"] == "hf" and "one step later" in verdict["reason"]
+    assert verdict["explained_by"] == "the plan one step later"
     # Said to be the logger's rule, the same log passes.
     # Its last point is the LR the optimizer holds after the run: the schedule's end, 0.
     code, out, _ = sched("check", str(plan), str(state), "--alignment", "hf-legacy", "--format", "json")
-    assert code == 0 and json.loads(out)["matched"] == 10
+    verdict = json.loads(out)
+    assert code == 0 and verdict["matched"] == 10 and verdict["reason"] is verdict["explained_by"] is None
 
 
 def test_tolerance_option(sched, run):
@@ -138,6 +140,8 @@ def test_a_resume_under_another_spec_is_found(sched, tmp_path):
     assert code == 1
     reason = f"reason: the log matches the plan until update 8,000 (--resume-at 8000ba), then a resume with {plain}"
     assert reason in out
+    code, out, _ = sched("check", before, str(log), "--alignment", "zero", "--explain-with", str(plain), "-f", "json")
+    assert json.loads(out)["explained_by"] == "resumed with extended.yaml at update 8,000"
     # Logged every 37 steps only, the log cannot tell where between two points the resume was.
     rows = log.read_text().splitlines(True)
     sparse = tmp_path / "sparse.csv"

@@ -1,6 +1,7 @@
 """The chart page (``sched check -o x.html``): its text (escaping, nothing fetched, thinning, safe
 writing), and the page itself in a real headless Chromium: it loads without a console error,
-plots the plan and the logged points, and draws the divergence marks where the verdict says.
+plots the plan and the logged points, draws the divergence marks where the verdict says, and the
+plan an explanation names as a dashed line through the logged points.
 
 Browser tests use the `chromium` fixture (conftest.py) and skip, saying why, without
 /usr/bin/chromium or playwright.
@@ -107,9 +108,9 @@ def test_save_is_atomic_on_an_error_and_on_ctrl_c(tmp_path, monkeypatch):
 
 
 # -- in a real browser ----------------------------------------------------------------------------
-@pytest.fixture
-def checked(sched, tmp_path):
-    """``sched check`` of a run whose steps 6-10 left the plan, written to an HTML page by a real process."""
+def write_check_page(sched, tmp_path, logged: list[float]):
+    """``sched check`` of a run that logged ``logged`` at steps 1, 2, ... against Hugging Face's
+    linear schedule (``HAND``), written to an HTML page by a real process."""
     plan = tmp_path / "args.json"
     plan.write_text(
         json.dumps(
@@ -123,7 +124,7 @@ def checked(sched, tmp_path):
         )
     )
     state = tmp_path / "trainer_state.json"
-    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(LOGGED)]}))
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(logged)]}))
     out = tmp_path / "check.html"
     code, stdout, err = sched("check", str(plan), str(state), "-o", str(out))
     assert code == 1 and f"wrote {out}" in err
@@ -131,8 +132,12 @@ def checked(sched, tmp_path):
 
 
 @pytest.fixture
-def page(chromium, checked):
-    out, _ = checked
+def checked(sched, tmp_path):
+    """A run whose steps 6-10 left the plan, no reason fits."""
+    return write_check_page(sched, tmp_path, LOGGED)
+
+
+def open_page(chromium, out):
     context = chromium.new_context(viewport={"width": 1000, "height": 900})
     tab = context.new_page()
     tab.errors, tab.requests = [], []
@@ -143,6 +148,27 @@ def page(chromium, checked):
     tab.wait_for_function("document.body.dataset.ready === '1'", timeout=10_000)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def page(chromium, checked):
+    yield from open_page(chromium, checked[0])
+
+
+@pytest.fixture
+def explained_page(chromium, sched, tmp_path):
+    """A run that logged 2.5 times every planned LR: explained by another base LR."""
+    out, _ = write_check_page(sched, tmp_path, [2.5 * v for v in HAND])
+    yield from open_page(chromium, out)
+
+
+def series_points(page) -> list[dict[float, float]]:
+    """Each series' points as uPlot holds them (nulls where another series has an x of its own)."""
+    series = page.evaluate(
+        """() => { const d = window.schedChart.plot().data;
+                   return d.slice(1).map(ys => d[0].map((x, j) => [x, ys[j]]).filter(p => p[1] != null)); }"""
+    )
+    return [{x: y for x, y in s} for s in series]
 
 
 def pixel(page, x: float, y: float) -> list[int]:
@@ -171,12 +197,7 @@ def test_the_plot_has_the_plan_and_the_logged_points(page):
     labels = page.evaluate("window.schedChart.plot().series.slice(1).map(s => s.label)")
     assert labels[0].startswith("plan: ") and labels[1].startswith("logged: ")
     assert labels[2] == "off the plan: 5 logged"
-    # Each series' points as uPlot holds them (nulls where another series has an x of its own).
-    series = page.evaluate(
-        """() => { const d = window.schedChart.plot().data;
-                   return d.slice(1).map(ys => d[0].map((x, j) => [x, ys[j]]).filter(p => p[1] != null)); }"""
-    )
-    plan, logged, off = ({x: y for x, y in s} for s in series)
+    plan, logged, off = series_points(page)
     assert [plan[s + 1] for s in range(10)] == pytest.approx(HAND, rel=1e-12, abs=1e-18)  # step s: update s - 1
     assert logged == dict(zip(range(1, 11), LOGGED, strict=True))
     assert off == {s: 9e-4 for s in range(6, 11)}
@@ -214,3 +235,27 @@ def test_the_divergence_is_marked_where_the_verdict_says(page):
     ring = pixel(page, px, py - 7)
     assert ring[3] > 200 and ring[0] > 150 and ring[1] < 120, ring
     assert left < px
+
+
+def test_the_explanation_is_drawn_dashed_through_the_logged_points(explained_page):
+    page = explained_page
+    assert page.errors == []
+    labels = page.evaluate("window.schedChart.plot().series.slice(1).map(s => s.label)")
+    assert labels[1:] == ["logged: learning_rate", "explained: --lr 0.0025", "off the plan: 9 logged"]
+    assert "reason: the log matches the plan with learning_rate 0.0025" in page.text_content("#lines")
+    _, logged, explained, off = series_points(page)
+    # The plan at learning_rate 0.0025, by hand, at the logged steps: through every logged point.
+    assert explained == pytest.approx(
+        {s: 2.5e-3 * (s - 1) / 2 if s < 3 else 2.5e-3 * (11 - s) / 8 for s in range(1, 11)}
+    )
+    assert explained == pytest.approx(logged) and set(off) == set(range(2, 11))
+    dash = page.evaluate("window.schedChart.plot().series.slice(1).map(s => s.dash || null)")
+    assert dash == [None, None, [8, 5], None]
+    # On the canvas: between steps 7 and 8, where no point is drawn, the segment from the logged LR at
+    # step 7 to that at step 8 is the explanation's green (#2ca02c), with gaps: dashed.
+    x_of = lambda step: page.evaluate("(s) => window.schedChart.plot().valToPos(s, 'x', true)", step)  # noqa: E731
+    y_of = lambda lr: page.evaluate("(v) => window.schedChart.plot().valToPos(v, 'y', true)", lr)  # noqa: E731
+    (x7, y7), (x8, y8) = (x_of(7), y_of(explained[7])), (x_of(8), y_of(explained[8]))
+    along = [pixel(page, x7 + (x8 - x7) * t, y7 + (y8 - y7) * t) for t in np.linspace(0.15, 0.85, 40)]
+    green = [p[3] > 150 and p[1] - p[0] > 60 and p[1] - p[2] > 60 for p in along]
+    assert any(green) and not all(green), along

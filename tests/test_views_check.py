@@ -122,3 +122,55 @@ def test_steps_before_and_after_the_plan_get_a_band_each(plan, tmp_path):
     assert view.verdict.first_divergence is None and view.verdict.beyond == 2
     assert [(b.start, b.end) for b in view.chart.bands] == [(-0.5, 0.5), (11.5, 12.5)]
     assert view.chart.curves[2].x.tolist() == [0, 12]
+
+
+# -- the explanation, drawn ----------------------------------------------------------------------------
+def test_another_base_lr_is_drawn_through_the_logged_points(plan, tmp_path):
+    # Every logged LR 2.5 times the plan's: the plan at learning_rate 0.0025, by hand.
+    view = view_of(plan, tmp_path, [2.5 * v for v in HAND])
+    assert view.verdict.explanation.label == "--lr 0.0025"
+    plan_curve, logged, explained, off = view.chart.curves
+    assert explained.label == "explained: --lr 0.0025"
+    assert explained.dashed and not explained.points and not explained.alarm
+    assert explained.x.tolist() == list(range(1, 11))  # at the logged steps
+    assert explained.y.tolist() == pytest.approx(
+        [2.5e-3 * u / 2 if u < 2 else 2.5e-3 * (10 - u) / 8 for u in range(10)]
+    )
+    # The red points off the plan stay, drawn last.
+    assert off.alarm and off.x.tolist() == list(range(2, 11)) and not plan_curve.dashed
+
+
+def test_another_device_count_is_drawn_as_the_plan_on_those_devices(tmp_path):
+    # 80 samples in micro-batches of 10: 4 updates on 2 devices (the plan), 8 on one (the run).
+    path = tmp_path / "args.json"
+    keys = {"learning_rate": 1e-3, "lr_scheduler_type": "linear", "warmup_steps": 2, "num_train_epochs": 1}
+    path.write_text(json.dumps({"output_dir": "x", "per_device_train_batch_size": 10, **keys}))
+    # Hugging Face's linear schedule over 8 updates, 2 of warmup, by hand: u / 2, then (8 - u) / 6.
+    run = [1e-3 * u / 2 if u < 2 else 1e-3 * (8 - u) / 6 for u in range(8)]
+    state = tmp_path / "trainer_state.json"
+    state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(run)]}))
+    given = Overrides(dataset_size=80, devices=2)
+    view = check_view(load(str(path), given), str(path), [str(state)], given)
+    assert view.verdict.reason == "the log matches the plan with --devices 1 (not 2)"
+    explained = next(c for c in view.chart.curves if c.dashed)
+    assert explained.label == "explained: --devices 1"
+    assert explained.x.tolist() == list(range(1, 9))
+    assert explained.y.tolist() == pytest.approx(run, rel=1e-12, abs=0)
+    # The plan itself still ends after 4 updates.
+    assert view.chart.curves[0].x.max() <= 5
+
+
+def test_the_explanation_in_the_figure_and_the_terminal(plan, tmp_path):
+    view = view_of(plan, tmp_path, [2.5 * v for v in HAND])
+    fig = draw_figure(view.chart)
+    [ax] = fig.axes
+    [line] = [line for line in ax.get_lines() if line.get_label() == "explained: --lr 0.0025"]
+    assert line.get_linestyle() == "--"
+    assert np.asarray(line.get_ydata()) * 1e-3 == pytest.approx([2.5 * v for v in HAND])
+    assert "explained: --lr 0.0025" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # In the terminal, its own marker (the third curve's, 'o', without colour) in the legend and
+    # in the plot, between the logged points it joins.
+    text = render_terminal(view.chart, width=60, height=20, color=False)
+    assert "oo explained: --lr 0.0025" in text
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert sum(row.count("o") for row in rows) > 10
