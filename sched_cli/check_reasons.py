@@ -22,6 +22,11 @@ are tried in this order, the most specific first, and the first that fits is the
    Face fills ``auto``), for a Hugging Face or axolotl plan whose schedule is HF's;
 8. another SSR.
 
+The reason found is an :class:`~sched_cli.check.Explanation`: its sentence, a short label for a
+chart's legend, and the plan it names (the plan shifted for one step off, at another SSR, or read
+again with the change) with that plan's LRs at the logged rows, as its test on every point
+computed them, so that ``sched check``'s pictures draw it through the logged points.
+
 A candidate is first tested on a sample of the logged points (:data:`sched_cli.check.SAMPLE`, with the first
 divergence and the largest LR), and on all of them only when the sample fits: on a long log a
 failing explanation costs a few small simulations, not a replay of the whole run.

@@ -337,6 +337,32 @@ def test_a_run_stretched_by_another_ssr(tmp_path):
     assert found.lrs.tolist() == pytest.approx(logged, rel=1e-12, abs=0)
 
 
+def test_the_explanations_lrs_are_those_its_test_computed(hf_file, monkeypatch):  # noqa: F811
+    # The plan an explanation names is simulated at every logged row once, when it is tested on
+    # them all: the explanation keeps that array, and no path of its own computes it again.
+    import sched_cli.check
+
+    made = []
+
+    def recorded(*args, **kwargs):
+        out = planned(*args, **kwargs)
+        made.append(out[0])
+        return out
+
+    def explained(self, found):
+        before = len(made)
+        out = explain_it(self, found)
+        calls.append(len(made) - before)
+        return out
+
+    planned, explain_it = sched_cli.check.planned_lrs, sched_cli.check.FitTest.explained
+    calls: list[int] = []
+    monkeypatch.setattr(sched_cli.check, "planned_lrs", recorded)
+    monkeypatch.setattr(sched_cli.check.FitTest, "explained", explained)
+    found = _explanation(hf_file, _log(range(1, 11), [2.5 * v for v in HAND]))
+    assert found.label == "--lr 0.0025" and calls == [0] and any(found.lrs is m for m in made)
+
+
 # -- cost -------------------------------------------------------------------------------------------------------
 def test_a_long_log_that_fits_nothing_is_explained_quickly(tmp_path):
     path = _hf_args(tmp_path, warmup_steps=100, max_steps=200_000, gradient_accumulation_steps=2)
