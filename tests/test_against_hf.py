@@ -255,3 +255,20 @@ def test_sched_export_command_matches(tmp_path: Path) -> None:
         ours["epoch"] = ours["batch"] // (answer["updates_per_epoch"] or 1)
         _compare(case, ours, answer, stats)
     assert stats["updates"] > 0
+
+
+def test_every_training_arguments_field_is_accounted_for() -> None:
+    """Each field of the real ``TrainingArguments`` is read, known irrelevant or known unmodelled:
+    a release that adds a field fails here until the reader says what the field does."""
+    from sched_cli.readers import hf_fields
+
+    python = _hf_python()
+    probe = (
+        "import dataclasses, json, transformers; "
+        "print(json.dumps([f.name for f in dataclasses.fields(transformers.TrainingArguments)]))"
+    )
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=300, check=True).stdout
+    fields = set(json.loads(out.splitlines()[-1]))
+    known = set(hf_fields.READ) | set(hf_fields.IRRELEVANT) | set(hf_fields.UNMODELLED)
+    assert len(fields) > 100
+    assert sorted(fields - known) == []
