@@ -168,7 +168,9 @@ def compare(
     peak = float(np.nanmax(np.abs(planned))) if (~beyond).any() else 0.0
     diff = np.abs(logged - np.where(beyond, 0.0, planned))
     scale = np.maximum(np.abs(logged), np.abs(np.where(beyond, 0.0, planned)))
-    ok = (diff <= tolerance * scale + 1e-12 * peak) & ~beyond
+    ok = (diff <= tolerance * scale + 1e-12 * peak + log.resolution) & ~beyond
+    # The relative difference beyond what the log's fixed decimals (if any) round away.
+    diff = np.maximum(diff - log.resolution, 0.0) if log.resolution else diff
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(scale > 0, diff / scale, 0.0)
     inside = ~beyond
@@ -215,19 +217,73 @@ def _spans(steps: np.ndarray, logged: np.ndarray, planned: np.ndarray, bad: np.n
     return out
 
 
-def rows_of(log: LoggedLRs, alignment: Alignment) -> np.ndarray:
-    """The plan's update each logged step describes."""
-    if log.unit != "update":
+def rows_of(log: LoggedLRs, alignment: Alignment, spec: Spec | None = None) -> np.ndarray:
+    """The plan's update each logged step describes. A log counted in samples (DeepSpeed's
+    ``Train/Samples/lr``, Megatron's ``learning-rate vs samples``) is turned into updates through
+    ``spec``'s batch: the updates whose samples add up to each logged count."""
+    if log.unit == "update":
+        return log.steps + alignment.offset
+    if log.unit != "sample" or spec is None:
         raise LogError(f"{log.source}: {log.tag} is logged against {log.unit}s; sched checks logs counted in updates")
-    return log.steps + alignment.offset
+    return updates_at_samples(spec, log)[0] + alignment.offset
+
+
+def updates_at_samples(spec: Spec, log: LoggedLRs) -> tuple[np.ndarray, np.ndarray]:
+    """For each logged sample count, the updates done when that many samples were seen (the
+    largest ``k`` whose samples before update ``k`` are at most the count), and whether the count
+    is exactly a boundary between updates. Refused when the plan does not say its batch."""
+    from sched_cli.geometry import samples_before
+
+    run = spec.run
+    if run.batch_size == 1 and run.geometry is None and run.batch_schedule is None:
+        raise LogError(
+            f"{log.source}: {log.tag} is logged against samples seen, and {spec.source} does not say how many "
+            "samples an update takes; give --batch-size N (the global batch: micro-batch x accumulation x devices)"
+        )
+    x = log.steps
+    schedule = run.batch_schedule
+    if schedule is not None:
+        starts = np.asarray(schedule.starts, dtype=np.int64)
+        before = np.asarray(schedule.samples_before(starts), dtype=np.int64)
+        i = np.searchsorted(before, x, side="right") - 1
+        k = starts[i] + (x - before[i]) // np.asarray(schedule.sizes, dtype=np.int64)[i]
+    elif run.dataloader_len is not None and run.last_batch_size is not None:
+        per_epoch = (run.dataloader_len - 1) * run.batch_size + run.last_batch_size
+        within = np.minimum((x % per_epoch) // run.batch_size, run.dataloader_len - 1)
+        k = (x // per_epoch) * run.dataloader_len + within
+    else:
+        k = x // run.batch_size
+    done = samples_before(k, run.dataloader_len, run.batch_size, run.last_batch_size, schedule)
+    return k, np.asarray(done) == x
+
+
+def steps_of_rows(log: LoggedLRs, alignment: Alignment, spec: Spec, rows: np.ndarray) -> np.ndarray:
+    """Where the plan's update ``rows`` fall in the log's own numbering (the inverse of :func:`rows_of`)."""
+    updates = np.asarray(rows, dtype=np.int64) - alignment.offset
+    if log.unit != "sample":
+        return updates
+    from sched_cli.geometry import samples_before
+
+    run = spec.run
+    shape = (run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule)
+    return np.asarray(samples_before(np.maximum(updates, 0), *shape))
 
 
 def check(
     spec: Spec, log: LoggedLRs, alignment: Alignment, tolerance: float = DEFAULT_TOLERANCE
 ) -> tuple[Verdict, np.ndarray]:
     """The verdict of one log against one plan, and the planned LRs at the logged points."""
-    planned, _ = planned_lrs(spec, rows_of(log, alignment))
-    return compare(log, planned, alignment, tolerance), planned
+    planned, _ = planned_lrs(spec, rows_of(log, alignment, spec))
+    verdict = compare(log, planned, alignment, tolerance)
+    if log.unit == "sample":
+        _, exact = updates_at_samples(spec, log)
+        if not exact.all():
+            first = int(log.steps[np.argmin(exact)])
+            verdict.notes.append(
+                f"{log.source}: {int((~exact).sum()):,} logged sample counts (the first {first:,}) fall inside an "
+                f"update of the plan ({spec.run.batch_size:,} samples each): the run's batch is not the plan's"
+            )
+    return verdict, planned
 
 
 # -- explanations --------------------------------------------------------------------------------
@@ -253,10 +309,9 @@ def explain(
     resumed with from the plan's checkpoint between the last update the log shows on the plan
     (``last_good_row``) and the first it shows off it (``first_row``).
     """
-    rows = rows_of(log, alignment)
 
     def fits(candidate: Spec, shift: int = 0, ssr: float | None = None) -> bool:
-        planned, _ = planned_lrs(candidate, rows + shift, ssr)
+        planned, _ = planned_lrs(candidate, rows_of(log, alignment, candidate) + shift, ssr)
         return compare(log, planned, alignment, tolerance).ok
 
     for shift, words in ((1, "one step later"), (-1, "one step earlier")):

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain
+from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, explain, rows_of, steps_of_rows
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
 from sched_cli.render import Chart, Curve
@@ -74,9 +74,10 @@ def check_view(
         first_row = last_good_row = None
         if verdict.first_divergence is not None:
             step = int(verdict.first_divergence["step"])
-            first_row = step + rule.offset
-            before = log.steps[log.steps < step]
-            last_good_row = int(before[-1]) + rule.offset if len(before) else None
+            rows = rows_of(log, rule, spec)
+            first = int(np.searchsorted(log.steps, step))
+            first_row = int(rows[first])
+            last_good_row = int(rows[first - 1]) if first else None
         verdict.reason = explain(
             spec,
             log,
@@ -99,8 +100,10 @@ def _chart(spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, points
 
     view = shown(spec, spec.ssrs[0])
     rows = collect(view.rows("trainer", Selection(points=points)))
-    # Update u is logged at step u - offset (the logger's rule, read backwards).
-    plan = Curve(f"plan: {spec.label}", rows["batch"].astype(np.float64) - rule.offset, rows["lr"])
+    # Update u is logged at step u - offset (the logger's rule, read backwards; in samples for a
+    # log counted in samples).
+    x = steps_of_rows(log, rule, spec, rows["batch"]).astype(np.float64)
+    plan = Curve(f"plan: {spec.label}", x, rows["lr"])
     marks = [(float(s.first_step), "off the plan") for s in verdict.spans[:SPANS_SHOWN]]
     logged = Curve(f"logged: {log.tag}", log.steps.astype(np.float64), log.lrs, marks=marks, points=True)
     verdict_line = "matches the plan" if verdict.ok else "leaves the plan"

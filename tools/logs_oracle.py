@@ -154,10 +154,69 @@ def run_mmengine(outdir: str, config: dict) -> list[float]:
     return trained
 
 
+def run_composer(outdir: str, config: dict) -> list[float]:
+    """A Composer ``Trainer`` with ``LRMonitor``, logging to TensorBoard (``TensorboardLogger``) and
+    to a text file (``FileLogger``)."""
+    import torch
+    from composer import Trainer
+    from composer.callbacks import LRMonitor
+    from composer.core import Callback
+    from composer.loggers import FileLogger, TensorboardLogger
+    from composer.models import ComposerModel
+    from composer.optim import scheduler as schedulers
+
+    trained: list[float] = []
+
+    class Tiny(ComposerModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 1)
+
+        def forward(self, batch):
+            return self.linear(batch[0])
+
+        def loss(self, outputs, batch, *args, **kwargs):
+            return torch.nn.functional.mse_loss(outputs, batch[1])
+
+    class Record(Callback):
+        def before_train_batch(self, state, logger):
+            trained.append(float(state.optimizers[0].param_groups[0]["lr"]))
+
+    x, y = _tiny_dataset(config["dataset_size"])
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=config["batch_size"])
+    model = Tiny()
+    optimizer = getattr(torch.optim, config.get("optimizer", "SGD"))(model.parameters(), lr=config["lr"])
+    trainer = Trainer(
+        model=model,
+        train_dataloader=loader,
+        max_duration=config["max_duration"],
+        optimizers=optimizer,
+        schedulers=[getattr(schedulers, s["name"])(**s.get("kwargs", {})) for s in config["schedulers"]],
+        callbacks=[LRMonitor(), Record()],
+        loggers=[
+            TensorboardLogger(log_dir=os.path.join(outdir, "tb"), flush_interval=1),
+            FileLogger(filename=os.path.join(outdir, "log.txt"), flush_interval=1),
+        ],
+        progress_bar=False,
+        log_to_console=False,
+        device="cpu",
+        precision="fp32",
+        seed=0,
+    )
+    trainer.fit()
+    trainer.close()
+    return trained
+
+
 def main() -> None:
     kind, outdir = sys.argv[1], sys.argv[2]
     config = json.load(sys.stdin)
-    runners = {"hf": run_hf, "lightning": run_lightning, "mmengine": run_mmengine}
+    runners = {
+        "hf": run_hf,
+        "lightning": run_lightning,
+        "mmengine": run_mmengine,
+        "composer": run_composer,
+    }
     trained = runners[kind](outdir, config)
     print(json.dumps({"trained": trained}))
 
