@@ -33,8 +33,12 @@ def read_file_log(source: str, text: str, choose, tag: str | None) -> LoggedLRs:
     """The LRs of one metric of a FileLogger log; ``choose(names, tag)`` picks the metric."""
     names = sorted(set(_NAMES.findall(text)))
     chosen = choose(names, tag)
-    pattern = re.compile(rf"^\[metric\]\[batch=(\d+)\]: {re.escape(chosen)}: (.*?) ?$", re.M)
+    # Each value is followed by " \n": a last line without them was cut short (a run still writing).
+    pattern = re.compile(rf"^\[metric\]\[batch=(\d+)\]: {re.escape(chosen)}: (\S*) $", re.M)
     found = pattern.findall(text)
+    notes = []
+    if text and not text.endswith("\n"):
+        notes.append(f"{source}: the last line is cut short (still being written?); it is left out")
     if not found:
         raise LogError(f"{source}: no [metric] line of {chosen!r}")
     steps = np.array([int(step) for step, _ in found], dtype=np.int64)
@@ -54,9 +58,10 @@ def read_file_log(source: str, text: str, choose, tag: str | None) -> LoggedLRs:
         alignment=ALIGNMENTS["composer"] if chosen.startswith("lr-") else None,
         resolution=RESOLUTION,
         notes=[
+            *notes,
             f"{source}: Composer's FileLogger writes 4 decimals: each logged LR is checked to within "
             f"{RESOLUTION:g} (half its last digit), so LRs below about 1e-3 are checked only roughly; "
-            "its TensorBoard or W&B copy holds them in full"
+            "its TensorBoard or W&B copy holds them in full",
         ],
     )
 

@@ -305,6 +305,10 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
     if not len(steps):
         raise LogError(f"{path}: no row has both {step_key!r} and {lr_key!r}")
     kind, alignment = _table_kind(lr_key, step_key, "csv")
+    unit = "update"
+    if path.name == "Train_Samples_lr.csv" and header == ["step", "lr"]:
+        # DeepSpeed's csv_monitor: one file per tag, named after it; "step" is the engine's global_samples.
+        kind, alignment, unit = "deepspeed csv_monitor", ALIGNMENTS["deepspeed"], "sample"
     log = LoggedLRs(
         str(path),
         kind,
@@ -312,6 +316,7 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
         np.asarray(steps, dtype=np.int64),
         np.asarray(lrs, dtype=np.float64),
         alignment=alignment,
+        unit=unit,
     )
     return _deduplicated(log)
 
