@@ -30,11 +30,12 @@ LR_TAGS = (
     "learning_rate",
     "Train/Samples/lr",  # DeepSpeed's monitor (x: samples)
     "learning-rate vs samples",  # Megatron-LM (x: consumed samples)
+    "learning-rate_vs_samples",  # the same, written by tensorboardX (its tags have no spaces)
     "train/lr",
     "lr",  # MMEngine, many scripts
 )
 #: The tags whose x is the samples seen, not the updates done.
-SAMPLE_TAGS = ("Train/Samples/lr", "learning-rate vs samples")
+SAMPLE_TAGS = ("Train/Samples/lr", "learning-rate vs samples", "learning-rate_vs_samples")
 #: Column names read as the step, the trainer's own first (``--step-col`` picks another): a W&B
 #: export has W&B's ``_step`` (one per ``wandb.log`` call) beside the trainer's step column
 #: (``train/global_step`` from Hugging Face's WandbCallback, ``trainer/global_step`` from
@@ -153,7 +154,7 @@ def _tag_alignment(tag: str):
         return ALIGNMENTS["composer"]
     if tag.startswith("lr-"):
         return ALIGNMENTS["lightning"]
-    if tag in ("learning-rate", "learning-rate vs samples"):
+    if tag in ("learning-rate", "learning-rate vs samples", "learning-rate_vs_samples"):
         return ALIGNMENTS["megatron"]
     if tag == "Train/Samples/lr":
         return ALIGNMENTS["deepspeed"]
