@@ -53,16 +53,19 @@ class Span:
     worst_step: int
     worst_logged: float
     worst_planned: float
+    #: ``"sample"`` when the log's x counts samples (DeepSpeed's, Megatron's tags), else ``"update"``.
+    unit: str = "update"
 
     @property
     def worst_ratio(self) -> float:
         return self.worst_logged / self.worst_planned if self.worst_planned else float("inf")
 
     def describe(self) -> str:
-        where = f"step {self.first_step:,}" if self.points == 1 else f"steps {self.first_step:,}-{self.last_step:,}"
+        x = "sample" if self.unit == "sample" else "step"
+        where = f"{x} {self.first_step:,}" if self.points == 1 else f"{x}s {self.first_step:,}-{self.last_step:,}"
         ratio = f" (x{self.worst_ratio:.3g})" if self.worst_planned else ""
         return (
-            f"{where} ({self.points:,} logged); farthest at step {self.worst_step:,}: logged "
+            f"{where} ({self.points:,} logged); farthest at {x} {self.worst_step:,}: logged "
             f"{self.worst_logged:.6g}, planned {self.worst_planned:.6g}{ratio}"
         )
 
@@ -90,6 +93,8 @@ class Verdict:
     beyond: int = 0
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: What the log's x counts: ``"update"`` (steps), or ``"sample"``.
+    unit: str = "update"
 
     @property
     def ok(self) -> bool:
@@ -105,8 +110,9 @@ class Verdict:
             return f"check: {self.beyond:,} logged steps lie past the plan's last update"
         d = self.first_divergence
         ratio = d["logged"] / d["planned"] if d["planned"] else float("inf")
+        where = f"{int(d['step']):,} samples" if self.unit == "sample" else f"step {int(d['step']):,}"
         return (
-            f"check: the run leaves the plan at step {int(d['step']):,}: logged {d['logged']:.6g}, "
+            f"check: the run leaves the plan at {where}: logged {d['logged']:.6g}, "
             f"planned {d['planned']:.6g} (x{ratio:.3g})"
         )
 
@@ -182,6 +188,7 @@ def compare(
         tolerance=tolerance,
         beyond=int(beyond.sum()),
         notes=list(log.notes),
+        unit=log.unit,
     )
     bad = np.flatnonzero(~ok & inside)
     if len(bad):
@@ -192,6 +199,8 @@ def compare(
             "planned": float(planned[i]),
         }
         verdict.spans = _spans(log.steps, logged, planned, bad)
+        for span in verdict.spans:
+            span.unit = log.unit
     return verdict
 
 

@@ -109,7 +109,7 @@ def _chart(spec: Spec, log: LoggedLRs, rule: Alignment, verdict: Verdict, points
     verdict_line = "matches the plan" if verdict.ok else "leaves the plan"
     return Chart(
         [plan, logged],
-        x_label=f"step ({log.kind}'s numbering)",
+        x_label="samples seen" if log.unit == "sample" else f"step ({log.kind}'s numbering)",
         y_label="learning rate",
         title=f"{spec.label}: the log {verdict_line}",
     )

@@ -129,6 +129,7 @@ def test_a_log_in_samples_is_checked_in_updates_and_named_in_samples(tmp_path):
     logged[3] = 1e-3  # the LR of update 4, logged at 32 samples
     verdict, _ = check(spec, _in_samples(samples, logged), ALIGNMENTS["deepspeed"])
     assert verdict.first_divergence == {"step": 32, "logged": 1e-3, "planned": 7.5e-4}
+    assert verdict.headline().startswith("check: the run leaves the plan at 32 samples: logged 0.001")
     # On 2 devices an update takes 16 samples: the log's counts of 8, 24... fall inside updates.
     two = load(str(path), Overrides(devices=2))
     verdict, _ = check(two, _in_samples(samples, [*HAND[1:], 0.0]), ALIGNMENTS["deepspeed"])
