@@ -271,6 +271,16 @@ def test_wandb_exports_read_the_trainers_own_step_column(tmp_path):
     log = read_log(composer)
     assert log.kind == "wandb export (Composer WandBLogger)" and log.alignment is ALIGNMENTS["composer"]
     assert log.steps.tolist() == [1, 2] and log.lrs.tolist() == [0.5, 0.25]
+    # DeepSpeed's WandbMonitor logs at step=global_samples; Megatron-LM's at the iteration.
+    deepspeed = tmp_path / "ds.csv"
+    deepspeed.write_text("_step,Train/Samples/lr\n32,0.001\n64,0.002\n")
+    log = read_log(deepspeed)
+    assert log.unit == "sample" and log.alignment is ALIGNMENTS["deepspeed"] and log.steps.tolist() == [32, 64]
+    megatron = tmp_path / "megatron.jsonl"
+    megatron.write_text('{"_step": 10, "learning-rate": 0.001}\n{"_step": 20, "samples vs steps": 640}\n')
+    log = read_log(megatron)
+    assert log.kind == "wandb export (Megatron-LM)" and log.alignment is ALIGNMENTS["megatron"]
+    assert log.steps.tolist() == [10] and log.unit == "update"
     # W&B's _step is used when nothing else counts the steps, under the "current" assumption.
     plain = tmp_path / "plain.jsonl"
     plain.write_text('{"_step": 0, "learning_rate": 0.1}\n{"_step": 1, "learning_rate": 0.2}\n')

@@ -164,6 +164,10 @@ def _tag_alignment(tag: str):
 def _table_kind(lr_key: str, step_key: str, default: str):
     """What wrote a table (a CSV, JSON or JSON lines log), told by its LR and step columns, and its rule."""
     wandb = step_key in ("_step", "train/global_step", "trainer/global_step")
+    if lr_key == "Train/Samples/lr":  # DeepSpeed's WandbMonitor logs at step=global_samples
+        return ("wandb export (DeepSpeed monitor)" if wandb else default), ALIGNMENTS["deepspeed"]
+    if lr_key == "learning-rate":  # Megatron-LM's training_log: wandb_writer.log(..., iteration)
+        return ("wandb export (Megatron-LM)" if wandb else default), ALIGNMENTS["megatron"]
     if lr_key == "train/learning_rate" and step_key == "train/global_step":
         return "wandb export (Hugging Face WandbCallback)", ALIGNMENTS["hf"]
     if lr_key.startswith("lr-") and "/group" in lr_key:
@@ -276,6 +280,7 @@ def _from_records(
         np.array([_step(path, r[step_key], step_key) for r in rows], dtype=np.int64),
         np.array([_number(path, r[lr_key], lr_key) for r in rows], dtype=np.float64),
         alignment=alignment,
+        unit="sample" if lr_key in SAMPLE_TAGS else "update",
     )
     return _deduplicated(log)
 
@@ -306,7 +311,7 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
     if not len(steps):
         raise LogError(f"{path}: no row has both {step_key!r} and {lr_key!r}")
     kind, alignment = _table_kind(lr_key, step_key, "csv")
-    unit = "update"
+    unit = "sample" if lr_key in SAMPLE_TAGS else "update"
     if path.name == "Train_Samples_lr.csv" and header == ["step", "lr"]:
         # DeepSpeed's csv_monitor: one file per tag, named after it; "step" is the engine's global_samples.
         kind, alignment, unit = "deepspeed csv_monitor", ALIGNMENTS["deepspeed"], "sample"
