@@ -251,6 +251,9 @@ def updates_at_samples(spec: Spec, log: LoggedLRs) -> tuple[np.ndarray, np.ndarr
         )
     x = log.steps
     schedule = run.batch_schedule
+    if _nominal(log):
+        k = x // run.batch_size
+        return k, k * run.batch_size == x
     if schedule is not None:
         starts = np.asarray(schedule.starts, dtype=np.int64)
         before = np.asarray(schedule.samples_before(starts), dtype=np.int64)
@@ -266,6 +269,13 @@ def updates_at_samples(spec: Spec, log: LoggedLRs) -> tuple[np.ndarray, np.ndarr
     return k, np.asarray(done) == x
 
 
+def _nominal(log: LoggedLRs) -> bool:
+    """Whether the log counts ``train_batch_size`` samples an update whatever the batch held:
+    DeepSpeed's engine adds it to ``global_samples`` at every boundary (a short last batch of an
+    epoch included); Megatron-LM counts each iteration's global batch (a ramp's too)."""
+    return log.alignment is not None and log.alignment.name == "deepspeed"
+
+
 def steps_of_rows(log: LoggedLRs, alignment: Alignment, spec: Spec, rows: np.ndarray) -> np.ndarray:
     """Where the plan's update ``rows`` fall in the log's own numbering (the inverse of :func:`rows_of`)."""
     updates = np.asarray(rows, dtype=np.int64) - alignment.offset
@@ -274,6 +284,8 @@ def steps_of_rows(log: LoggedLRs, alignment: Alignment, spec: Spec, rows: np.nda
     from sched_cli.geometry import samples_before
 
     run = spec.run
+    if _nominal(log):
+        return np.maximum(updates, 0) * run.batch_size
     shape = (run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule)
     return np.asarray(samples_before(np.maximum(updates, 0), *shape))
 

@@ -104,16 +104,33 @@ def test_logs_in_samples_become_updates_through_the_plans_batch(tmp_path, plan, 
     path = tmp_path / "plan.yaml"
     path.write_text(f"{plan}\nlr: 0.1\nschedulers:\n  - name: LinearScheduler\n")
     spec = load(str(path))
-    log = _in_samples(samples, [0.1] * len(samples))
+    # A logger that counts the samples each update held (Megatron-LM's consumed samples).
+    log = _in_samples(samples, [0.1] * len(samples), ALIGNMENTS["megatron"])
     done, whole = updates_at_samples(spec, log)
     assert done.tolist() == updates
     # 9 and 24 samples fall inside an update: the updates done then are counted, and said to be.
     assert whole.tolist() == [s not in (9, 24) for s in samples]
     # Back again: the samples seen when each update is done.
-    back = steps_of_rows(log, ALIGNMENTS["deepspeed"], spec, np.asarray(updates))
+    back = steps_of_rows(log, ALIGNMENTS["megatron"], spec, np.asarray(updates))
     assert [b for b, w in zip(back.tolist(), whole.tolist(), strict=True) if w] == [
         s for s in samples if s not in (9, 24)
     ]
+
+
+def test_deepspeed_counts_its_train_batch_size_whatever_the_batch_held(tmp_path):
+    from sched_cli.check import updates_at_samples
+
+    path = tmp_path / "plan.yaml"
+    path.write_text("dataloader_len: 3\nbatch_size: 4\nlast_batch_size: 2\nmax_duration: 2ep\nlr: 0.1\n")
+    path.write_text(path.read_text() + "schedulers:\n  - name: LinearScheduler\n")
+    # The engine adds train_batch_size (4) to global_samples at every boundary, the short last
+    # batch of an epoch included: 12 samples are 3 updates for it, 2 (and inside the third) for a
+    # loader that counts the samples it gave.
+    deepspeed = _in_samples([12, 16], [0.1, 0.1])
+    assert updates_at_samples(load(str(path)), deepspeed)[0].tolist() == [3, 4]
+    counted = _in_samples([12, 16], [0.1, 0.1], ALIGNMENTS["megatron"])
+    assert updates_at_samples(load(str(path)), counted)[0].tolist() == [3, 4]
+    assert updates_at_samples(load(str(path)), counted)[1].tolist() == [False, False]
 
 
 def test_a_log_in_samples_is_checked_in_updates_and_named_in_samples(tmp_path):
