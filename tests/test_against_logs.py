@@ -377,3 +377,15 @@ def test_real_megatron_logs_against_a_longer_warmup(sched, megatron_run, tmp_pat
     # After iteration 1 (4 samples consumed) the warmup is at 4/32 of 1e-3 in the run, 4/48 in the plan.
     assert code == 1, stdout
     assert f"check: the run leaves the plan at {where}: logged 0.000125, planned 8.33333e-05 (x1.5)" in stdout
+
+
+def test_a_real_megatron_log_every_third_iteration(sched, megatron_run, tmp_path):
+    _, plan, trained = megatron_run
+    python = os.environ["SCHED_MEGATRON_PYTHON"]
+    config = {"case": {"args": MEGATRON, "world_size": 2}, "tensorboard_log_interval": 3}
+    _train("megatron", tmp_path / "tb", config, python)
+    log = read_log(tmp_path / "tb")
+    # training_log writes when iteration % tensorboard_log_interval == 0.
+    assert log.steps.tolist() == list(range(3, len(trained) + 1, 3))
+    code, stdout, err = sched("check", str(plan), str(tmp_path / "tb"), "--from", "megatron", "--devices", "2")
+    assert code == 0 and stdout.startswith(f"check: {len(trained) // 3} logged LRs match the plan"), stdout + err
