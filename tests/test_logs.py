@@ -145,6 +145,15 @@ def test_csv_logs_lightning_and_generic(tmp_path):
     assert log.steps.tolist() == [1, 2] and log.alignment is None
 
 
+def test_a_csv_without_its_last_line_end_says_it_may_be_cut_short(tmp_path):
+    path = tmp_path / "Train_Samples_lr.csv"
+    path.write_text("step,lr\n32,0.001\n64,0.00")  # the run was writing 0.002
+    log = read_log(path)
+    assert log.lrs.tolist() == [0.001, 0.0] and "may have been cut short" in log.notes[0]
+    path.write_text("step,lr\n32,0.001\n64,0.002\n")
+    assert read_log(path).notes == []
+
+
 def test_repeated_steps_keep_the_last_value_and_say_so(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("step,lr\n1,0.1\n2,0.2\n2,0.3\n3,0.4\n")

@@ -93,7 +93,9 @@ class LoggedLRs:
         steps: The logged steps (int64), in the log's numbering, increasing.
         lrs: The logged LRs (float64).
         alignment: The logger's rule, when the log says what wrote it; else ``None``.
-        unit: ``"update"``, or ``"sample"`` when the log counts samples (DeepSpeed's tags).
+        unit: ``"update"``, or ``"sample"`` when the log's x counts samples (DeepSpeed's ``Train/Samples/lr``,
+            Megatron-LM's ``learning-rate vs samples``): :func:`sched_cli.check.rows_of` turns them into
+            updates through the plan's batch.
         precision: The relative rounding of the stored values (float32: 2**-24; text: its digits).
         resolution: The absolute rounding of the stored values, when they are written with a fixed
             number of decimals (Composer's ``FileLogger``: 4, so 5e-5); a logged LR within it of

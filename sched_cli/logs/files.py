@@ -324,6 +324,12 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
         alignment=alignment,
         unit=unit,
     )
+    if not text.endswith("\n"):
+        # Every writer here (csv, Lightning, pandas, DeepSpeed's csv_monitor) ends its rows with one.
+        log.notes.append(
+            f"{path}: the last line has no line end: the file may have been cut short (still being written?), "
+            "and its last row is read as it stands"
+        )
     return _deduplicated(log)
 
 
