@@ -47,16 +47,19 @@ class Span:
     worst_step: int
     worst_logged: float
     worst_planned: float
+    #: ``"sample"`` when the log's x counts samples (DeepSpeed's, Megatron's tags), else ``"update"``.
+    unit: str = "update"
 
     @property
     def worst_ratio(self) -> float:
         return self.worst_logged / self.worst_planned if self.worst_planned else float("inf")
 
     def describe(self) -> str:
-        where = f"step {self.first_step:,}" if self.points == 1 else f"steps {self.first_step:,}-{self.last_step:,}"
+        x = "sample" if self.unit == "sample" else "step"
+        where = f"{x} {self.first_step:,}" if self.points == 1 else f"{x}s {self.first_step:,}-{self.last_step:,}"
         ratio = f" (x{self.worst_ratio:.3g})" if self.worst_planned else ""
         return (
-            f"{where} ({self.points:,} logged); farthest at step {self.worst_step:,}: logged "
+            f"{where} ({self.points:,} logged); farthest at {x} {self.worst_step:,}: logged "
             f"{self.worst_logged:.6g}, planned {self.worst_planned:.6g}{ratio}"
         )
 
@@ -105,6 +108,8 @@ class Verdict:
     #: The first explanation that fits every logged point, if any (:mod:`sched_cli.check_reasons`).
     explanation: Explanation | None = None
     notes: list[str] = field(default_factory=list)
+    #: What the log's x counts: ``"update"`` (steps), or ``"sample"``.
+    unit: str = "update"
 
     @property
     def reason(self) -> str | None:
@@ -124,8 +129,9 @@ class Verdict:
             return f"check: {self.beyond:,} logged steps lie past the plan's last update"
         d = self.first_divergence
         ratio = d["logged"] / d["planned"] if d["planned"] else float("inf")
+        where = f"{int(d['step']):,} samples" if self.unit == "sample" else f"step {int(d['step']):,}"
         return (
-            f"check: the run leaves the plan at step {int(d['step']):,}: logged {d['logged']:.6g}, "
+            f"check: the run leaves the plan at {where}: logged {d['logged']:.6g}, "
             f"planned {d['planned']:.6g} (x{ratio:.3g})"
         )
 
@@ -188,7 +194,9 @@ def compare(
     peak = float(np.nanmax(np.abs(planned))) if (~beyond).any() else 0.0
     diff = np.abs(logged - np.where(beyond, 0.0, planned))
     scale = np.maximum(np.abs(logged), np.abs(np.where(beyond, 0.0, planned)))
-    ok = (diff <= tolerance * scale + 1e-12 * peak) & ~beyond
+    ok = (diff <= tolerance * scale + 1e-12 * peak + log.resolution) & ~beyond
+    # The relative difference beyond what the log's fixed decimals (if any) round away.
+    diff = np.maximum(diff - log.resolution, 0.0) if log.resolution else diff
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(scale > 0, diff / scale, 0.0)
     inside = ~beyond
@@ -200,6 +208,7 @@ def compare(
         tolerance=tolerance,
         beyond=int(beyond.sum()),
         notes=list(log.notes),
+        unit=log.unit,
     )
     bad = np.flatnonzero(~ok & inside)
     if len(bad):
@@ -210,6 +219,8 @@ def compare(
             "planned": float(planned[i]),
         }
         verdict.spans = _spans(log.steps, logged, planned, bad)
+        for span in verdict.spans:
+            span.unit = log.unit
     return verdict
 
 
@@ -235,19 +246,85 @@ def _spans(steps: np.ndarray, logged: np.ndarray, planned: np.ndarray, bad: np.n
     return out
 
 
-def rows_of(log: LoggedLRs, alignment: Alignment) -> np.ndarray:
-    """The plan's update each logged step describes."""
-    if log.unit != "update":
+def rows_of(log: LoggedLRs, alignment: Alignment, spec: Spec | None = None) -> np.ndarray:
+    """The plan's update each logged step describes. A log counted in samples (DeepSpeed's
+    ``Train/Samples/lr``, Megatron's ``learning-rate vs samples``) is turned into updates through
+    ``spec``'s batch: the updates whose samples add up to each logged count."""
+    if log.unit == "update":
+        return log.steps + alignment.offset
+    if log.unit != "sample" or spec is None:
         raise LogError(f"{log.source}: {log.tag} is logged against {log.unit}s; sched checks logs counted in updates")
-    return log.steps + alignment.offset
+    return updates_at_samples(spec, log)[0] + alignment.offset
+
+
+def updates_at_samples(spec: Spec, log: LoggedLRs) -> tuple[np.ndarray, np.ndarray]:
+    """For each logged sample count, the updates done when that many samples were seen (the
+    largest ``k`` whose samples before update ``k`` are at most the count), and whether the count
+    is exactly a boundary between updates. Refused when the plan does not say its batch."""
+    from sched_cli.geometry import samples_before
+
+    run = spec.run
+    if run.batch_size == 1 and run.geometry is None and run.batch_schedule is None:
+        raise LogError(
+            f"{log.source}: {log.tag} is logged against samples seen, and {spec.source} does not say how many "
+            "samples an update takes; give --batch-size N (the global batch: micro-batch x accumulation x devices)"
+        )
+    x = log.steps
+    schedule = run.batch_schedule
+    if _nominal(log):
+        k = x // run.batch_size
+        return k, k * run.batch_size == x
+    if schedule is not None:
+        starts = np.asarray(schedule.starts, dtype=np.int64)
+        before = np.asarray(schedule.samples_before(starts), dtype=np.int64)
+        i = np.searchsorted(before, x, side="right") - 1
+        k = starts[i] + (x - before[i]) // np.asarray(schedule.sizes, dtype=np.int64)[i]
+    elif run.dataloader_len is not None and run.last_batch_size is not None:
+        per_epoch = (run.dataloader_len - 1) * run.batch_size + run.last_batch_size
+        within = np.minimum((x % per_epoch) // run.batch_size, run.dataloader_len - 1)
+        k = (x // per_epoch) * run.dataloader_len + within
+    else:
+        k = x // run.batch_size
+    done = samples_before(k, run.dataloader_len, run.batch_size, run.last_batch_size, schedule)
+    return k, np.asarray(done) == x
+
+
+def _nominal(log: LoggedLRs) -> bool:
+    """Whether the log counts ``train_batch_size`` samples an update whatever the batch held:
+    DeepSpeed's engine adds it to ``global_samples`` at every boundary (a short last batch of an
+    epoch included); Megatron-LM counts each iteration's global batch (a ramp's too)."""
+    return log.alignment is not None and log.alignment.name == "deepspeed"
+
+
+def steps_of_rows(log: LoggedLRs, alignment: Alignment, spec: Spec, rows: np.ndarray) -> np.ndarray:
+    """Where the plan's update ``rows`` fall in the log's own numbering (the inverse of :func:`rows_of`)."""
+    updates = np.asarray(rows, dtype=np.int64) - alignment.offset
+    if log.unit != "sample":
+        return updates
+    from sched_cli.geometry import samples_before
+
+    run = spec.run
+    if _nominal(log):
+        return np.maximum(updates, 0) * run.batch_size
+    shape = (run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule)
+    return np.asarray(samples_before(np.maximum(updates, 0), *shape))
 
 
 def check(
     spec: Spec, log: LoggedLRs, alignment: Alignment, tolerance: float = DEFAULT_TOLERANCE
 ) -> tuple[Verdict, np.ndarray]:
     """The verdict of one log against one plan, and the planned LRs at the logged points."""
-    planned, _ = planned_lrs(spec, rows_of(log, alignment))
-    return compare(log, planned, alignment, tolerance), planned
+    planned, _ = planned_lrs(spec, rows_of(log, alignment, spec))
+    verdict = compare(log, planned, alignment, tolerance)
+    if log.unit == "sample":
+        _, exact = updates_at_samples(spec, log)
+        if not exact.all():
+            first = int(log.steps[np.argmin(exact)])
+            verdict.notes.append(
+                f"{log.source}: {int((~exact).sum()):,} logged sample counts (the first {first:,}) fall inside an "
+                f"update of the plan ({spec.run.batch_size:,} samples each): the run's batch is not the plan's"
+            )
+    return verdict, planned
 
 
 def default_alignment(log: LoggedLRs, asked: str | None) -> tuple[Alignment, str | None]:
@@ -270,9 +347,11 @@ class FitTest:
     spread over the log, with its largest LR and its first divergence), then all of them, so that
     on a long log a plan that fails costs a few small simulations, not a replay of the run."""
 
-    def __init__(self, log: LoggedLRs, alignment: Alignment, tolerance: float, first_row: int | None) -> None:
+    def __init__(
+        self, log: LoggedLRs, alignment: Alignment, tolerance: float, first_row: int | None, spec: Spec
+    ) -> None:
         self.log, self.alignment, self.tolerance = log, alignment, tolerance
-        self.rows = rows_of(log, alignment)
+        self.rows = rows_of(log, alignment, spec)
         n = len(self.rows)
         self.sample: np.ndarray | None = None
         if n > 2 * SAMPLE:
@@ -299,6 +378,8 @@ class FitTest:
 
     def _fits(self, spec: Spec, index: np.ndarray | None, shift: int, ssr: float | None) -> bool:
         log, rows = self.log, self.rows
+        if log.unit != "update":  # a log in samples: turned into updates through each candidate's batch
+            rows = rows_of(log, self.alignment, spec)
         if index is not None:
             log, rows = replace(log, steps=log.steps[index], lrs=log.lrs[index], notes=[]), rows[index]
         planned, _ = planned_lrs(spec, rows + shift, ssr)

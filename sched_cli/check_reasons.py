@@ -150,7 +150,7 @@ def explain(
         alignment,
         replan,
         overrides,
-        FitTest(log, alignment, tolerance, first_row),
+        FitTest(log, alignment, tolerance, first_row, spec),
         tuple(consumes),
         *plan_file,
     )

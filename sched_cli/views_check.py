@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment
+from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, rows_of, steps_of_rows
 from sched_cli.check_reasons import explain
 from sched_cli.logs import Alignment, LoggedLRs
 from sched_cli.logs.files import read_logs
@@ -112,9 +112,10 @@ def check_view(
         first_row = last_good_row = None
         if verdict.first_divergence is not None:
             step = int(verdict.first_divergence["step"])
-            first_row = step + rule.offset
-            before = log.steps[log.steps < step]
-            last_good_row = int(before[-1]) + rule.offset if len(before) else None
+            rows = rows_of(log, rule, spec)
+            first = int(np.searchsorted(log.steps, step))
+            first_row = int(rows[first])
+            last_good_row = int(rows[first - 1]) if first else None
         verdict.explanation = explain(
             spec,
             log,
@@ -154,8 +155,10 @@ def _chart(
 
     view = shown(spec, spec.ssrs[0])
     rows = collect(view.rows("trainer", Selection(points=points)))
-    # Update u is logged at step u - offset (the logger's rule, read backwards).
-    plan = Curve(f"plan: {spec.label}", rows["batch"].astype(np.float64) - rule.offset, rows["lr"])
+    # Update u is logged at step u - offset (the logger's rule, read backwards; in samples for a
+    # log counted in samples).
+    x = steps_of_rows(log, rule, spec, rows["batch"]).astype(np.float64)
+    plan = Curve(f"plan: {spec.label}", x, rows["lr"])
     steps = log.steps.astype(np.float64)
     marks = [(float(s.first_step), "off the plan") for s in verdict.spans[:SPANS_SHOWN]]
     logged = Curve(f"logged: {log.tag}", steps, log.lrs, marks=marks, points=True)
@@ -184,17 +187,18 @@ def _chart(
     callouts = []
     if verdict.first_divergence is not None:
         d = verdict.first_divergence
+        where = f"{int(d['step']):,} samples" if verdict.unit == "sample" else f"step {int(d['step']):,}"
         callouts.append(
             Callout(
                 float(d["step"]),
                 float(d["logged"]),
-                f"leaves the plan at step {int(d['step']):,}: logged {d['logged']:.3g}, planned {d['planned']:.3g}",
+                f"leaves the plan at {where}: logged {d['logged']:.3g}, planned {d['planned']:.3g}",
             )
         )
     verdict_line = "matches the plan" if verdict.ok else "leaves the plan"
     return Chart(
         curves,
-        x_label=f"step ({log.kind}'s numbering)",
+        x_label="samples seen" if log.unit == "sample" else f"step ({log.kind}'s numbering)",
         y_label="learning rate",
         title=f"{spec.label}: the log {verdict_line}",
         bands=bands,

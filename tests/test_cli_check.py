@@ -115,6 +115,21 @@ def test_a_generic_csv_says_which_rule_it_assumed(sched, run, tmp_path):
     assert code == 0 and err == ""
 
 
+def test_deepspeeds_csv_monitor_log_in_samples(sched, run, tmp_path):
+    plan, _, _ = run
+    # DeepSpeed's csv_monitor writes Train/Samples/lr to Train_Samples_lr.csv: the samples of the
+    # updates done, then the LR after the scheduler stepped (the next update's).
+    log = tmp_path / "Train_Samples_lr.csv"
+    log.write_text("step,lr\n" + "".join(f"{16 * k},{v!r}\n" for k, v in enumerate([*HAND[1:], 0.0], 1)))
+    code, out, err = sched("check", str(plan), str(log), "--devices", "2")  # 8 a device (HF's default) x 2
+    assert code == 0 and out.startswith("check: 10 logged LRs match the plan"), out + err
+    bare = tmp_path / "plan.yaml"
+    bare.write_text("max_duration: 10ba\nlr: 0.001\nschedulers:\n  - name: LinearScheduler\n")
+    code, out, err = sched("check", str(bare), str(log))
+    assert code == 2 and out == ""
+    assert "does not say how many samples an update takes; give --batch-size N" in one_error_line(err)
+
+
 def test_a_resume_under_another_spec_is_found(sched, tmp_path):
     from sched_cli.check import planned_lrs
     from sched_cli.specs import load

@@ -145,6 +145,15 @@ def test_csv_logs_lightning_and_generic(tmp_path):
     assert log.steps.tolist() == [1, 2] and log.alignment is None
 
 
+def test_a_csv_without_its_last_line_end_says_it_may_be_cut_short(tmp_path):
+    path = tmp_path / "Train_Samples_lr.csv"
+    path.write_text("step,lr\n32,0.001\n64,0.00")  # the run was writing 0.002
+    log = read_log(path)
+    assert log.lrs.tolist() == [0.001, 0.0] and "may have been cut short" in log.notes[0]
+    path.write_text("step,lr\n32,0.001\n64,0.002\n")
+    assert read_log(path).notes == []
+
+
 def test_repeated_steps_keep_the_last_value_and_say_so(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("step,lr\n1,0.1\n2,0.2\n2,0.3\n3,0.4\n")
@@ -190,3 +199,118 @@ def test_alignment_option():
     assert alignment_from_option("-1").offset == -1 and alignment_from_option("2").offset == 2
     with pytest.raises(LogError, match="did you mean 'mmengine'"):
         alignment_from_option("mmengin")
+
+
+# -- Composer's FileLogger ---------------------------------------------------------------------------
+FILE_LOG = """[hyperparameter]: composer_version: "0.32.1" 
+[metric][batch=0]: time/epoch: 0 
+[metric][batch=0]: loss/train/total: 0.2889 
+[metric][batch=1]: lr-AdamW/group0: 0.0000 
+[metric][batch=1]: lr-AdamW/group1: 0.0000 
+[stdout]: some line the run printed: 3 
+[metric][batch=1]: time/batch: 1 
+[metric][batch=2]: lr-AdamW/group0: 0.0250 
+[metric][batch=2]: lr-AdamW/group1: 0.0025 
+[metric][batch=3]: lr-AdamW/group0: 0.0500 
+[metric][batch=3]: lr-AdamW/group1: 0.0050 
+"""  # noqa: W291 - FileLogger ends every line with a space
+
+
+def test_composer_file_logger_text_is_recognised_by_its_lines(tmp_path):
+    path = tmp_path / "logs-rank0.txt"
+    path.write_text(FILE_LOG)
+    with pytest.raises(LogError, match=r"several LR metrics \(lr-AdamW/group0, lr-AdamW/group1\); pick one with --tag"):
+        read_log(path)
+    log = read_log(path, tag="lr-AdamW/group1")
+    assert log.kind == "composer FileLogger" and log.alignment is ALIGNMENTS["composer"]
+    assert log.steps.tolist() == [1, 2, 3] and log.lrs.tolist() == [0.0, 0.0025, 0.005]
+    # "{:.4f}": each value is the LR to within half its last digit.
+    assert log.resolution == 5e-5 and any("4 decimals" in note for note in log.notes)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "logs-rank0.txt").write_text(FILE_LOG.replace("lr-AdamW/group1", "grad/norm"))
+    assert read_log(tmp_path / "run").tag == "lr-AdamW/group0"  # a directory holding one
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[hyperparameter]: composer_version: "0.32.1" \n', r"no learning-rate metric found \(it has: none\)"),
+        ("[metric][batch=1]: lr-SGD/group0: abc \n", "lr-SGD/group0 'abc' is not a number"),
+        ("[metric][batch=1]: lr-SGD/group0: nan \n", "not a finite number"),
+        ("[metric][batch=1]: time/batch: 1 \n", r"no learning-rate metric found \(it has: time/batch\)"),
+    ],
+)
+def test_bad_composer_file_logs_are_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "log.txt"
+    path.write_text(content)
+    with pytest.raises(LogError, match=message):
+        read_log(path)
+
+
+def test_a_composer_file_log_cut_short_leaves_out_its_last_line(tmp_path):
+    path = tmp_path / "log.txt"
+    # The run was writing 0.0125: "0.01" alone would be a wrong LR, so the line is left out.
+    path.write_text("[metric][batch=1]: lr-SGD/group0: 0.0250 \n[metric][batch=2]: lr-SGD/group0: 0.01")
+    log = read_log(path)
+    assert log.steps.tolist() == [1] and log.lrs.tolist() == [0.025]
+    assert "the last line is cut short" in log.notes[0]
+
+
+# -- W&B history exports, DeepSpeed's and Megatron's logs in samples ---------------------------------
+def test_wandb_exports_read_the_trainers_own_step_column(tmp_path):
+    # Hugging Face's WandbCallback logs train/global_step with each call; W&B's _step counts calls
+    # (an eval between two training logs moves it on).
+    hf = tmp_path / "hf.csv"
+    hf.write_text(
+        '"_step","train/global_step","train/learning_rate","eval/loss"\n0,10,0.001,\n1,10,,0.5\n2,20,0.002,\n'
+    )
+    log = read_log(hf)
+    assert (log.tag, log.kind) == ("train/learning_rate", "wandb export (Hugging Face WandbCallback)")
+    assert log.steps.tolist() == [10, 20] and log.alignment is ALIGNMENTS["hf"]
+    # Lightning's WandbLogger adds trainer/global_step; its LearningRateMonitor's rule.
+    lightning = tmp_path / "lightning.csv"
+    lightning.write_text("_step,epoch,lr-AdamW,trainer/global_step\n0,0,0.1,0\n1,0,0.2,1\n2,0,,1\n")
+    log = read_log(lightning)
+    assert log.kind == "wandb export (Lightning WandbLogger)" and log.alignment is ALIGNMENTS["lightning"]
+    assert log.steps.tolist() == [0, 1]
+    # Composer's WandBLogger logs at the batch (W&B's step); run.history() saved as JSON records.
+    composer = tmp_path / "history.json"
+    composer.write_text(json.dumps([{"_step": 1, "lr-SGD/group0": 0.5}, {"_step": 2, "lr-SGD/group0": 0.25}]))
+    log = read_log(composer)
+    assert log.kind == "wandb export (Composer WandBLogger)" and log.alignment is ALIGNMENTS["composer"]
+    assert log.steps.tolist() == [1, 2] and log.lrs.tolist() == [0.5, 0.25]
+    # DeepSpeed's WandbMonitor logs at step=global_samples; Megatron-LM's at the iteration.
+    deepspeed = tmp_path / "ds.csv"
+    deepspeed.write_text("_step,Train/Samples/lr\n32,0.001\n64,0.002\n")
+    log = read_log(deepspeed)
+    assert log.unit == "sample" and log.alignment is ALIGNMENTS["deepspeed"] and log.steps.tolist() == [32, 64]
+    megatron = tmp_path / "megatron.jsonl"
+    megatron.write_text('{"_step": 10, "learning-rate": 0.001}\n{"_step": 20, "samples vs steps": 640}\n')
+    log = read_log(megatron)
+    assert log.kind == "wandb export (Megatron-LM)" and log.alignment is ALIGNMENTS["megatron"]
+    assert log.steps.tolist() == [10] and log.unit == "update"
+    # W&B's _step is used when nothing else counts the steps, under the "current" assumption.
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"_step": 0, "learning_rate": 0.1}\n{"_step": 1, "learning_rate": 0.2}\n')
+    log = read_log(plain)
+    assert log.steps.tolist() == [0, 1] and log.alignment is None
+
+
+def test_logs_counted_in_samples(tmp_path):
+    _write_events(tmp_path / "ds", [("Train/Samples/lr", 32 * k, 1e-3) for k in (1, 2)])
+    log = read_log(tmp_path / "ds")
+    assert log.unit == "sample" and log.alignment is ALIGNMENTS["deepspeed"]
+    _write_events(tmp_path / "mg", [("learning-rate", 1, 1e-3), ("learning-rate vs samples", 16, 1e-3)])
+    assert read_log(tmp_path / "mg").tag == "learning-rate"  # the iterations first
+    # tensorboardX writes the tag with "_" for its spaces (torch's SummaryWriter keeps them).
+    log = read_log(tmp_path / "mg", tag="learning-rate_vs_samples")
+    assert log.unit == "sample" and log.alignment is ALIGNMENTS["megatron"] and log.steps.tolist() == [16]
+    # DeepSpeed's csv_monitor: one file per tag, named after it, its "step" the samples seen.
+    csv_monitor = tmp_path / "Train_Samples_lr.csv"
+    csv_monitor.write_text("step,lr\n32,0.001\n64,0.002\n")
+    log = read_log(csv_monitor)
+    assert log.kind == "deepspeed csv_monitor" and log.unit == "sample" and log.steps.tolist() == [32, 64]
+    other = tmp_path / "lr.csv"
+    other.write_text(csv_monitor.read_text())
+    assert read_log(other).unit == "update"

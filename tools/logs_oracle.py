@@ -154,10 +154,134 @@ def run_mmengine(outdir: str, config: dict) -> list[float]:
     return trained
 
 
+def run_composer(outdir: str, config: dict) -> list[float]:
+    """A Composer ``Trainer`` with ``LRMonitor``, logging to TensorBoard (``TensorboardLogger``) and
+    to a text file (``FileLogger``)."""
+    import torch
+    from composer import Trainer
+    from composer.callbacks import LRMonitor
+    from composer.core import Callback
+    from composer.loggers import FileLogger, TensorboardLogger
+    from composer.models import ComposerModel
+    from composer.optim import scheduler as schedulers
+
+    trained: list[float] = []
+
+    class Tiny(ComposerModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 1)
+
+        def forward(self, batch):
+            return self.linear(batch[0])
+
+        def loss(self, outputs, batch, *args, **kwargs):
+            return torch.nn.functional.mse_loss(outputs, batch[1])
+
+    class Record(Callback):
+        def before_train_batch(self, state, logger):
+            trained.append(float(state.optimizers[0].param_groups[0]["lr"]))
+
+    x, y = _tiny_dataset(config["dataset_size"])
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=config["batch_size"])
+    model = Tiny()
+    optimizer = getattr(torch.optim, config.get("optimizer", "SGD"))(model.parameters(), lr=config["lr"])
+    trainer = Trainer(
+        model=model,
+        train_dataloader=loader,
+        max_duration=config["max_duration"],
+        optimizers=optimizer,
+        schedulers=[getattr(schedulers, s["name"])(**s.get("kwargs", {})) for s in config["schedulers"]],
+        callbacks=[LRMonitor(), Record()],
+        loggers=[
+            TensorboardLogger(log_dir=os.path.join(outdir, "tb"), flush_interval=1),
+            FileLogger(filename=os.path.join(outdir, "log.txt"), flush_interval=1),
+        ],
+        progress_bar=False,
+        log_to_console=False,
+        device="cpu",
+        precision="fp32",
+        seed=0,
+    )
+    trainer.fit()
+    trainer.close()
+    return trained
+
+
+def run_deepspeed(outdir: str, config: dict) -> list[float]:
+    """A real DeepSpeed engine on the CPU (``DS_ACCELERATOR=cpu``, one process, gloo), its
+    TensorBoard and CSV monitors on: ``engine.step()`` logs ``Train/Samples/lr`` against the samples
+    seen, to OUTDIR/tb/ds/events.* and OUTDIR/csv/ds/Train_Samples_lr.csv."""
+    os.environ.setdefault("DS_ACCELERATOR", "cpu")
+    for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("MASTER_PORT", str(_free_port()))
+    import deepspeed
+    import torch
+
+    ds_config = {
+        **config["ds_config"],
+        "tensorboard": {"enabled": True, "output_path": os.path.join(outdir, "tb"), "job_name": "ds"},
+        "csv_monitor": {"enabled": True, "output_path": os.path.join(outdir, "csv"), "job_name": "ds"},
+        "steps_per_print": 10**9,
+    }
+    deepspeed.init_distributed(dist_backend="gloo")
+    model = torch.nn.Linear(4, 1)
+    engine, optimizer, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters(), config=ds_config)
+    micro = engine.train_micro_batch_size_per_gpu()
+    x, y = _tiny_dataset(micro * engine.gradient_accumulation_steps() * config["updates"])
+    trained: list[float] = []
+    for i in range(0, len(x), micro):
+        loss = torch.nn.functional.mse_loss(engine(x[i : i + micro]), y[i : i + micro])
+        engine.backward(loss)
+        if engine.is_gradient_accumulation_boundary():
+            trained.append(float(optimizer.param_groups[0]["lr"]))
+        engine.step()
+    return trained
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_megatron(outdir: str, config: dict) -> list[float]:
+    """Megatron-LM's TensorBoard LR tags, written as ``training_log`` writes them, from the real
+    megatron-core ``OptimizerParamScheduler`` driven as ``train`` drives it (tools/megatron_oracle.py;
+    Megatron-LM's training loop itself needs CUDA): after each iteration, when ``iteration %
+    tensorboard_log_interval == 0``, ``learning-rate`` at the iteration and ``learning-rate vs
+    samples`` at the consumed samples, both the LR after the scheduler stepped."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import megatron_oracle
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=outdir)
+    interval = int(config.get("tensorboard_log_interval", 1))
+
+    def log(iteration: int, consumed: int, lr: float) -> None:
+        if iteration % interval == 0:
+            writer.add_scalar("learning-rate", lr, iteration)
+            writer.add_scalar("learning-rate vs samples", lr, consumed)
+
+    result = megatron_oracle.run_case(config["case"], log=log)
+    writer.close()
+    return result["lrs"]
+
+
 def main() -> None:
     kind, outdir = sys.argv[1], sys.argv[2]
     config = json.load(sys.stdin)
-    runners = {"hf": run_hf, "lightning": run_lightning, "mmengine": run_mmengine}
+    runners = {
+        "hf": run_hf,
+        "lightning": run_lightning,
+        "mmengine": run_mmengine,
+        "composer": run_composer,
+        "deepspeed": run_deepspeed,
+        "megatron": run_megatron,
+    }
     trained = runners[kind](outdir, config)
     print(json.dumps({"trained": trained}))
 

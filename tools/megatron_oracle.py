@@ -163,7 +163,11 @@ def _scheduler(args: SimpleNamespace, optimizer: Any, nmc: Any) -> Any:
     )
 
 
-def run_case(case: dict[str, Any]) -> dict[str, Any]:
+def run_case(case: dict[str, Any], log: Any = None) -> dict[str, Any]:
+    """``log(iteration, consumed_samples, lr)``, if given, is called where ``train`` calls
+    ``training_log``: after each trained iteration, with the iterations done, the samples consumed
+    and the optimizer's LR after the scheduler stepped (tools/logs_oracle.py writes Megatron's
+    TensorBoard tags from it)."""
     import torch
     from megatron.core import num_microbatches_calculator as nmc
 
@@ -200,6 +204,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             scheduler.step(increment=increment)
         iteration += 1
         consumed += batch
+        if log is not None:
+            log(iteration, consumed, optimizer.param_groups[0]["lr"])
         if args.exit_interval and iteration % args.exit_interval == 0:
             break
     return {"lrs": lrs, "samples": samples, "iterations": args.train_iters}

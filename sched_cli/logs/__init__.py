@@ -5,11 +5,12 @@ logged steps and LRs, and the rule that ties a logged step to the update it desc
 (:class:`Alignment`). Supported, side by side in this package:
 
 - ``trainer_state.json`` of a Hugging Face ``Trainer`` (a file, a checkpoint or an output
-  directory holding one), and LLaMA-Factory's ``trainer_log.jsonl`` (:mod:`.hf`);
+  directory holding one), and LLaMA-Factory's ``trainer_log.jsonl``;
 - TensorBoard event files or directories of them (:mod:`.tensorboard`), with the LR tags each
   trainer writes;
 - tables: MMEngine's ``vis_data/scalars.json``, Lightning's ``metrics.csv``, a W&B history export,
-  and any CSV or JSON lines with a step column and an LR column (:mod:`.tables`).
+  and any CSV or JSON lines with a step column and an LR column (:mod:`.files`);
+- Composer's ``FileLogger`` text (:mod:`.composer`).
 
 Nothing here imports a trainer library, and every read is bounded in bytes and rows.
 """
@@ -55,7 +56,8 @@ ALIGNMENTS = {
         Alignment("composer", 0, "Composer's LRMonitor: at batch end, after the schedulers stepped"),
         Alignment("lightning", 0, "Lightning's LearningRateMonitor: step = updates done, LR of the next update"),
         Alignment("mmengine", -1, "MMEngine: step = iterations done, LR the iteration trained with"),
-        Alignment("megatron", 0, "Megatron-LM: iteration done, LR after the scheduler stepped"),
+        Alignment("megatron", 0, "Megatron-LM: step = iterations done, LR after the scheduler stepped"),
+        Alignment("deepspeed", 0, "DeepSpeed's monitor: x = samples of the updates done, LR after the scheduler step"),
         Alignment("current", -1, "steps count updates done (from 1), the LR the update trained with"),
         Alignment("next", 0, "steps count updates done (from 1), the LR of the next update"),
         Alignment("zero", 0, "steps count from 0, the LR that update trained with"),
@@ -91,8 +93,13 @@ class LoggedLRs:
         steps: The logged steps (int64), in the log's numbering, increasing.
         lrs: The logged LRs (float64).
         alignment: The logger's rule, when the log says what wrote it; else ``None``.
-        unit: ``"update"``, or ``"sample"`` when the log counts samples (DeepSpeed's tags).
+        unit: ``"update"``, or ``"sample"`` when the log's x counts samples (DeepSpeed's ``Train/Samples/lr``,
+            Megatron-LM's ``learning-rate vs samples``): :func:`sched_cli.check.rows_of` turns them into
+            updates through the plan's batch.
         precision: The relative rounding of the stored values (float32: 2**-24; text: its digits).
+        resolution: The absolute rounding of the stored values, when they are written with a fixed
+            number of decimals (Composer's ``FileLogger``: 4, so 5e-5); a logged LR within it of
+            the plan's matches.
         facts: What the log says of the run (``max_steps``, ``train_batch_size``...).
         notes: Warnings about the log (a truncated file, repeated steps...).
     """
@@ -105,5 +112,6 @@ class LoggedLRs:
     alignment: Alignment | None = None
     unit: str = "update"
     precision: float = 0.0
+    resolution: float = 0.0
     facts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sched_cli.logs import ALIGNMENTS, FLOAT32_EPS, LogError, LoggedLRs
+from sched_cli.logs import ALIGNMENTS, FLOAT32_EPS, LogError, LoggedLRs, composer
 from sched_cli.logs import tensorboard as tb
 
 __all__ = ["read_log", "read_logs", "MAX_LOG_BYTES", "MAX_EVENT_FILES"]
@@ -29,11 +29,27 @@ LR_TAGS = (
     "learning-rate",  # Megatron-LM
     "learning_rate",
     "Train/Samples/lr",  # DeepSpeed's monitor (x: samples)
+    "learning-rate vs samples",  # Megatron-LM (x: consumed samples)
+    "learning-rate_vs_samples",  # the same, written by tensorboardX (its tags have no spaces)
     "train/lr",
     "lr",  # MMEngine, many scripts
 )
-#: Column names read as the step (``--step-col`` picks another).
-STEP_COLUMNS = ("step", "global_step", "current_steps", "_step", "iteration", "iter", "trainer/global_step")
+#: The tags whose x is the samples seen, not the updates done.
+SAMPLE_TAGS = ("Train/Samples/lr", "learning-rate vs samples", "learning-rate_vs_samples")
+#: Column names read as the step, the trainer's own first (``--step-col`` picks another): a W&B
+#: export has W&B's ``_step`` (one per ``wandb.log`` call) beside the trainer's step column
+#: (``train/global_step`` from Hugging Face's WandbCallback, ``trainer/global_step`` from
+#: Lightning's WandbLogger).
+STEP_COLUMNS = (
+    "train/global_step",
+    "trainer/global_step",
+    "global_step",
+    "step",
+    "current_steps",
+    "iteration",
+    "iter",
+    "_step",
+)
 
 
 def read_log(path: str | Path, tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
@@ -46,6 +62,11 @@ def read_log(path: str | Path, tag: str | None = None, step_col: str | None = No
     if tb.is_event_file(path):
         return _from_events([path], tag, str(path))
     head = _head(path)
+    if composer.is_file_log(head):
+        found = composer.read_file_log(
+            str(path), _read_text(path), lambda names, asked: _choose(names, asked, str(path), "metric", "--tag"), tag
+        )
+        return _deduplicated(found)
     if head.startswith(b"\x00") or (len(head) >= 12 and not _is_text(head)):
         # A TFRecord starts with a little-endian length, which is not text.
         return _from_events([path], tag, str(path))
@@ -76,9 +97,15 @@ def _read_directory(path: Path, tag: str | None, step_col: str | None) -> Logged
     scalars = sorted(_walk(path, lambda p: p.name == "scalars.json"))
     if scalars:
         return read_log(scalars[-1], tag, step_col)
+    texts = sorted(_walk(path, lambda p: p.suffix == ".txt" and composer.is_file_log(_head(p))))
+    if len(texts) == 1:
+        return read_log(texts[0], tag, step_col)
+    if texts:
+        raise LogError(f"{path}: several Composer FileLogger logs ({', '.join(map(str, texts[:4]))}); give one")
     raise LogError(
         f"{path}: no log found in this directory (looked for trainer_state.json, checkpoint-*/, trainer_log.jsonl, "
-        "metrics.csv, TensorBoard event files and vis_data/scalars.json); give the log file itself"
+        "metrics.csv, TensorBoard event files, vis_data/scalars.json and Composer FileLogger .txt logs); "
+        "give the log file itself"
     )
 
 
@@ -113,7 +140,7 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
         steps,
         values,
         alignment=_tag_alignment(chosen),
-        unit="sample" if "Samples" in chosen else "update",
+        unit="sample" if chosen in SAMPLE_TAGS else "update",
         precision=FLOAT32_EPS if float32 else 0.0,
         notes=notes,
     )
@@ -127,9 +154,27 @@ def _tag_alignment(tag: str):
         return ALIGNMENTS["composer"]
     if tag.startswith("lr-"):
         return ALIGNMENTS["lightning"]
-    if tag == "learning-rate":
+    if tag in ("learning-rate", "learning-rate vs samples", "learning-rate_vs_samples"):
         return ALIGNMENTS["megatron"]
+    if tag == "Train/Samples/lr":
+        return ALIGNMENTS["deepspeed"]
     return None
+
+
+def _table_kind(lr_key: str, step_key: str, default: str):
+    """What wrote a table (a CSV, JSON or JSON lines log), told by its LR and step columns, and its rule."""
+    wandb = step_key in ("_step", "train/global_step", "trainer/global_step")
+    if lr_key == "Train/Samples/lr":  # DeepSpeed's WandbMonitor logs at step=global_samples
+        return ("wandb export (DeepSpeed monitor)" if wandb else default), ALIGNMENTS["deepspeed"]
+    if lr_key == "learning-rate":  # Megatron-LM's training_log: wandb_writer.log(..., iteration)
+        return ("wandb export (Megatron-LM)" if wandb else default), ALIGNMENTS["megatron"]
+    if lr_key == "train/learning_rate" and step_key == "train/global_step":
+        return "wandb export (Hugging Face WandbCallback)", ALIGNMENTS["hf"]
+    if lr_key.startswith("lr-") and "/group" in lr_key:
+        return ("wandb export (Composer WandBLogger)" if wandb else default), ALIGNMENTS["composer"]
+    if lr_key.startswith("lr-"):
+        return ("wandb export (Lightning WandbLogger)" if wandb else "lightning metrics.csv"), ALIGNMENTS["lightning"]
+    return default, None
 
 
 def _names_an_lr(name: str) -> bool:
@@ -217,14 +262,14 @@ def _from_records(
     path: Path, records: list[dict[str, Any]], tag: str | None, step_col: str | None, kind: str
 ) -> LoggedLRs:
     columns = sorted({k for r in records for k in r})
+    lr_key = _choose(columns, tag, str(path), "column", "--lr-col")
+    step_key = _step_column(columns, step_col, path)
     if "current_steps" in columns and "lr" in columns:  # LLaMA-Factory's trainer_log.jsonl
         kind, alignment = "llamafactory trainer_log.jsonl", ALIGNMENTS["hf"]
     elif "lr" in columns and "step" in columns and ("data_time" in columns or "time" in columns):
         kind, alignment = "mmengine scalars.json", ALIGNMENTS["mmengine"]
     else:
-        alignment = None
-    lr_key = _choose(columns, tag, str(path), "column", "--lr-col")
-    step_key = _step_column(columns, step_col, path)
+        kind, alignment = _table_kind(lr_key, step_key, kind)
     rows = [r for r in records if r.get(lr_key) is not None and r.get(step_key) is not None]
     if not rows:
         raise LogError(f"{path}: no record has both {step_key!r} and {lr_key!r}")
@@ -235,6 +280,7 @@ def _from_records(
         np.array([_step(path, r[step_key], step_key) for r in rows], dtype=np.int64),
         np.array([_number(path, r[lr_key], lr_key) for r in rows], dtype=np.float64),
         alignment=alignment,
+        unit="sample" if lr_key in SAMPLE_TAGS else "update",
     )
     return _deduplicated(log)
 
@@ -264,15 +310,26 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
             lrs.append(_number(path, row[li], lr_key, number))
     if not len(steps):
         raise LogError(f"{path}: no row has both {step_key!r} and {lr_key!r}")
-    alignment = ALIGNMENTS["lightning"] if lr_key.startswith("lr-") else None
+    kind, alignment = _table_kind(lr_key, step_key, "csv")
+    unit = "sample" if lr_key in SAMPLE_TAGS else "update"
+    if path.name == "Train_Samples_lr.csv" and header == ["step", "lr"]:
+        # DeepSpeed's csv_monitor: one file per tag, named after it; "step" is the engine's global_samples.
+        kind, alignment, unit = "deepspeed csv_monitor", ALIGNMENTS["deepspeed"], "sample"
     log = LoggedLRs(
         str(path),
-        "lightning metrics.csv" if alignment else "csv",
+        kind,
         lr_key,
         np.asarray(steps, dtype=np.int64),
         np.asarray(lrs, dtype=np.float64),
         alignment=alignment,
+        unit=unit,
     )
+    if not text.endswith("\n"):
+        # Every writer here (csv, Lightning, pandas, DeepSpeed's csv_monitor) ends its rows with one.
+        log.notes.append(
+            f"{path}: the last line has no line end: the file may have been cut short (still being written?), "
+            "and its last row is read as it stands"
+        )
     return _deduplicated(log)
 
 

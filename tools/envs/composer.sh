@@ -8,6 +8,7 @@
 # packages that pin torch are installed with --no-deps. Composer imports torchvision on load;
 # no torchvision wheel matches torch 2.13, so a stand-in package is written (see
 # docs/composer.md). Then: SCHED_COMPOSER_PYTHON=DIR/bin/python pytest tests/test_against_composer.py
+# tests/test_against_logs.py (Composer's LRMonitor logs; docs/check.md).
 set -euo pipefail
 
 DIR="${1:-/work/envs/composer}"
@@ -20,6 +21,9 @@ PIP=("$DIR/bin/python" -m pip install -q --disable-pip-version-check)
 
 "${PIP[@]}" "torch==2.13.0"
 "${PIP[@]}" --no-deps "mosaicml==0.32.1"
+# tensorboard, for Composer's TensorboardLogger in the real logs of tests/test_against_logs.py
+# (it requires no torch).
+"${PIP[@]}" "tensorboard==2.21.0"
 # Composer's pure-Python dependencies; none of them requires torch.
 "${PIP[@]}" "pyyaml<7,>=6.0" "tqdm<5,>=4.62.3" "requests<3,>=2.26.0" "numpy<2.3.0,>=1.21.5" \
   "psutil<8,>=5.8.0" "coolname<3,>=1.1.0" "tabulate==0.9.0" "py-cpuinfo<10,>=8.0.0" \
@@ -95,8 +99,9 @@ if not any(isinstance(f, _Finder) for f in sys.meta_path):
 PY
 
 "$DIR/bin/python" - <<'PY'
-import torch, composer
+import torch, composer, tensorboard
 from composer import Trainer  # noqa: F401
+from composer.loggers import TensorboardLogger  # noqa: F401
 assert torch.__version__.startswith("2.13.0"), torch.__version__
 assert composer.__version__ == "0.32.1", composer.__version__
 print(f"composer {composer.__version__} with torch {torch.__version__}: ok")

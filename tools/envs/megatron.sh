@@ -5,9 +5,11 @@
 # torch==2.13.0 (the CPU build) goes in first so that nothing afterwards can pull another torch;
 # megatron-core is pinned to the release docs/megatron.md reports (its scheduler and
 # num-microbatches calculator need no GPU), and the last step fails if pip replaced torch.
+# tensorboard writes Megatron-LM's LR tags in tests/test_against_logs.py (SCHED_MEGATRON_PYTHON; docs/check.md).
 set -euo pipefail
 DIR="${1:-/work/envs/megatron}"
 MCORE="${SCHED_MEGATRON_CORE:-0.16.1}"
+TENSORBOARD="${SCHED_LOGS_TENSORBOARD:-2.21.0}"
 
 python3 -m venv "$DIR"
 "$DIR/bin/pip" install --quiet torch==2.13.0
@@ -17,9 +19,9 @@ if "$DIR/bin/pip" install --dry-run "megatron-core==$MCORE" 2>/dev/null \
     echo "megatron.sh: installing megatron-core $MCORE would replace torch 2.13.0; aborting" >&2
     exit 1
 fi
-"$DIR/bin/pip" install --quiet "megatron-core==$MCORE"
+"$DIR/bin/pip" install --quiet "megatron-core==$MCORE" "tensorboard==$TENSORBOARD"
 "$DIR/bin/python" - <<'PY'
-import torch
+import tensorboard, torch
 from megatron.core import package_info
 from megatron.core.num_microbatches_calculator import RampupBatchsizeNumMicroBatchesCalculator  # noqa: F401
 from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler  # noqa: F401
