@@ -159,7 +159,7 @@ def test_a_log_in_samples_is_checked_in_updates_and_named_in_samples(tmp_path):
         Overrides(devices=2),
         consumes=("devices",),
     )
-    assert reason == "the log matches the plan with --devices 1 (not 2)"
+    assert reason is not None and reason.sentence == "the log matches the plan with --devices 1 (not 2)"
 
 
 def test_a_log_in_samples_against_a_plan_without_a_batch_is_refused():
