@@ -1,6 +1,7 @@
 """The fields of a Hugging Face ``TrainingArguments`` file, by what they do to the schedule.
 
-Taken from ``dataclasses.fields(TrainingArguments)`` of transformers 5.24 and from TRL's
+Taken from ``dataclasses.fields(TrainingArguments)`` of transformers 5.24 and 5.25 (the same fields;
+``tests/test_against_hf.py`` checks it) and from TRL's
 ``SFTConfig``, ``DPOConfig``, ``KTOConfig``, ``ORPOConfig``, ``CPOConfig`` and ``RewardConfig``
 (offline trainers: each step is a batch of dataset rows, as in HF's Trainer).
 

@@ -7,8 +7,8 @@
 # reports, and the last step fails if pip replaced torch.
 set -euo pipefail
 DIR="${1:-/work/envs/hf}"
-TRANSFORMERS="${SCHED_HF_TRANSFORMERS:-5.24.0}"
-ACCELERATE="${SCHED_HF_ACCELERATE:-1.15.0}"
+TRANSFORMERS="${SCHED_HF_TRANSFORMERS:-5.25.0}"
+ACCELERATE="${SCHED_HF_ACCELERATE:-1.16.0}"
 
 python3 -m venv "$DIR"
 "$DIR/bin/pip" install --quiet torch==2.13.0
