@@ -96,6 +96,14 @@ def test_axolotl_picks_its_schedule_as_create_scheduler_does(extra, name):
     assert reading.spec["schedulers"][0]["name"] == name
 
 
+def test_plugins_that_only_patch_the_model_keep_the_schedule_exact_and_others_are_named():
+    plain = ["axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin", "axolotl.integrations.liger.LigerPlugin"]
+    assert read({**example(), "plugins": plain}, dataset_size=2000, devices=2).notes == []
+    mine = "my_pkg.plugins.MyPlugin"  # could override create_lr_scheduler: named, the rest not
+    (note,) = read({**example(), "plugins": [*plain, mine]}, dataset_size=2000, devices=2).notes
+    assert mine in note and "LigerPlugin" not in note and "create_lr_scheduler" in note
+
+
 def test_one_cycle_starts_its_peak_at_the_warmup_fraction():
     spec = read({**example(), "lr_scheduler": "one_cycle"}, dataset_size=2000).spec
     one_cycle = spec["schedulers"][0]

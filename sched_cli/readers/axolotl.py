@@ -529,12 +529,25 @@ def _facts(
     return facts
 
 
+#: axolotl's own plugins (0.19) that only patch the model or add logging callbacks: none overrides
+#: ``create_optimizer``, ``create_lr_scheduler``, ``get_trainer_cls`` or ``get_training_args``.
+_PLAIN_PLUGINS = frozenset(
+    {
+        "axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin",
+        "axolotl.integrations.liger.LigerPlugin",
+        "axolotl.integrations.swanlab.SwanLabPlugin",
+    }
+)
+
+
 def _notes(c: _Config) -> list[str]:
     notes = []
-    if c.value("plugins"):
+    plugins = c.value("plugins") or []
+    unknown = [p for p in (plugins if isinstance(plugins, list) else [plugins]) if p not in _PLAIN_PLUGINS]
+    if unknown:
         notes.append(
-            f"{c.source}: plugins: an axolotl plugin may create the scheduler itself (create_lr_scheduler); "
-            "sched shows axolotl's own"
+            f"{c.source}: plugins: {', '.join(map(str, unknown))}: an axolotl plugin may create the optimizer, the "
+            "scheduler or the trainer itself (create_lr_scheduler, get_trainer_cls); sched shows axolotl's own"
         )
     if c.value("trainer_cls"):
         notes.append(f"{c.source}: trainer_cls: a custom trainer may build another schedule; sched shows axolotl's")
