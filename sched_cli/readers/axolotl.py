@@ -549,6 +549,19 @@ def _notes(c: _Config) -> list[str]:
             f"{c.source}: plugins: {', '.join(map(str, unknown))}: an axolotl plugin may create the optimizer, the "
             "scheduler or the trainer itself (create_lr_scheduler, get_trainer_cls); sched shows axolotl's own"
         )
+    patience = c.value("early_stopping_patience")
+    if patience:
+        save, every = c.value("save_steps"), c.value("eval_steps")
+        if not save or not every or save % every:
+            raise c.error(
+                "early_stopping_patience",
+                f"{patience}: axolotl refuses it unless save_steps and eval_steps are set and eval_steps divides "
+                f"save_steps (here {save} and {every}); its config validation raises",
+            )
+        notes.append(
+            f"{c.source}: early_stopping_patience: {patience}: HF's EarlyStoppingCallback ends the run when the eval "
+            "metric stops improving, which no preview can know; sched shows the whole run"
+        )
     if c.value("trainer_cls"):
         notes.append(f"{c.source}: trainer_cls: a custom trainer may build another schedule; sched shows axolotl's")
     if c.value("auto_find_batch_size"):
