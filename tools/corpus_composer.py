@@ -30,7 +30,7 @@ SCHEDULERS = {
     "polynomial": "PolynomialScheduler",
     "exponential": "ExponentialScheduler",
 }
-LIMIT = 20_000
+LIMIT = 35_000
 
 
 def trainer_config(file: Path, dataset_size: int | None, devices: int) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class Oracle:
     argv: tuple[str, ...] = ()
     extra_env: tuple[tuple[str, str], ...] = ()
     answer: str = "results"
+    #: What ``sched export`` needs to show what this library's trainer applies (Composer's one-batch lag).
+    export: tuple[str, ...] = ()
 
 
 ORACLES = {
@@ -74,7 +76,9 @@ ORACLES = {
     ),
     "deepspeed": Oracle("SCHED_DEEPSPEED_PYTHON", "deepspeed_oracle.py"),
     "megatron": Oracle("SCHED_MEGATRON_PYTHON", "megatron_oracle.py"),
-    "composer": Oracle("SCHED_COMPOSER_PYTHON", "composer_oracle.py", argv=("trainer",), answer="runs"),
+    "composer": Oracle(
+        "SCHED_COMPOSER_PYTHON", "composer_oracle.py", argv=("trainer",), answer="runs", export=("--as-trainer",)
+    ),
 }
 
 
@@ -202,7 +206,8 @@ def _lrs_of(name: str, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def exported_lrs(entry: dict[str, Any], timeout: float) -> list[float] | str:
-    rc, out, err = run_sched(entry, "export", timeout, ("-f", "json"))
+    oracle = ORACLES.get(entry.get("oracle", ""))
+    rc, out, err = run_sched(entry, "export", timeout, ("-f", "json", *(oracle.export if oracle else ())))
     if rc != 0:
         return f"export failed ({rc}): {' '.join(err.split())[-200:]}"
     rows = json.loads(out)["rows"]
