@@ -11,10 +11,11 @@ launched, with a timeout) and classifies it:
   (an option value sched does not know, several lines);
 - ``internal``: any other exit code; ``traceback``: a Python traceback; ``hang``: the timeout.
 
-For the files that ran, when the reference environment of the entry's ``oracle`` is set
-(``SCHED_HF_PYTHON``, ``SCHED_MMENGINE_PYTHON``; the others have no file mode yet), it runs
-``sched export -f json`` and compares every LR with the real library's (tools/hf_oracle.py,
-tools/mmengine_oracle.py in their file modes).
+For the ``exact`` and ``warns`` entries that ran, when the reference environment of the entry's
+``oracle`` is set (``ORACLES``: ``SCHED_HF_PYTHON``, ``SCHED_MMENGINE_PYTHON`` (with
+``SCHED_MMENGINE_DOWNSTREAM`` for MMYOLO's hooks), ``SCHED_AXOLOTL_PYTHON``, ``SCHED_LLAMAFACTORY_PYTHON``,
+``SCHED_DEEPSPEED_PYTHON``, ``SCHED_MEGATRON_PYTHON``, ``SCHED_COMPOSER_PYTHON``), it runs ``sched export
+-f json`` and compares every LR with the real library's, through each oracle's file mode (docs/real-files.md).
 
 A file is **silent wrong** when sched exits 0 with no warning and either its LRs differ from the
 real library's, or the manifest says a correct sched refuses it or warns (a key or tool that
