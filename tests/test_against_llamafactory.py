@@ -48,6 +48,7 @@ def _ask(python: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _case(rng: random.Random) -> dict[str, Any]:
     args: dict[str, Any] = {
         "model_name_or_path": "oracle/none",
+        "do_train": True,  # without it LLaMA-Factory's workflows do not train (and sched refuses the file)
         "stage": rng.choice(["sft", "sft", "rm", "dpo", "kto"]),
         "finetuning_type": rng.choice(["lora", "full"]),
         "template": "qwen3_nothink",

@@ -96,6 +96,25 @@ def test_axolotl_picks_its_schedule_as_create_scheduler_does(extra, name):
     assert reading.spec["schedulers"][0]["name"] == name
 
 
+def test_plugins_that_only_patch_the_model_keep_the_schedule_exact_and_others_are_named():
+    plain = ["axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin", "axolotl.integrations.liger.LigerPlugin"]
+    assert read({**example(), "plugins": plain}, dataset_size=2000, devices=2).notes == []
+    mine = "my_pkg.plugins.MyPlugin"  # could override create_lr_scheduler: named, the rest not
+    (note,) = read({**example(), "plugins": [*plain, mine]}, dataset_size=2000, devices=2).notes
+    assert mine in note and "LigerPlugin" not in note and "create_lr_scheduler" in note
+
+
+def test_early_stopping_is_named_and_refused_where_axolotl_refuses_it():
+    with pytest.raises(readers.ReaderError, match="early_stopping_patience: 3: axolotl refuses it"):
+        read({**example(), "early_stopping_patience": 3}, dataset_size=2000)  # no save_steps / eval_steps
+    with pytest.raises(readers.ReaderError, match="here 50 and 20"):
+        read({**example(), "early_stopping_patience": 3, "save_steps": 50, "eval_steps": 20}, dataset_size=2000)
+    data = {**example(), "early_stopping_patience": 3, "save_steps": 60, "eval_steps": 20}
+    data.update(evals_per_epoch=None, saves_per_epoch=None)  # axolotl: each exclusive with its *_steps
+    (note,) = read(data, dataset_size=2000, devices=2).notes
+    assert "EarlyStoppingCallback" in note
+
+
 def test_one_cycle_starts_its_peak_at_the_warmup_fraction():
     spec = read({**example(), "lr_scheduler": "one_cycle"}, dataset_size=2000).spec
     one_cycle = spec["schedulers"][0]

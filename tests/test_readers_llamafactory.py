@@ -84,6 +84,35 @@ def test_stages_and_backends_without_hfs_schedule_are_refused(extra, words):
         assert word in str(info.value)
 
 
+# Written here, in the shape of LLaMA-Factory's own examples: a chat config, an export config, a v1-trainer config
+# (USE_V1=1: micro_batch_size, dist_config) and a file of new special tokens. None of them trains under
+# `llamafactory-cli train` (do_train defaults to False in HF's TrainingArguments), or the HF Trainer is not the one.
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"model_name_or_path": "org/m", "template": "qwen3", "infer_backend": "vllm"}, ("do_train", "chat")),
+        ({"model_name_or_path": "org/m", "template": "qwen3", "export_dir": "out", "export_size": 5}, ("export",)),
+        ({**example(), "do_train": False}, ("do_train: false",)),
+        ({"model": "org/m", "micro_batch_size": 2, "learning_rate": 1e-4, "max_steps": 10}, ("micro_batch_size", "v1")),
+        ({"model": "org/m", "dist_config": {"name": "fsdp2"}, "train_dataset": "d.yaml"}, ("dist_config", "v1")),
+        ({"<|tag|>": "a special token", "<|end|>": "its end"}, ("do_train",)),
+    ],
+)
+def test_files_that_do_not_train_with_hfs_trainer_are_refused_by_name(data, words):
+    with pytest.raises(readers.ReaderError) as info:
+        read(data, dataset_size=1000)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_a_file_without_do_train_is_refused_in_one_line_by_the_cli(sched, tmp_path):
+    path = tmp_path / "chat.yaml"
+    path.write_text("model_name_or_path: org/m\ntemplate: qwen3\ninfer_backend: huggingface\n")
+    code, _, err = sched("validate", str(path), "--from", "llamafactory", "--dataset-size", "1000")
+    assert code == 2
+    assert "do_train" in one_error_line(err)
+
+
 def test_a_packed_run_with_max_steps_is_previewed():
     reading = read({**example(), "stage": "pt", "max_steps": 200})
     assert run_length(reading) == 200

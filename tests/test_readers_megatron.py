@@ -48,6 +48,28 @@ def test_an_unresolved_variable_of_an_irrelevant_flag_is_fine(tmp_path):
     assert not any("$DATA" in note for note in spec.notes)
 
 
+def test_a_string_of_flags_with_an_unresolved_path_keeps_its_literal_flags(tmp_path):
+    # The shape of Megatron-LM's multimodal scripts (written here): the flags are one string variable, a path in
+    # it comes from the environment or `pwd`, and a test of $WORKSPACE guards the launch.
+    body = (
+        'if [[ -z $WORKSPACE ]]; then\n  echo "set WORKSPACE"\nfi\nSRC=`pwd`\nOUT="${WORKSPACE}/out"\n'
+        'OPTIONS=" --train-iters 300 --global-batch-size 16 --lr 2e-4 --min-lr 2e-5 --lr-decay-style cosine '
+        '--lr-warmup-iters 30 --data-path ${SRC}/data.yaml --save ${OUT}"\n'
+        "torchrun --nproc_per_node 8 train.py ${OPTIONS}\n"
+    )
+    spec = load_file(script(tmp_path, body), Overrides(source="megatron", devices=8))
+    assert spec.run.max_duration.value == 300
+    assert not any("WORKSPACE" in note or "pwd" in note for note in spec.notes)
+    rows = collect(simulate(spec.run, mode="trainer"))
+    assert rows["lr"][15] == 2e-4 * 15 / 30 and rows["lr"][30] == 2e-4  # linear warmup over 30 iterations
+
+
+def test_an_unresolved_word_in_the_launch_command_is_still_named(tmp_path):
+    body = 'ARGS="--train-iters 10 --global-batch-size 4 --lr 1.0 $EXTRA"\nrun $ARGS\n'
+    spec = load_file(script(tmp_path, body), Overrides(source="megatron"))
+    assert any("$EXTRA" in note and "not read" in note for note in spec.notes)
+
+
 def test_iteration_run_by_hand(tmp_path):
     body = (
         "GBS=16\nrun --train-iters 100 --global-batch-size $GBS --micro-batch-size 2 --lr 1e-3 --min-lr 1e-4 \\\n"

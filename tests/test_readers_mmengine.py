@@ -448,3 +448,17 @@ def test_a_python_config_counts_its_dataset_wrappers_through_the_command_line(tm
     spec = load(str(path), Overrides(source="mmengine", dataset_size=100, devices=2))
     assert spec.run.dataloader_len == 38
     assert collect(simulate(spec.run))["batch"].size == 76
+
+
+def test_default_scope_mmpose_builds_mmposes_constant_lr():
+    # RTMO-style: a boost of x2.5 for one epoch late in the run; MMPose's ConstantLR, built from default_scope.
+    text = (
+        "train_cfg: {by_epoch: false, max_iters: 6}\n"
+        "param_scheduler: [{type: ConstantLR, factor: 2.5, by_epoch: false, begin: 2, end: 4}]\n"
+        "optim_wrapper: {optimizer: {type: SGD, lr: 0.1}}\n"
+    )
+    with pytest.raises(MMEngineConfigError, match="factor"):
+        reading_of(text)  # MMEngine's ConstantLR refuses 2.5
+    spec = from_mapping(reading_of("default_scope: mmpose\n" + text).spec, "t.yaml", Path.cwd())
+    # begin 2, end 4: total_iters 1: x2.5 at iteration 2, back to the LR at 3.
+    assert collect(simulate(spec.run))["lr"].tolist() == pytest.approx([0.1, 0.1, 0.25, 0.1, 0.1, 0.1])

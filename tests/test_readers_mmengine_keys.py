@@ -40,6 +40,13 @@ def test_names_that_cannot_change_the_schedule_and_irrelevant_keys_are_quiet():
     assert notes_of({"model": {"type": "RetinaNet"}, "img_scale": [640, 640], "num_classes": 80}) == []
 
 
+def test_openmmlab_data_side_variables_are_quiet():
+    # RTMPose-style: the PipelineSwitchHook's switch epoch computed from a variable (its value not visible in any
+    # key), and MMYOLO's validation batch-shape policy switched off: neither is read by the Runner's schedule.
+    hooks = [{"type": "PipelineSwitchHook", "switch_epoch": 180, "switch_pipeline": []}]
+    assert notes_of({"stage2_num_epochs": 30, "custom_hooks": hooks, "batch_shapes_cfg": None}) == []
+
+
 def test_unknown_section_keys_are_named_where_they_are():
     (note,) = notes_of({"train_cfg": {**BASE["train_cfg"], "warmup_iters": 5}})
     assert note.startswith("c.py: train_cfg.warmup_iters is not modelled by sched's MMEngine reader")

@@ -36,6 +36,15 @@ def test_constant_lr_restores_at_end_minus_one():
     assert got == [0.5, 0.5, 1.0, 1.0, 1.0]
 
 
+def test_mmposes_constant_lr_takes_a_factor_above_one():
+    # MMPose registers its own ConstantLR (the same steps, no range check on factor): x2.5 until end - 1.
+    boost = dict(type="ConstantLR", factor=2.5, by_epoch=False, end=3)
+    assert lrs([{**boost, "_scope_": "mmpose"}], iters=5) == [2.5, 2.5, 1.0, 1.0, 1.0]
+    assert lrs([{**boost, "type": "mmpose.ConstantLR"}], iters=5) == [2.5, 2.5, 1.0, 1.0, 1.0]
+    with pytest.raises(ScheduleError, match="between 0 and 1"):  # MMEngine's own raises
+        parse_param_schedulers([boost])
+
+
 def test_mmdet_warmup_then_multistep_by_epoch():
     # 4 iterations per epoch; warmup over iterations 0-2; x0.1 once epoch 2 begins.
     got = lrs(
@@ -102,6 +111,16 @@ def test_convert_to_iter_based_spreads_epochs_over_iterations():
     converted = lrs([{**cosine, "convert_to_iter_based": True}], loop="epoch", epochs=2, length=2)
     assert by_epoch == pytest.approx([1.0, 1.0, 0.5, 0.5])
     assert converted == pytest.approx([(1 + math.cos(math.pi * i / 4)) / 2 for i in range(4)], rel=1e-14)
+
+
+def test_a_fraction_of_an_epoch_converted_to_iterations():
+    # MMAction2's Swin recipes warm up over end=2.5 epochs with convert_to_iter_based: int(2.5 x 4) = 10
+    # iterations, total_iters = 10 - 0 - 1 = 9: factor 0.1 + 0.9 t / 9 while t < 9, then 1.
+    warmup = dict(type="LinearLR", start_factor=0.1, by_epoch=True, begin=0, end=2.5, convert_to_iter_based=True)
+    got = lrs([warmup], loop="epoch", epochs=3, length=4)
+    assert got == pytest.approx([0.1 + 0.9 * t / 9 for t in range(9)] + [1.0] * 3, rel=1e-14)
+    with pytest.raises(ScheduleError, match="end"):  # without the conversion MMEngine steps whole epochs
+        parse_param_schedulers([{**warmup, "convert_to_iter_based": False}])
 
 
 def test_begin_window_counts_steps_from_begin():

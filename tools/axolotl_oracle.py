@@ -12,7 +12,8 @@ Per case, axolotl's own code does each step it does in a run:
 
 - ``validate_config`` (its schema and defaults) and ``normalize_config`` with ``WORLD_SIZE`` set
   (the batch size across devices), stopped where it would download the model's config;
-- ``_handle_train_dataset_split`` on a real ``datasets.Dataset`` of ``dataset_size`` rows (the
+- a ``streaming`` or ``pretraining_dataset`` run: ``max_steps``, as ``_prepare_streaming_dataset`` returns it;
+  else ``_handle_train_dataset_split`` on a real ``datasets.Dataset`` of ``dataset_size`` rows (the
   ``val_set_size`` split), then ``calculate_total_num_steps`` on the training split (and the
   ``min(..., max_steps)`` of ``prepare_datasets``; preference runs, ``rl:``, count without it, as
   ``load_preference_datasets`` does);
@@ -127,13 +128,20 @@ def _case(case: dict[str, Any], methods: dict[str, Any]) -> dict[str, Any]:
         normalize_config(cfg)
     # Only normalize_config reads the world size here; TrainingArguments would start torch.distributed.
     del os.environ["WORLD_SIZE"]
-    dataset = datasets.Dataset.from_dict({"input_ids": [[1, 2]] * case["dataset_size"]})
-    train, _ = _handle_train_dataset_split(dataset, cfg)
-    # The token totals only matter with sample packing, which these cases do not use.
-    cfg.total_num_tokens = cfg.total_supervised_tokens = 1
-    total = calculate_total_num_steps(cfg, train)
-    if cfg.max_steps and not cfg.rl:
-        total = min(total, cfg.max_steps)
+    train = None
+    if cfg.streaming or cfg.pretraining_dataset:
+        # prepare_datasets' streaming path (_prepare_streaming_dataset): no count, max_steps or -1.
+        total = cfg.max_steps if cfg.max_steps else -1
+        if total < 1:
+            raise ValueError("a streaming / pretraining dataset without max_steps: axolotl has no step count")
+    else:
+        dataset = datasets.Dataset.from_dict({"input_ids": [[1, 2]] * case["dataset_size"]})
+        train, _ = _handle_train_dataset_split(dataset, cfg)
+        # The token totals only matter with sample packing, which these cases do not use.
+        cfg.total_num_tokens = cfg.total_supervised_tokens = 1
+        total = calculate_total_num_steps(cfg, train)
+        if cfg.max_steps and not cfg.rl:
+            total = min(total, cfg.max_steps)
 
     kwargs, _ = methods["_set_base_training_args"].__get__(_Builder(cfg, methods))(total)
     for key in _CAUSAL:
@@ -159,7 +167,7 @@ def _case(case: dict[str, Any], methods: dict[str, Any]) -> dict[str, Any]:
         "lrs": lrs,
         "max_steps": steps,
         "total_num_steps": total,
-        "train_samples": len(train),
+        "train_samples": None if train is None else len(train),
         "warmup_steps": args.warmup_steps,
     }
 

@@ -11,10 +11,11 @@ launched, with a timeout) and classifies it:
   (an option value sched does not know, several lines);
 - ``internal``: any other exit code; ``traceback``: a Python traceback; ``hang``: the timeout.
 
-For the files that ran, when the reference environment of the entry's ``oracle`` is set
-(``SCHED_HF_PYTHON``, ``SCHED_MMENGINE_PYTHON``; the others have no file mode yet), it runs
-``sched export -f json`` and compares every LR with the real library's (tools/hf_oracle.py,
-tools/mmengine_oracle.py in their file modes).
+For the ``exact`` and ``warns`` entries that ran, when the reference environment of the entry's
+``oracle`` is set (``ORACLES``: ``SCHED_HF_PYTHON``, ``SCHED_MMENGINE_PYTHON`` (with
+``SCHED_MMENGINE_DOWNSTREAM`` for MMYOLO's hooks), ``SCHED_AXOLOTL_PYTHON``, ``SCHED_LLAMAFACTORY_PYTHON``,
+``SCHED_DEEPSPEED_PYTHON``, ``SCHED_MEGATRON_PYTHON``, ``SCHED_COMPOSER_PYTHON``), it runs ``sched export
+-f json`` and compares every LR with the real library's, through each oracle's file mode (docs/real-files.md).
 
 A file is **silent wrong** when sched exits 0 with no warning and either its LRs differ from the
 real library's, or the manifest says a correct sched refuses it or warns (a key or tool that
@@ -29,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -40,11 +42,45 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus_composer  # noqa: E402 - tools/ is not a package
+import corpus_megatron  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "data" / "real"
 MANIFEST = REAL / "manifest.yaml"
-ORACLES = {"hf": ("SCHED_HF_PYTHON", "hf_oracle.py"), "mmengine": ("SCHED_MMENGINE_PYTHON", "mmengine_oracle.py")}
 TOL = 1e-9
+#: Runs longer than this many updates are not replayed by the oracles (nor exported): minutes each.
+LONGEST = 500_000
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """A reference environment (the variable naming its Python) and the oracle script run in it."""
+
+    env: str
+    script: str
+    argv: tuple[str, ...] = ()
+    extra_env: tuple[tuple[str, str], ...] = ()
+    answer: str = "results"
+    #: What ``sched export`` needs to show what this library's trainer applies (Composer's one-batch lag).
+    export: tuple[str, ...] = ()
+
+
+ORACLES = {
+    "hf": Oracle("SCHED_HF_PYTHON", "hf_oracle.py"),
+    "mmengine": Oracle("SCHED_MMENGINE_PYTHON", "mmengine_oracle.py"),
+    "axolotl": Oracle("SCHED_AXOLOTL_PYTHON", "axolotl_oracle.py"),
+    # LLaMA-Factory 0.9.5 pins transformers <= 5.6; the environment has 5.24 (docs/llamafactory.md).
+    "llamafactory": Oracle(
+        "SCHED_LLAMAFACTORY_PYTHON", "llamafactory_oracle.py", extra_env=(("DISABLE_VERSION_CHECK", "1"),)
+    ),
+    "deepspeed": Oracle("SCHED_DEEPSPEED_PYTHON", "deepspeed_oracle.py"),
+    "megatron": Oracle("SCHED_MEGATRON_PYTHON", "megatron_oracle.py"),
+    "composer": Oracle(
+        "SCHED_COMPOSER_PYTHON", "composer_oracle.py", argv=("trainer",), answer="runs", export=("--as-trainer",)
+    ),
+}
 
 
 @dataclass
@@ -59,6 +95,7 @@ class Result:
     error: str = ""  # the one sched: error: line
     warnings: list[str] = field(default_factory=list)
     lr: str = ""  # "", "same", "differs: ...", "unchecked: ..."
+    updates: int | None = None  # the run's length, as validate says it (max_duration Nba)
     verdict: str = ""  # "right" or what is wrong
     why: str = ""
 
@@ -92,13 +129,13 @@ def classify(rc: int | None, out: str, err: str) -> tuple[str, str, list[str]]:
     return "internal", " ".join(err.split())[-300:], warnings
 
 
-def _option(args: str, name: str, default: int | None = None) -> int | None:
+def _option(args: str, name: str, default: Any = None, kind: Any = int) -> Any:
     words = shlex.split(args)
     for i, word in enumerate(words):
         if word == name and i + 1 < len(words):
-            return int(words[i + 1])
+            return kind(words[i + 1])
         if word.startswith(name + "="):
-            return int(word.split("=", 1)[1])
+            return kind(word.split("=", 1)[1])
     return default
 
 
@@ -128,27 +165,50 @@ def oracle_case(entry: dict[str, Any]) -> dict[str, Any] | None:
         case = {"config": str(file), "dataset_size": size, "devices": devices}
         batch = _option(entry.get("args", ""), "--device-batch-size")
         return {**case, "batch_size": batch} if batch else case
+    if entry.get("oracle") == "axolotl":
+        return {"cfg": yaml.safe_load(file.read_text()), "dataset_size": size, "devices": devices}
+    if entry.get("oracle") == "llamafactory":
+        return {"args": yaml.safe_load(file.read_text()), "dataset_size": size, "devices": devices}
+    if entry.get("oracle") == "deepspeed":
+        updates = int(_option(entry.get("args", ""), "--max-duration", kind=str).removesuffix("ba"))
+        return {"file": str(file), "updates": updates}
+    if entry.get("oracle") == "megatron":
+        return {"args": corpus_megatron.megatron_args(file), "world_size": devices}
+    if entry.get("oracle") == "composer":
+        return corpus_composer.trainer_config(file, size, devices)
     return None
 
 
-def ask_oracle(name: str, cases: list[dict[str, Any]], timeout: float = 1800) -> list[dict[str, Any]]:
-    env, script = ORACLES[name]
-    python = os.environ[env]
+def ask_oracle(name: str, cases: list[dict[str, Any]], timeout: float = 3600) -> list[dict[str, Any]]:
+    oracle = ORACLES[name]
+    request: dict[str, Any] = {"runs" if oracle.answer == "runs" else "cases": cases}
+    if name == "mmengine" and os.environ.get("SCHED_MMENGINE_DOWNSTREAM"):
+        request["downstream"] = os.environ["SCHED_MMENGINE_DOWNSTREAM"]
     done = subprocess.run(
-        [python, str(ROOT / "tools" / script)],
-        input=json.dumps({"cases": cases}),
+        [os.environ[oracle.env], str(ROOT / "tools" / oracle.script), *oracle.argv],
+        input=json.dumps(request),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **dict(oracle.extra_env)},
     )
-    if done.returncode != 0:
+    if done.returncode != 0 or not done.stdout.strip():
         return [{"error": f"oracle failed: {done.stderr.strip()[-300:]}"}] * len(cases)
-    return json.loads(done.stdout.strip().splitlines()[-1])["results"]
+    answers = json.loads(done.stdout.strip().splitlines()[-1])[oracle.answer]
+    return [_lrs_of(name, answer) for answer in answers]
+
+
+def _lrs_of(name: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """Every oracle's answer as ``{"lrs": [...]}`` or ``{"error": ...}`` (Composer's trainer mode gives rows)."""
+    if "error" in answer or name != "composer":
+        return answer
+    return {"lrs": [row["lr"] for row in answer["rows"]]}
 
 
 def exported_lrs(entry: dict[str, Any], timeout: float) -> list[float] | str:
-    rc, out, err = run_sched(entry, "export", timeout, ("-f", "json"))
+    oracle = ORACLES.get(entry.get("oracle", ""))
+    rc, out, err = run_sched(entry, "export", timeout, ("-f", "json", *(oracle.export if oracle else ())))
     if rc != 0:
         return f"export failed ({rc}): {' '.join(err.split())[-200:]}"
     rows = json.loads(out)["rows"]
@@ -206,20 +266,35 @@ def survey(selected: list[dict[str, Any]], timeout: float = 60, jobs: int = 8, o
     def one(entry: dict[str, Any]) -> Result:
         rc, out, err = run_sched(entry, "validate", timeout)
         klass, error, warnings = classify(rc, out, err)
-        return Result(entry["path"], entry["tool"], entry["expect"], klass, rc, error, warnings, why=entry["why"])
+        result = Result(entry["path"], entry["tool"], entry["expect"], klass, rc, error, warnings, why=entry["why"])
+        length = re.search(r"max_duration (\d+)ba", out)
+        result.updates = int(length.group(1)) if length else None
+        return result
 
     with ThreadPoolExecutor(jobs) as pool:
         results = list(pool.map(one, selected))
     if oracles:
-        for name, (env, _) in ORACLES.items():
+        for name, oracle in ORACLES.items():
             todo = [(e, r) for e, r in zip(selected, results, strict=True) if e.get("oracle") == name and r.rc == 0]
+            for _, r in todo:
+                if r.updates is not None and r.updates > LONGEST:
+                    r.lr = f"unchecked: {r.updates:,} updates, more than the survey replays ({LONGEST:,})"
+            todo = [(e, r) for e, r in todo if not r.lr]
             if not todo:
                 continue
-            if not os.environ.get(env):
+            if not os.environ.get(oracle.env):
                 for _, r in todo:
-                    r.lr = f"unchecked: {env} not set"
+                    r.lr = f"unchecked: {oracle.env} not set"
                 continue
-            answers = ask_oracle(name, [oracle_case(e) for e, _ in todo])
+            cases = [oracle_case(e) for e, _ in todo]
+            for (_, r), case in zip(todo, cases, strict=True):
+                if case and "skip" in case:
+                    r.lr = f"unchecked: {case['skip']}"
+            todo = [(e, r) for (e, r), case in zip(todo, cases, strict=True) if case and "skip" not in case]
+            cases = [case for case in cases if case and "skip" not in case]
+            if not todo:
+                continue
+            answers = ask_oracle(name, cases)
             with ThreadPoolExecutor(jobs) as pool:
                 ours = list(pool.map(lambda er: exported_lrs(er[0], timeout), todo))
             for (_, r), answer, lrs in zip(todo, answers, ours, strict=True):

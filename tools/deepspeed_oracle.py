@@ -21,6 +21,10 @@ optimizer's; for each update the LR in the param group is recorded (what ``optim
 then ``lr_scheduler.step()`` is called unless the update is in ``skipped`` (the engine's
 ``_take_model_step`` skips it after an fp16 overflow).
 
+File mode: ``{"file": path, "updates": N}`` reads a ``ds_config.json`` as ``DeepSpeedConfig`` does
+(``json.load`` refusing duplicate keys) and replays it at its ``optimizer.params.lr``; a config without a
+``scheduler`` block keeps that LR (the engine's ``lr_scheduler`` is ``None`` without a client one).
+
 Answer: ``{"results": [...]}``, per case ``{"lrs": [...]}`` (plus ``"filled"``: the config after
 HF's filling) or ``{"error": "Type: message"}``.
 """
@@ -59,14 +63,28 @@ def _replay(config: dict[str, Any], lr: float, updates: int, skipped: set[int]) 
 
     weight = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.AdamW([weight], lr=lr)
-    scheduler = _scheduler(optimizer, config)
+    # Without a scheduler block (and no client scheduler) the engine's lr_scheduler is None: nothing steps.
+    scheduler = _scheduler(optimizer, config) if "scheduler" in config else None
     lrs = []
     for k in range(updates):
         lrs.append(float(optimizer.param_groups[0]["lr"]))
         optimizer.step()  # the engine's _take_model_step: the optimizer first, then the scheduler
-        if k not in skipped:
+        if scheduler is not None and k not in skipped:
             scheduler.step()
     return lrs
+
+
+def _file_case(case: dict[str, Any]) -> dict[str, Any]:
+    """File mode: the config file read as ``DeepSpeedConfig`` reads it (duplicate keys refused), the
+    optimizer built at its ``optimizer.params.lr``, replayed over ``updates``."""
+    from deepspeed.runtime.config_utils import dict_raise_error_on_duplicate_keys
+
+    with open(case["file"], encoding="utf-8") as handle:
+        config = json.load(handle, object_pairs_hook=dict_raise_error_on_duplicate_keys)
+    lr = config.get("optimizer", {}).get("params", {}).get("lr")
+    if lr is None:
+        raise ValueError("the config has no optimizer.params.lr: the client's optimizer decides the LR")
+    return {"lrs": _replay(config, float(lr), case["updates"], set(case.get("skipped", ())))}
 
 
 def _hf_fill(case: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -103,6 +121,8 @@ def _hf_fill(case: dict[str, Any]) -> tuple[dict[str, Any], float]:
 
 def _answer(case: dict[str, Any]) -> dict[str, Any]:
     try:
+        if "file" in case:
+            return _file_case(case)
         config, lr = case["config"], case.get("lr")
         out: dict[str, Any] = {}
         if "hf" in case:

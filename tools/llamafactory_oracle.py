@@ -103,6 +103,8 @@ def _case(case: dict[str, Any], out: str, split_dataset: Any) -> dict[str, Any]:
     from torch.utils.data import DataLoader
 
     raw = case["args"]
+    if not raw.get("do_train"):  # run_pt / run_sft / ...: `if training_args.do_train:` is where training happens
+        raise ValueError("do_train is not true: LLaMA-Factory's workflow does not train with this file")
     n = int(case["dataset_size"])
     if raw.get("max_samples") is not None:
         n = min(raw["max_samples"], n)

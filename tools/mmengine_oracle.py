@@ -345,10 +345,17 @@ def _file_case(case: dict[str, Any]) -> dict[str, Any]:
             range(len(dataset)), batch_size=batch_size, sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
         )
     )
-    optimizer = (cfg.get("optim_wrapper") or {}).get("optimizer") or {}
-    if "lr" not in optimizer:
-        raise ValueError("no optim_wrapper.optimizer.lr")
-    lr = float(optimizer["lr"])
+    optim = cfg.get("optim_wrapper") or {}
+    if "optimizer" not in optim:  # several optimizers (a GAN's): the first (sched shows them only when equal)
+        optim = next((v for v in optim.values() if isinstance(v, dict) and "optimizer" in v), {})
+    optimizer = optim.get("optimizer") or {}
+    if "lr" in optimizer:
+        lr = float(optimizer["lr"])
+    else:  # the optimizer class's own default, as the Runner's OPTIMIZERS.build gives it
+        from mmengine.registry import OPTIMIZERS
+
+        built = OPTIMIZERS.build({**optimizer, "params": [torch.nn.Parameter(torch.zeros(1))]})
+        lr = float(built.param_groups[0]["lr"])
     auto = cfg.get("auto_scale_lr")
     if auto and auto.get("enable", False):
         from mmengine.optim import OptimWrapper
@@ -359,7 +366,14 @@ def _file_case(case: dict[str, Any]) -> dict[str, Any]:
         wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr))
         Runner.scale_lr(holder, wrapper, auto)
         lr = wrapper.optimizer.param_groups[0]["lr"]
+    hook = (cfg.get("default_hooks") or {}).get("param_scheduler") or {}
+    if str(hook.get("type", "")).rpartition(".")[2] in ("YOLOv5ParamSchedulerHook", "PPYOLOEParamSchedulerHook"):
+        answer = _hook_case({"epoch_length": length, "lr": lr, "hook": hook, "max_epochs": train_cfg["max_epochs"]})
+        answer.update(epoch_length=length, lr=lr)
+        return answer
     schedulers = cfg.get("param_scheduler") or []  # none: the Runner trains at the optimizer's LR
+    if isinstance(schedulers, dict) and "type" not in schedulers:
+        schedulers = next(iter(schedulers.values()))  # several optimizers, each its own (equal) list
     derived = {"param_scheduler": schedulers, "epoch_length": length, "lr": lr}
     if by_epoch:
         derived.update(train_loop="epoch", max_epochs=int(train_cfg["max_epochs"]))

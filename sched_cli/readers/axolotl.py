@@ -529,12 +529,38 @@ def _facts(
     return facts
 
 
+#: axolotl's own plugins (0.19) that only patch the model or add logging callbacks: none overrides
+#: ``create_optimizer``, ``create_lr_scheduler``, ``get_trainer_cls`` or ``get_training_args``.
+_PLAIN_PLUGINS = frozenset(
+    {
+        "axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin",
+        "axolotl.integrations.liger.LigerPlugin",
+        "axolotl.integrations.swanlab.SwanLabPlugin",
+    }
+)
+
+
 def _notes(c: _Config) -> list[str]:
     notes = []
-    if c.value("plugins"):
+    plugins = c.value("plugins") or []
+    unknown = [p for p in (plugins if isinstance(plugins, list) else [plugins]) if p not in _PLAIN_PLUGINS]
+    if unknown:
         notes.append(
-            f"{c.source}: plugins: an axolotl plugin may create the scheduler itself (create_lr_scheduler); "
-            "sched shows axolotl's own"
+            f"{c.source}: plugins: {', '.join(map(str, unknown))}: an axolotl plugin may create the optimizer, the "
+            "scheduler or the trainer itself (create_lr_scheduler, get_trainer_cls); sched shows axolotl's own"
+        )
+    patience = c.value("early_stopping_patience")
+    if patience:
+        save, every = c.value("save_steps"), c.value("eval_steps")
+        if not save or not every or save % every:
+            raise c.error(
+                "early_stopping_patience",
+                f"{patience}: axolotl refuses it unless save_steps and eval_steps are set and eval_steps divides "
+                f"save_steps (here {save} and {every}); its config validation raises",
+            )
+        notes.append(
+            f"{c.source}: early_stopping_patience: {patience}: HF's EarlyStoppingCallback ends the run when the eval "
+            "metric stops improving, which no preview can know; sched shows the whole run"
         )
     if c.value("trainer_cls"):
         notes.append(f"{c.source}: trainer_cls: a custom trainer may build another schedule; sched shows axolotl's")

@@ -129,6 +129,10 @@ _MEGATRON_KEYS = (
     "virtual_pipeline_model_parallel_size", "use_distributed_optimizer", "sequence_parallel",
     "overlap_grad_reduce", "overlap_param_gather",
 )  # fmt: skip
+#: Keys only LLaMA-Factory's v1 trainer (``USE_V1=1``, ``llamafactory/v1/config``) reads, refused by name.
+_V1_KEYS = ("micro_batch_size", "global_batch_size", "batching_strategy", "dist_config", "train_dataset", "model_class")
+#: Keys of the configs that do not train, and the command that reads them.
+_NOT_TRAINING = (("infer_backend", "chat"), ("export_dir", "export"))
 _SCHED_KEYS = ("schedulers", "scheduler", "max_duration")
 _STAGES = ("pt", "sft", "rm", "dpo", "kto")
 
@@ -159,10 +163,12 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
             f"{source}: {megatron[0]}: this is LLaMA-Factory's Megatron backend (USE_MCA=1, mcore_adapter's trainer), "
             "which steps Megatron's own scheduler, not Hugging Face's; sched previews the Trainer stages only"
         )
-    if data.get("use_v1") or isinstance(data.get("trainer"), dict):
+    v1 = "use_v1" if data.get("use_v1") else "trainer" if isinstance(data.get("trainer"), dict) else None
+    v1 = v1 or next((key for key in _V1_KEYS if key in data), None)
+    if v1:
         raise ReaderError(
-            f"{source}: {'use_v1' if data.get('use_v1') else 'trainer'}: LLaMA-Factory's v1 trainer (USE_V1=1) has "
-            "its own loop and scheduler; sched previews the Hugging Face Trainer stages only"
+            f"{source}: {v1}: LLaMA-Factory's v1 trainer (USE_V1=1) has its own loop and scheduler; sched previews "
+            "the Hugging Face Trainer stages only"
         )
     for key, backend in (("use_mca", "Megatron-Core (mcore_adapter)"), ("use_hyper_parallel", "HyperParallel")):
         if data.get(key):
@@ -170,8 +176,14 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
                 f"{source}: {key}: true trains with LLaMA-Factory's {backend} backend and its own trainer; "
                 "sched previews the Hugging Face Trainer stages only"
             )
-    if data.get("do_train") is False:
-        raise ReaderError(f"{source}: do_train: false: this file does not train, so it has no schedule")
+    if not data.get("do_train"):
+        # HF's TrainingArguments.do_train defaults to False, and LLaMA-Factory's workflows train only when it is
+        # true: without it the file is a chat, evaluation or export config (llamafactory-cli chat / export).
+        said = "do_train: false" if "do_train" in data else "no do_train: true"
+        kind = next((f" (its {key} is for llamafactory-cli {cli})" for key, cli in _NOT_TRAINING if key in data), "")
+        raise ReaderError(
+            f"{source}: {said}: LLaMA-Factory trains only with do_train: true, so this file{kind} has no schedule"
+        )
     notes: list[str] = []
     facts: list[str] = []
     hf_data = {k: data[k] for k in _HF_KEYS + ("deepspeed",) if k in data}

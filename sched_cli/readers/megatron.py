@@ -183,12 +183,15 @@ def load_text(path: Path) -> Flags:
     notes = []
     for command in script.commands:
         flag: str | None = None
+        # A command without a --flag (``if [[ -z $WORKSPACE ]]``, ``mkdir -p $OUT``, ``echo $X``) launches nothing
+        # whose flags Megatron reads: its unresolved words hide none.
+        launches = any(word.text.startswith("--") for word in command)
         for word in command:
             name, eq, rest = word.text.partition("=")
             if name.startswith("--") and "$" not in name:
                 flag = name
                 values[flag] = [Word(rest, word.unresolved)] if eq else []
-            elif word.unresolved and (flag is None or _complete(flag, values[flag])):
+            elif word.unresolved and launches and (flag is None or _complete(flag, values[flag])):
                 notes.append(_hidden_flags_note(source, word))
             elif flag is not None:
                 values[flag].append(word)

@@ -135,6 +135,11 @@ IRRELEVANT = (
     "tta_model",
     "tta_pipeline",
     "metainfo",
+    # Variables of OpenMMLab's configs that only the data or model side reads: MMYOLO's validation batch-shape
+    # policy, the epochs before RTMDet's / RTMPose's PipelineSwitchHook changes the data pipeline.
+    "batch_shapes_cfg",
+    "stage2_num_epochs",
+    "qfl_beta",  # RTMDet's QualityFocalLoss beta, a model variable
 )
 #: Runner keys: a top-level key outside these is a variable of the Python config, never read by the Runner.
 _TOP_READ = KEYS
@@ -334,11 +339,25 @@ def _hook(config: _Config) -> dict[str, Any] | None:
     return _plain(hook)
 
 
+def _scoped(value: Any, scope: Any) -> Any:
+    """The schedulers with the config's ``default_scope`` as their ``_scope_`` where they name none: the
+    registry the Runner builds them from (MMPose's ``ConstantLR`` is not MMEngine's)."""
+    if not isinstance(scope, str):
+        return value
+    if isinstance(value, dict):
+        if "type" in value:
+            return {"_scope_": scope, **value}
+        return {k: _scoped(v, scope) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scoped(v, scope) for v in value]
+    return value
+
+
 def _chains(config: _Config, hook: Any, skipped: list[SkippedScheduler]) -> dict[str, list[Any] | None]:
     """Each optimizer's ``param_scheduler`` list (``None``: no LR scheduler), checked; the key is the
     optimizer's name (``""`` for a single optimizer)."""
     names = _optimizer_names(config)
-    value = _plain(config.read("param_scheduler"))
+    value = _scoped(_plain(config.read("param_scheduler")), config.read("default_scope"))
     if hook is not None or value is None or value == []:
         return dict.fromkeys(names)
     per_optimizer = isinstance(value, dict) and "type" not in value and names != [""]

@@ -253,7 +253,7 @@ class _Interpreter:
                 continue
             pieces = value
             if split and not quoted:
-                pieces = [Word(t, w.unresolved) for w in value for t in w.text.split()]
+                pieces = [piece for w in value for piece in _split(w)]
             elif not expression.endswith("[@]}") and len(value) > 1:
                 pieces = [self._join(value)]
             if not pieces:
@@ -325,6 +325,19 @@ def _integer(node: ast.AST) -> int:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_integer(node.operand)
     raise ValueError("not integer arithmetic")
+
+
+def _split(word: Word) -> list[Word]:
+    """An unquoted expansion's words. A word that holds an unresolved expansion (its text as written) depends on
+    it; the others of the same value do not (``OPTIONS="--lr 1e-4 --save $OUT"``: only the word after ``--save``
+    depends on ``$OUT``). A dependency no word shows is kept on every word."""
+
+    def mentions(text: str, name: str) -> bool:
+        return name in text or (name.startswith("$") and "${" + name[1:] in text)
+
+    texts = word.text.split()
+    hidden = tuple(n for n in word.unresolved if not any(mentions(t, n) for t in texts))
+    return [Word(t, tuple(n for n in word.unresolved if mentions(t, n)) + hidden) for t in texts]
 
 
 def _concat(a: Word | None, b: Word) -> Word:

@@ -143,8 +143,8 @@ class ParamSchedulerConfig:
     index: int
     by_epoch: bool
     convert_to_iter_based: bool
-    begin: int
-    end: int | None
+    begin: float  # whole, except a fraction of an epoch with convert_to_iter_based
+    end: float | None
     args: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -208,9 +208,12 @@ def parse_param_schedulers(value: Any, skipped: list[SkippedScheduler] | None = 
 
 
 def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | SkippedScheduler:
+    scope = item.get("_scope_")
     item = {str(k): v for k, v in item.items() if k != "_scope_"}
     raw_type = item.pop("type", None)
     name = _type_name(raw_type)
+    if isinstance(raw_type, str) and "." in raw_type:
+        scope = raw_type.rpartition(".")[0].strip()
     if not name:
         raise _fail(index, "type", f"is required: one of {', '.join(LR_SCHEDULERS)}, got {raw_type!r}")
     if name in _MOMENTUM:
@@ -261,12 +264,12 @@ def _parse_one(index: int, item: dict[str, Any]) -> ParamSchedulerConfig | Skipp
     last_step = item.get("last_step", -1)
     if last_step != -1:
         raise _fail(index, "last_step", f"{last_step!r}: resuming a scheduler mid-run is not modelled; leave it at -1")
-    begin = _whole(index, "begin", item.get("begin", 0), low=0)
+    begin = _bound(index, "begin", item.get("begin", 0), convert)
     end = item.get("end")
     if end is not None:
-        end = _whole(index, "end", end, low=0)
+        end = _bound(index, "end", end, convert)
     args = {k: item.get(k, v) for k, v in own.items()}
-    _check_args(index, name, args)
+    _check_args(index, name, args, scope)
     return ParamSchedulerConfig(name, index, by_epoch, convert, begin, end, args)
 
 
@@ -274,6 +277,14 @@ def _flag(index: int, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise _fail(index, key, f"expected true or false, got {value!r}")
     return value
+
+
+def _bound(index: int, key: str, value: Any, convert: bool) -> float:
+    """``begin`` / ``end``: a whole number of epochs or iterations, or with ``convert_to_iter_based`` any
+    number of epochs from 0 (``build_iter_from_epoch`` makes it ``int(value x epoch_length)``: ``end=2.5``)."""
+    if convert and isinstance(value, float) and not value.is_integer():
+        return _real(index, key, value, low=0.0, high=math.inf)
+    return _whole(index, key, value, low=0)
 
 
 def _whole(index: int, key: str, value: Any, low: int = 1) -> int:
@@ -297,7 +308,7 @@ def _real(index: int, key: str, value: Any, low: float | None = None, high: floa
     return value
 
 
-def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
+def _check_args(index: int, name: str, args: dict[str, Any], scope: Any = None) -> None:
     """MMEngine's own checks on the arguments, and the types the schedules need."""
     for key in ("gamma", "eta_min", "eta_min_ratio", "power", "eta_max", "div_factor", "final_div_factor"):
         if key in args and args[key] is not None:
@@ -311,7 +322,8 @@ def _check_args(index: int, name: str, args: dict[str, Any]) -> None:
         args["milestones"] = [_whole(index, f"milestones[{i}]", m, low=0) for i, m in enumerate(milestones)]
     elif name in ("ConstantLR",):
         args["factor"] = _real(index, "factor", args["factor"])
-        if not 0 <= args["factor"] <= 1:
+        # MMPose registers its own ConstantLR (scope mmpose), the same formula without the range check.
+        if not 0 <= args["factor"] <= 1 and not (scope == "mmpose" and args["factor"] >= 0):
             raise _fail(index, "factor", f"{args['factor']!r}: MMEngine requires a factor between 0 and 1")
     elif name in ("LinearLR", "LinearLrInterval"):
         if name == "LinearLrInterval":

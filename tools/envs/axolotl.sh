@@ -21,6 +21,9 @@ python3 -m venv "$DIR"
 # scheduler mixin), at axolotl 0.19.0's pins where it pins them; their own dependencies by hand,
 # so that nothing can pull another torch.
 "$DIR/bin/pip" install --quiet --no-deps "datasets==4.8.4" "trl==1.9.0" "peft==0.20.0" triton
+# mistral-common: axolotl's config validation imports it for Mistral-tokenizer models (tools/corpus_survey.py's
+# Magistral example).
+"$DIR/bin/pip" install --quiet --no-deps "mistral-common==1.11.5"
 "$DIR/bin/pip" install --quiet pyarrow dill xxhash multiprocess pandas "pydantic==2.12.5" addict httpx requests \
     pillow psutil "numba>=0.63.1,<1.0" colorama posthog distro platformdirs protobuf
 "$DIR/bin/python" - <<'PY'
