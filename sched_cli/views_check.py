@@ -3,6 +3,7 @@ plan, and the reason when one explanation fits every logged point."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, rows_of, steps_of_rows
 from sched_cli.check_reasons import explain
-from sched_cli.logs import Alignment, LoggedLRs
+from sched_cli.logs import Alignment, LogError, LoggedLRs
 from sched_cli.logs.files import read_logs
 from sched_cli.render import Band, Callout, Chart, Curve
 from sched_cli.simulator import Selection, collect
@@ -19,7 +20,7 @@ from sched_cli.specs import Overrides, Spec, SpecError, load, plan_file, with_ss
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.render.chart_page import ChartPage
 
-__all__ = ["CheckView", "check_view"]
+__all__ = ["CheckView", "check_view", "read_check_logs", "plan_or_swapped"]
 
 
 @dataclass
@@ -80,10 +81,50 @@ class CheckView:
         )
 
 
+def read_check_logs(plan_arg: str, log_args: list[str], tag: str | None, step_col: str | None) -> LoggedLRs:
+    """The run's logs, read as one; when they cannot be read and PLAN is a log, the arguments were
+    given the wrong way round, and the error says so."""
+    try:
+        return read_logs(log_args, tag, step_col)
+    except LogError as exc:
+        swapped = _swapped(plan_arg, log_args)
+        raise LogError(swapped or str(exc)) from None
+
+
+def plan_or_swapped(plan_arg: str, log_args: list[str], load_plan: Callable[[], Spec]) -> Spec:
+    """``load_plan()``; when PLAN cannot be read as a plan but as a log, the error says the
+    arguments were given the wrong way round."""
+    try:
+        return load_plan()
+    except Exception:  # any refusal (a directory, an unknown key...): re-raised unless PLAN is a log
+        swapped = _swapped(plan_arg, log_args)
+        if swapped:
+            raise SpecError(swapped) from None
+        raise
+
+
+def _swapped(plan_arg: str, log_args: list[str]) -> str | None:
+    """The error for PLAN and LOG given the wrong way round: PLAN reads as a log (a file or directory
+    of one), and none is read from it otherwise."""
+    from pathlib import Path
+
+    path = Path(plan_arg)
+    if not (path.is_file() or path.is_dir()):
+        return None
+    try:
+        as_log = read_logs([plan_arg])
+    except (LogError, OSError):
+        return None
+    return (
+        f"{plan_arg} is a log ({as_log.kind}, {as_log.tag!r}), given as PLAN: the plan comes first, then the "
+        f"logs: sched check PLAN {plan_arg}" + (f" (is {log_args[0]} the plan?)" if len(log_args) == 1 else "")
+    )
+
+
 def check_view(
     spec: Spec,
     plan_arg: str,
-    log_args: list[str],
+    log_args: list[str] | LoggedLRs,
     overrides: Overrides,
     *,
     alignment: str | None = None,
@@ -92,7 +133,7 @@ def check_view(
     step_col: str | None = None,
     explain_with: list[str] | None = None,
 ) -> CheckView:
-    log = read_logs(log_args, tag, step_col)
+    log = log_args if isinstance(log_args, LoggedLRs) else read_logs(log_args, tag, step_col)
     rule, note = default_alignment(log, alignment)
     notes = [note] if note else []
     verdict, planned = check(spec, log, rule, tolerance)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from sched_cli.cli.options import RUN_OPTIONS, SsrOpt, TableFormat, app, load, with_global_options, with_run_options
-from sched_cli.cli.output import check_output_dir, command_line, draw, is_html, write_chart_page
-from sched_cli.cli.process import Options, user_errors, warning
+from sched_cli.cli.output import check_image_suffix, check_output_dir, command_line, draw, is_html, write_chart_page
+from sched_cli.cli.process import Options, UserError, user_errors, warning
 
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.specs import Overrides
@@ -65,15 +65,24 @@ def check(
     Example:  sched check args.json output_dir/ --dataset-size 52000 --devices 8
     """
     with user_errors():
-        from sched_cli.views_check import check_view
+        from sched_cli.logs import alignment_from_option
+        from sched_cli.views_check import check_view, plan_or_swapped, read_check_logs
 
+        # Every option is checked, and the logs read, before the plan is loaded: an error is the
+        # one line on stderr, after no warning of the plan's.
+        if fmt is not None and fmt.value not in ("text", "json"):
+            raise UserError(f"--format {fmt.value}: sched check prints its verdict as text or json; give --format json")
         if output is not None:
+            check_image_suffix(output)
             check_output_dir(output, [plan, *logs])
-        loaded = load(plan, overrides, ssr)
+        if alignment is not None:
+            alignment_from_option(alignment)
+        log = read_check_logs(plan, logs, tag, step_col)
+        loaded = plan_or_swapped(plan, logs, lambda: load(plan, overrides, ssr))
         view = check_view(
             loaded,
             plan,
-            logs,
+            log,
             overrides,
             alignment=alignment,
             tolerance=tolerance,

@@ -54,6 +54,8 @@ STEP_COLUMNS = (
 
 def read_log(path: str | Path, tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
     """The LRs of one log file or directory (``tag``: the tag or column to read)."""
+    if str(path) == "-" or Path(path).exists() and not (Path(path).is_file() or Path(path).is_dir()):
+        return _read_stream(str(path), tag, step_col)
     path = Path(path)
     if not path.exists():
         raise LogError(f"{path}: no such file or directory")
@@ -77,6 +79,32 @@ def read_log(path: str | Path, tag: str | None = None, step_col: str | None = No
     return _from_csv(path, text, tag, step_col)
 
 
+def _read_stream(name: str, tag: str | None, step_col: str | None) -> LoggedLRs:
+    """A log piped in: ``-`` (the standard input) or a named pipe, read once, whole (up to
+    :data:`MAX_LOG_BYTES`), then as the file it holds; the messages name ``name``."""
+    import sys
+    import tempfile
+
+    shown = "stdin" if name == "-" else name
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_LOG_BYTES + 1)
+    else:
+        with open(name, "rb") as f:
+            data = f.read(MAX_LOG_BYTES + 1)
+    if len(data) > MAX_LOG_BYTES:
+        raise LogError(f"{shown}: more than sched reads from one log (1 GiB)")
+    with tempfile.TemporaryDirectory(prefix="sched-log-") as directory:
+        copy = Path(directory) / ("stdin" if name == "-" else Path(name).name)
+        copy.write_bytes(data)
+        try:
+            log = read_log(copy, tag, step_col)
+        except LogError as exc:
+            raise LogError(str(exc).replace(str(copy), shown)) from None
+    log.source = shown
+    log.notes = [n.replace(str(copy), shown) for n in log.notes]
+    return log
+
+
 # -- directories ---------------------------------------------------------------------------------
 def _read_directory(path: Path, tag: str | None, step_col: str | None) -> LoggedLRs:
     """A checkpoint or output directory: its ``trainer_state.json`` (the last checkpoint's when only
@@ -91,7 +119,7 @@ def _read_directory(path: Path, tag: str | None, step_col: str | None) -> Logged
     )
     if checkpoints:
         return read_log(checkpoints[-1] / "trainer_state.json", tag, step_col)
-    events = sorted(_walk(path, lambda p: tb.is_event_file(p)))
+    events = sorted(_walk(path, lambda p: tb.is_event_file(p)), key=_written_at)
     if events:
         return _from_events(events, tag, str(path))
     scalars = sorted(_walk(path, lambda p: p.name == "scalars.json"))
@@ -107,6 +135,14 @@ def _read_directory(path: Path, tag: str | None, step_col: str | None) -> Logged
         "metrics.csv, TensorBoard event files, vis_data/scalars.json and Composer FileLogger .txt logs); "
         "give the log file itself"
     )
+
+
+def _written_at(path: Path) -> tuple[int, str]:
+    """When an event file was opened, from its name (``events.out.tfevents.<unix time>.<host>...``):
+    a resumed run's files, in the order they were written (their directories' names, such as
+    Hugging Face's ``runs/Dec04_19-13-22_host``, do not sort by time)."""
+    after = path.name.split("tfevents.", 1)[-1].split(".", 1)[0]
+    return (int(after) if after.isdigit() else 0, str(path))
 
 
 def _walk(path: Path, wanted) -> list[Path]:
@@ -128,10 +164,18 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
     except tb.TensorBoardError as exc:
         raise LogError(str(exc)) from None
     tags = sorted({t for f in files for t in f.steps})
-    chosen = _choose(tags, tag, where, "tag", "--tag")
+    if not tags:
+        if not any(tb.is_event_file(p) for p in paths):
+            raise LogError(
+                f"{where}: not a log sched reads: a binary file that is not TensorBoard events; give a "
+                "trainer_state.json, an event file (events.out.tfevents.*), or a CSV or JSON lines log"
+            )
+        raise LogError(f"{where}: these TensorBoard events hold no scalar (had the run logged any yet?)")
+    notes: list[str] = []
+    chosen = _choose(tags, tag, where, "tag", "--tag", notes)
     steps = np.concatenate([f.steps[chosen] for f in files if chosen in f.steps])
     values = np.concatenate([f.values[chosen] for f in files if chosen in f.steps])
-    notes = [f.truncated for f in files if f.truncated]
+    notes += [f.truncated for f in files if f.truncated]
     float32 = all(f.float32 for f in files if chosen in f.steps)
     log = LoggedLRs(
         where,
@@ -182,11 +226,20 @@ def _names_an_lr(name: str) -> bool:
     import re
 
     words = re.split(r"[/_\-. ]+", name.lower())
+    if {"momentum", "decay", "beta", "betas", "beta1", "beta2", "base"} & set(words):
+        return False  # Lightning's lr-Adam-momentum, lr-Adam-weight_decay; MMEngine's base_lr
     return "lr" in words or "learning" in words and "rate" in words or name.lower().startswith("lr-")
 
 
-def _choose(names: list[str], asked: str | None, where: str, what: str, option: str) -> str:
-    """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one."""
+#: Tags that hold the same LR as another (Megatron-LM's, by iteration and by samples).
+_TWINS = ("learning-rate", "learning-rate vs samples", "learning-rate_vs_samples")
+
+
+def _choose(
+    names: list[str], asked: str | None, where: str, what: str, option: str, notes: list[str] | None = None
+) -> str:
+    """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one;
+    a known name picked among other LR-like ones is said in ``notes``, with the option to pick another."""
     if asked is not None:
         if asked in names:
             return asked
@@ -195,14 +248,22 @@ def _choose(names: list[str], asked: str | None, where: str, what: str, option: 
         close = difflib.get_close_matches(asked, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(names[:12]) or 'none'})"
         raise LogError(f"{where}: no {what} {asked!r} in this log{hint}")
+    lr_like = [n for n in names if _names_an_lr(n)]
     for known in LR_TAGS:
         if known in names:
+            others = [n for n in lr_like if n != known and not (known in _TWINS and n in _TWINS)]
+            if others and notes is not None:
+                notes.append(
+                    f"{where}: read the LR {what} {known!r}; it also has {', '.join(map(repr, others[:8]))}: "
+                    f"pick another with {option}"
+                )
             return known
-    lr_like = [n for n in names if _names_an_lr(n)]
     if len(lr_like) == 1:
         return lr_like[0]
     if len(lr_like) > 1:
-        raise LogError(f"{where}: several LR {what}s ({', '.join(lr_like[:8])}); pick one with {option}")
+        raise LogError(
+            f"{where}: several LR {what}s ({', '.join(map(repr, lr_like[:8]))}); pick one with {option} {lr_like[0]!r}"
+        )
     raise LogError(
         f"{where}: no learning-rate {what} found (it has: {', '.join(names[:12]) or 'none'}); name it with {option}"
     )
@@ -231,7 +292,7 @@ def _json_lines(path: Path, text: str) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            if number == len(text.splitlines()):
+            if number == len(text.splitlines()) and records:
                 break  # a last line cut short: the run was still writing
             raise LogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
         if isinstance(record, dict):
@@ -262,7 +323,8 @@ def _from_records(
     path: Path, records: list[dict[str, Any]], tag: str | None, step_col: str | None, kind: str
 ) -> LoggedLRs:
     columns = sorted({k for r in records for k in r})
-    lr_key = _choose(columns, tag, str(path), "column", "--lr-col")
+    notes: list[str] = []
+    lr_key = _choose(columns, tag, str(path), "column", "--lr-col", notes)
     step_key = _step_column(columns, step_col, path)
     if "current_steps" in columns and "lr" in columns:  # LLaMA-Factory's trainer_log.jsonl
         kind, alignment = "llamafactory trainer_log.jsonl", ALIGNMENTS["hf"]
@@ -281,6 +343,7 @@ def _from_records(
         np.array([_number(path, r[lr_key], lr_key) for r in rows], dtype=np.float64),
         alignment=alignment,
         unit="sample" if lr_key in SAMPLE_TAGS else "update",
+        notes=notes,
     )
     return _deduplicated(log)
 
@@ -292,13 +355,24 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _csv_rows(path, text, reader, dialect.delimiter, tag, step_col)
+    except csv.Error as exc:  # a field over the csv module's limit (131,072 characters), a stray NUL...
+        raise LogError(
+            f"{path}: line {reader.line_num}: not a CSV log sched reads ({exc}); give a CSV or JSON lines log "
+            "with a step and an LR column"
+        ) from None
+
+
+def _csv_rows(path: Path, text: str, reader, delimiter: str, tag: str | None, step_col: str | None) -> LoggedLRs:
     header = next(reader, None)
     if not header:
-        raise LogError(f"{path}: the log is empty")
-    lr_key = _choose(header, tag, str(path), "column", "--lr-col")
+        raise LogError(f"{path}: the log is empty (nothing was logged yet?)")
+    notes: list[str] = []
+    lr_key = _choose(header, tag, str(path), "column", "--lr-col", notes)
     step_key = _step_column(header, step_col, path)
     li, si = header.index(lr_key), header.index(step_key)
-    columns = _plain_columns(text, dialect.delimiter, len(header), (si, li))
+    columns = _plain_columns(text, delimiter, len(header), (si, li))
     if columns is not None:
         steps, lrs = columns
     else:
@@ -323,6 +397,7 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
         np.asarray(lrs, dtype=np.float64),
         alignment=alignment,
         unit=unit,
+        notes=notes,
     )
     if not text.endswith("\n"):
         # Every writer here (csv, Lightning, pandas, DeepSpeed's csv_monitor) ends its rows with one.
@@ -361,7 +436,11 @@ def _plain_columns(
 def _step_column(columns: list[str], asked: str | None, path: Path) -> str:
     if asked is not None:
         if asked not in columns:
-            raise LogError(f"{path}: no column {asked!r} (it has: {', '.join(columns[:12])})")
+            import difflib
+
+            close = difflib.get_close_matches(asked, columns, n=1)
+            hint = f"; did you mean --step-col {close[0]!r}?" if close else f" (it has: {', '.join(columns[:12])})"
+            raise LogError(f"{path}: no column {asked!r} in this log{hint}")
         return asked
     for name in STEP_COLUMNS:
         if name in columns:
@@ -397,8 +476,14 @@ def _deduplicated(log: LoggedLRs) -> LoggedLRs:
     steps, lrs = log.steps[order], log.lrs[order]
     last = np.append(steps[1:] != steps[:-1], True)
     if not last.all():
-        repeated = int((~last).sum())
-        log.notes.append(f"{log.source}: {repeated:,} steps are logged more than once; the last value of each is used")
+        again = np.unique(steps[~last])
+        where = (
+            f"step {again[0]:,} is" if len(again) == 1 else f"{len(again):,} steps ({again[0]:,} to {again[-1]:,}) are"
+        )
+        log.notes.append(
+            f"{log.source}: {where} logged more than once (a resumed run logs again from its checkpoint): "
+            "the value logged last is used, as TensorBoard shows it"
+        )
     log.steps, log.lrs = steps[last], lrs[last]
     return log
 
