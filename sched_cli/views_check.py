@@ -20,7 +20,7 @@ from sched_cli.specs import Overrides, Spec, SpecError, load, plan_file, with_ss
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.render.chart_page import ChartPage
 
-__all__ = ["CheckView", "check_view", "read_check_logs", "plan_or_swapped"]
+__all__ = ["CheckView", "check_view", "read_check_logs", "plan_or_swapped", "readable_specs"]
 
 
 @dataclass
@@ -101,6 +101,17 @@ def plan_or_swapped(plan_arg: str, log_args: list[str], load_plan: Callable[[], 
         if swapped:
             raise SpecError(swapped) from None
         raise
+
+
+def readable_specs(paths: list[str], overrides: Overrides) -> None:
+    """Refuse an ``--explain-with`` spec that cannot be read: a missing or mistyped file would
+    otherwise be an explanation silently not tried."""
+    for path in paths:
+        try:
+            load(path, overrides)
+        except SpecError as exc:
+            said = str(exc)
+            raise SpecError(f"--explain-with {said if said.startswith(path) else f'{path}: {said}'}") from None
 
 
 def _swapped(plan_arg: str, log_args: list[str]) -> str | None:

@@ -94,7 +94,7 @@ def test_a_picture_of_the_plan_and_the_log(sched, run, tmp_path):
     [
         (["missing.json"], "missing.json: no such file or directory"),
         (["{log}", "--alignment", "hff"], "--alignment 'hff' is neither a logger's rule"),
-        (["{log}", "--tag", "lr"], "no 'lr' entries"),
+        (["{log}", "--tag", "lr"], "no key 'lr' in this log (it has: learning_rate, loss)"),
     ],
 )
 def test_errors_are_one_line_exit_2(sched, run, args, message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,18 +67,25 @@ def check(
     """
     with user_errors():
         from sched_cli.logs import alignment_from_option
-        from sched_cli.views_check import check_view, plan_or_swapped, read_check_logs
+        from sched_cli.views_check import check_view, plan_or_swapped, read_check_logs, readable_specs
 
         # Every option is checked, and the logs read, before the plan is loaded: an error is the
         # one line on stderr, after no warning of the plan's.
         if fmt is not None and fmt.value not in ("text", "json"):
             raise UserError(f"--format {fmt.value}: sched check prints its verdict as text or json; give --format json")
+        if fmt is not None and fmt.value == "json" and plot:
+            raise UserError(
+                "--plot draws on standard output, where --format json prints the verdict: give -o FILE instead"
+            )
+        if not math.isfinite(tolerance):
+            raise UserError(f"--tolerance {tolerance}: give a finite relative tolerance, such as 1e-6 (the default)")
         if output is not None:
             check_image_suffix(output)
             check_output_dir(output, [plan, *logs])
         if alignment is not None:
             alignment_from_option(alignment)
         log = read_check_logs(plan, logs, tag, step_col)
+        readable_specs(explain_with or [], overrides)
         loaded = plan_or_swapped(plan, logs, lambda: load(plan, overrides, ssr))
         view = check_view(
             loaded,

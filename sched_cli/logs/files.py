@@ -173,8 +173,15 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
         raise LogError(f"{where}: these TensorBoard events hold no scalar (had the run logged any yet?)")
     notes: list[str] = []
     chosen = _choose(tags, tag, where, "tag", "--tag", notes)
+    _one_run(files, chosen, where)
     steps = np.concatenate([f.steps[chosen] for f in files if chosen in f.steps])
     values = np.concatenate([f.values[chosen] for f in files if chosen in f.steps])
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise LogError(
+            f"{where}: {chosen} is {values[bad[0]]} at step {steps[bad[0]]:,} ({len(bad):,} such points), not a "
+            "finite number: no schedule gives it; check the run itself"
+        )
     notes += [f.truncated for f in files if f.truncated]
     float32 = all(f.float32 for f in files if chosen in f.steps)
     log = LoggedLRs(
@@ -189,6 +196,27 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
         notes=notes,
     )
     return _deduplicated(log)
+
+
+def _one_run(files: list[tb.EventScalars], tag: str, where: str) -> None:
+    """Refuse the event files of several runs under one directory (Hugging Face's ``runs/`` keeps
+    one directory per launch): a directory whose files start again at or before the first
+    directory's first step is another run, not the same run resumed from a checkpoint."""
+    starts: dict[str, int] = {}
+    for f in files:
+        if tag in f.steps and len(f.steps[tag]):
+            parent = str(Path(f.path).parent)
+            starts[parent] = min(starts.get(parent, int(f.steps[tag].min())), int(f.steps[tag].min()))
+    if len(starts) < 2:
+        return
+    first, *later = starts.items()
+    again = [d for d, start in later if start <= first[1]]
+    if again:
+        runs = ", ".join([first[0], *again][:4])
+        raise LogError(
+            f"{where}: {tag!r} is logged from step {first[1]:,} in more than one directory ({runs}): several runs, "
+            "not one resumed; give one run's directory"
+        )
 
 
 def _tag_alignment(tag: str):
@@ -304,6 +332,9 @@ def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedL
     """A Hugging Face ``trainer_state.json``: ``log_history`` holds ``{"step", "learning_rate"}``."""
     key = tag or "learning_rate"
     rows = [r for r in data["log_history"] if isinstance(r, dict) and key in r and "step" in r]
+    if not rows and tag is not None:
+        keys = sorted({k for r in data["log_history"] if isinstance(r, dict) for k in r} - {"step"})
+        _choose(keys, tag, str(path), "key", "--tag")  # the keys it has, or the one meant
     if not rows:
         raise LogError(f"{path}: log_history has no {key!r} entries (was logging_steps larger than the run?)")
     facts = {k: data[k] for k in ("max_steps", "global_step", "train_batch_size", "num_train_epochs") if k in data}
