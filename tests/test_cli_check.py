@@ -227,7 +227,7 @@ SFT = ["sample_specs/check/sft_args.json", "--dataset-size", "1000"]
         (["{huge}"], "one.txt: line 1: not a CSV log sched reads (field larger than field limit"),
         (["{garbage}"], "model.bin: not a log sched reads: a binary file that is not TensorBoard events"),
         (["{empty}"], "empty.csv: the log is empty"),
-        (["{log}", "--format", "csv"], "--format csv: sched check prints its verdict as text or json"),
+        (["{log}", "--format", "csv"], "'csv' is not one of 'text', 'json'"),
         (["{log}", "--format", "json", "--plot"], "--plot draws on standard output, where --format json prints"),
         (["{log}", "--tolerance", "nan"], "--tolerance nan: give a finite relative tolerance"),
         (["{log}", "--explain-with", "nope.yaml"], "--explain-with nope.yaml: no such spec file"),

@@ -388,3 +388,16 @@ def test_trainer_state_keys_are_suggested_for_a_mistyped_tag(tmp_path):
     path = _trainer_state(tmp_path / "trainer_state.json", [{"step": 1, "learning_rate": 1e-4, "loss": 2.0}])
     with pytest.raises(LogError, match=r"no key 'learning_rat' in this log; did you mean 'learning_rate'\?"):
         read_log(path, tag="learning_rat")
+
+
+def test_a_wandb_chart_export_of_one_run_or_several(tmp_path):
+    # A W&B chart's "Export CSV": its x as "Step", each run's column "<run> - <key>" with __MIN and __MAX beside it.
+    one = tmp_path / "chart.csv"
+    one.write_text('"Step","a - lr","a - lr__MIN","a - lr__MAX"\n1,0.1,0.1,0.1\n2,0.2,0.2,0.2\n')
+    log = read_log(one)
+    assert (log.tag, log.steps.tolist(), log.lrs.tolist()) == ("a - lr", [1, 2], [0.1, 0.2])
+    two = tmp_path / "runs.csv"
+    two.write_text('"Step","a - lr","a - lr__MIN","b - lr","b - lr__MAX"\n1,0.1,0.1,0.3,0.3\n')
+    with pytest.raises(LogError, match=r"several LR columns \('a - lr', 'b - lr'\); pick one with --lr-col 'a - lr'"):
+        read_log(two)
+    assert read_log(two, tag="b - lr").lrs.tolist() == [0.3]

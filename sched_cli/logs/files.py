@@ -254,8 +254,10 @@ def _names_an_lr(name: str) -> bool:
     import re
 
     words = re.split(r"[/_\-. ]+", name.lower())
-    if {"momentum", "decay", "beta", "betas", "beta1", "beta2", "base"} & set(words):
-        return False  # Lightning's lr-Adam-momentum, lr-Adam-weight_decay; MMEngine's base_lr
+    if {"momentum", "decay", "beta", "betas", "beta1", "beta2", "base", "min", "max"} & set(words):
+        # Lightning's lr-Adam-momentum, lr-Adam-weight_decay; MMEngine's base_lr; the __MIN and
+        # __MAX columns beside each run's in a W&B chart's CSV export
+        return False
     return "lr" in words or "learning" in words and "rate" in words or name.lower().startswith("lr-")
 
 
@@ -476,6 +478,10 @@ def _step_column(columns: list[str], asked: str | None, path: Path) -> str:
     for name in STEP_COLUMNS:
         if name in columns:
             return name
+    for name in STEP_COLUMNS:  # a W&B chart's CSV export names its x "Step"
+        found = [c for c in columns if c.lower() == name]
+        if found:
+            return found[0]
     raise LogError(f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}); name it with --step-col")
 
 
