@@ -87,8 +87,8 @@ def read_check_logs(plan_arg: str, log_args: list[str], tag: str | None, step_co
     try:
         return read_logs(log_args, tag, step_col)
     except LogError as exc:
-        swapped = _swapped(plan_arg, log_args)
-        raise LogError(swapped or str(exc)) from None
+        said = _swapped(plan_arg, log_args) or next(filter(None, map(_a_plan, log_args)), None)
+        raise LogError(said or str(exc)) from None
 
 
 def plan_or_swapped(plan_arg: str, log_args: list[str], load_plan: Callable[[], Spec]) -> Spec:
@@ -112,6 +112,27 @@ def readable_specs(paths: list[str], overrides: Overrides) -> None:
         except SpecError as exc:
             said = str(exc)
             raise SpecError(f"--explain-with {said if said.startswith(path) else f'{path}: {said}'}") from None
+
+
+def _a_plan(log_arg: str) -> str | None:
+    """The error for a plan given as LOG: a trainer's config or a sched spec, by its keys."""
+    from pathlib import Path
+
+    if not Path(log_arg).is_file():
+        return None
+    try:
+        tool, data = plan_file(log_arg)
+    except Exception:  # noqa: BLE001 - not a plan either: the log's own error stands
+        return None
+    if tool is None and not (isinstance(data, dict) and {"schedulers", "scheduler"} & set(data)):
+        return None
+    from sched_cli.readers import reader
+
+    what = f"{reader(tool).TITLE}" if tool else "a sched spec"
+    return (
+        f"{log_arg} is a plan ({what}), not a log: LOG is what the run logged (its trainer_state.json or output "
+        "directory, TensorBoard event files, a CSV of its LRs...)"
+    )
 
 
 def _swapped(plan_arg: str, log_args: list[str]) -> str | None:

@@ -225,6 +225,12 @@ SFT = ["sample_specs/check/sft_args.json", "--dataset-size", "1000"]
     ("args", "message"),
     [
         (["{huge}"], "one.txt: line 1: not a CSV log sched reads (field larger than field limit"),
+        (["sample_specs/check/sft_args.json"], "sft_args.json is a plan (Hugging Face TrainingArguments), not a log"),
+        (["sample_specs/bert_base.yaml"], "sample_specs/bert_base.yaml is a plan (a sched spec), not a log"),
+        (
+            ["{log}", "sample_specs/check/sft-run/trainer_state.json"],
+            "the log sample_specs/check/sft-run is given already",
+        ),
         (["{garbage}"], "model.bin: not a log sched reads: a binary file that is not TensorBoard events"),
         (["{empty}"], "empty.csv: the log is empty"),
         (["{log}", "--format", "csv"], "'csv' is not one of 'text', 'json'"),

@@ -552,6 +552,12 @@ def read_logs(paths: list[str], tag: str | None = None, step_col: str | None = N
     """Several logs of one run (a resumed run's event files, its checkpoints' states), as one: the
     same kind and tag in each; a step logged in several keeps the value of the last log given."""
     logs = [read_log(p, tag, step_col) for p in paths]
+    seen: dict[Path, str] = {}
+    for arg, log in zip(paths, logs, strict=True):
+        read = Path(log.source).resolve()  # the file a directory led to, or the directory of event files
+        if read in seen:
+            raise LogError(f"{arg}: the log {seen[read]} is given already ({log.source}); give each log once")
+        seen[read] = arg
     first = logs[0]
     for other in logs[1:]:
         if (other.kind, other.tag, other.unit) != (first.kind, first.tag, first.unit):
