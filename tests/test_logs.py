@@ -401,3 +401,12 @@ def test_a_wandb_chart_export_of_one_run_or_several(tmp_path):
     with pytest.raises(LogError, match=r"several LR columns \('a - lr', 'b - lr'\); pick one with --lr-col 'a - lr'"):
         read_log(two)
     assert read_log(two, tag="b - lr").lrs.tolist() == [0.3]
+
+
+def test_a_json_lines_log_cut_short_says_so(tmp_path):
+    path = tmp_path / "trainer_log.jsonl"
+    path.write_text('{"current_steps": 1, "lr": 0.1}\n{"current_steps": 2, "lr": 0.2}\n{"current_steps": 3, "l')
+    log = read_log(path)
+    assert log.steps.tolist() == [1, 2] and log.notes == [
+        f"{path}: line 3 is cut short (still being written?); read up to it"
+    ]

@@ -304,7 +304,8 @@ def _from_json(path: Path, text: str, tag: str | None, step_col: str | None) -> 
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return _from_records(path, _json_lines(path, text), tag, step_col, kind="json lines")
+        records, notes = _json_lines(path, text)
+        return _from_records(path, records, tag, step_col, kind="json lines", notes=notes)
     if isinstance(data, dict) and isinstance(data.get("log_history"), list):
         return _trainer_state(path, data, tag)
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
@@ -314,8 +315,9 @@ def _from_json(path: Path, text: str, tag: str | None, step_col: str | None) -> 
     raise LogError(f"{path}: a JSON log is a trainer_state.json, a list of records or JSON lines")
 
 
-def _json_lines(path: Path, text: str) -> list[dict[str, Any]]:
-    records = []
+def _json_lines(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of a JSON lines log, and a note when its last line is cut short."""
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -323,11 +325,12 @@ def _json_lines(path: Path, text: str) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             if number == len(text.splitlines()) and records:
-                break  # a last line cut short: the run was still writing
+                # a last line cut short: the run was still writing
+                return records, [f"{path}: line {number} is cut short (still being written?); read up to it"]
             raise LogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
         if isinstance(record, dict):
             records.append(record)
-    return records
+    return records, []
 
 
 def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedLRs:
@@ -353,10 +356,15 @@ def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedL
 
 
 def _from_records(
-    path: Path, records: list[dict[str, Any]], tag: str | None, step_col: str | None, kind: str
+    path: Path,
+    records: list[dict[str, Any]],
+    tag: str | None,
+    step_col: str | None,
+    kind: str,
+    notes: list[str] | None = None,
 ) -> LoggedLRs:
     columns = sorted({k for r in records for k in r})
-    notes: list[str] = []
+    notes = list(notes or [])
     lr_key = _choose(columns, tag, str(path), "column", "--lr-col", notes)
     step_key = _step_column(columns, step_col, path)
     if "current_steps" in columns and "lr" in columns:  # LLaMA-Factory's trainer_log.jsonl
