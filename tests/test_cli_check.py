@@ -307,3 +307,18 @@ def test_an_lr_column_picked_among_others_is_said(sched, run, tmp_path):
     assert code == 0 and f"{log}: read the LR column 'lr'; it also has 'lr-Adam/pg1': pick another with --lr-col" in err
     code, out, _ = sched("check", str(plan), str(log), "--alignment", "hf", "--lr-col", "lr-Adam/pg1")
     assert code == 1 and "logged 0.5" in out
+
+
+def test_an_error_after_the_plan_is_read_comes_without_the_plans_notes(sched, tmp_path):
+    # A Hugging Face run counted on 1 device (a note when it loads) whose plan has no base LR.
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "max_duration: 2ep\ntrainer: hf\ndataset_size: 100\nbatch_size: 10\nschedulers:\n  - name: ConstantScheduler\n"
+    )
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n1,0.1\n")
+    code, out, err = sched("check", str(plan), str(log))
+    assert code == 2 and out == ""
+    assert one_error_line(err) == f"sched: error: {plan}: the plan has no base LR to compare logged LRs with; give --lr"
+    code, out, err = sched("check", str(plan), str(log), "--lr", "0.1", "--alignment", "hf")
+    assert code == 0 and err.startswith(f"note: {plan}: a Hugging Face run previewed on 1 device"), err

@@ -91,8 +91,8 @@ def check(
         from sched_cli.logs import alignment_from_option
         from sched_cli.views_check import check_view, plan_or_swapped, read_check_logs, readable_specs
 
-        # Every option is checked, and the logs read, before the plan is loaded: an error is the
-        # one line on stderr, after no warning of the plan's.
+        # Every option is checked, and the logs read, before the plan is loaded, and the plan's
+        # notes are printed once the check is made: an error is the one line on stderr.
         if fmt is not None and fmt.value == "json" and plot:
             raise UserError(
                 "--plot draws on standard output, where --format json prints the verdict: give -o FILE instead"
@@ -106,7 +106,8 @@ def check(
             alignment_from_option(alignment)
         log = read_check_logs(plan, logs, tag, step_col)
         readable_specs(explain_with or [], overrides)
-        loaded = plan_or_swapped(plan, logs, lambda: load(plan, overrides, ssr))
+        said: list = []  # the plan's notes, printed once the check has not failed
+        loaded = plan_or_swapped(plan, logs, lambda: load(plan, overrides, ssr, later=said))
         view = check_view(
             loaded,
             plan,
@@ -118,6 +119,8 @@ def check(
             step_col=step_col,
             explain_with=explain_with,
         )
+        for say in said:
+            say()
         for note in view.notes:
             warning(note)
         if fmt is not None and fmt.value == "json":
