@@ -85,10 +85,20 @@ def read_check_logs(plan_arg: str, log_args: list[str], tag: str | None, step_co
     """The run's logs, read as one; when they cannot be read and PLAN is a log, the arguments were
     given the wrong way round, and the error says so."""
     try:
-        return read_logs(log_args, tag, step_col)
+        log = read_logs(log_args, tag, step_col)
     except LogError as exc:
         said = _swapped(plan_arg, log_args) or next(filter(None, map(_a_plan, log_args)), None)
         raise LogError(said or str(exc)) from None
+    if step_col is not None and log.kind in _OWN_STEPS:
+        raise LogError(
+            f"--step-col {step_col}: {log.source} is a {log.kind} log, whose steps are its own; --step-col names "
+            "the step column of a CSV or JSON lines log"
+        )
+    return log
+
+
+#: The logs whose steps are not a column (``--step-col`` does not apply).
+_OWN_STEPS = ("tensorboard", "hf trainer_state.json", "composer FileLogger")
 
 
 def plan_or_swapped(plan_arg: str, log_args: list[str], load_plan: Callable[[], Spec]) -> Spec:

@@ -240,6 +240,10 @@ SFT = ["sample_specs/check/sft_args.json", "--dataset-size", "1000"]
         (["{log}", "-o", "{tmp}/check.bmp"], "check.bmp: unknown image format '.bmp'; use .png, .svg, .pdf or .html"),
         (["{log}", "--alignment", "hff"], "did you mean 'hf'?"),
         (["{log}", "--tag", "learning_rat"], "no key 'learning_rat' in this log; did you mean 'learning_rate'?"),
+        (
+            ["{log}", "--step-col", "global_step"],
+            "--step-col global_step: sample_specs/check/sft-run/trainer_state.json is a",
+        ),
     ],
 )
 def test_a_user_error_is_the_only_line_before_any_work(sched, tmp_path, args, message):
