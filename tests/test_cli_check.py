@@ -326,3 +326,19 @@ def test_an_error_after_the_plan_is_read_comes_without_the_plans_notes(sched, tm
     assert one_error_line(err) == f"sched: error: {plan}: the plan has no base LR to compare logged LRs with; give --lr"
     code, out, err = sched("check", str(plan), str(log), "--lr", "0.1", "--alignment", "hf")
     assert code == 0 and err.startswith(f"note: {plan}: a Hugging Face run previewed on 1 device"), err
+
+
+def test_a_picture_and_the_terminal_chart_together(sched, run, tmp_path):
+    plan, state, _ = run
+    picture = tmp_path / "check.svg"
+    code, out, err = sched(
+        "check", str(plan), str(state), "-o", str(picture), "--plot", env={**_env(), "NO_COLOR": "1"}
+    )
+    assert code == 0 and f"wrote {picture}" in err
+    assert picture.read_text().lstrip().startswith("<?xml") and "learning rate" in out  # --plot was dropped before
+
+
+def _env():
+    import os
+
+    return dict(os.environ)

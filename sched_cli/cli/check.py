@@ -133,7 +133,9 @@ def check(
                 typer.echo(f"  {line}")
         if is_html(output):
             write_chart_page(view.page(command_line("check", [plan, *logs], output)), output)
-        elif output is not None or plot:
+        elif output is not None:
             draw(view.chart, output, None, 20)
+        if plot:
+            draw(view.chart, None, None, 20)
         if not view.verdict.ok:
             raise typer.Exit(EXIT_DIVERGES)
