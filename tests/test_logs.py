@@ -410,3 +410,15 @@ def test_a_json_lines_log_cut_short_says_so(tmp_path):
     assert log.steps.tolist() == [1, 2] and log.notes == [
         f"{path}: line 3 is cut short (still being written?); read up to it"
     ]
+
+
+def test_lightning_logs_directory_with_one_version_or_several(tmp_path):
+    # CSVLogger writes lightning_logs/version_<N>/metrics.csv, one version per fit.
+    (tmp_path / "version_0").mkdir()
+    (tmp_path / "version_0" / "metrics.csv").write_text("lr-Adam,step\n0.1,0\n0.2,1\n")
+    log = read_log(tmp_path)
+    assert (log.tag, log.steps.tolist(), log.lrs.tolist()) == ("lr-Adam", [0, 1], [0.1, 0.2])
+    (tmp_path / "version_1").mkdir()
+    (tmp_path / "version_1" / "metrics.csv").write_text("lr-Adam,step\n0.1,0\n")
+    with pytest.raises(LogError, match=r"several Lightning metrics.csv logs \(.*version_0/metrics.csv, .*version_1/m"):
+        read_log(tmp_path)

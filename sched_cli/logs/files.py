@@ -125,11 +125,15 @@ def _read_directory(path: Path, tag: str | None, step_col: str | None) -> Logged
     scalars = sorted(_walk(path, lambda p: p.name == "scalars.json"))
     if scalars:
         return read_log(scalars[-1], tag, step_col)
-    texts = sorted(_walk(path, lambda p: p.suffix == ".txt" and composer.is_file_log(_head(p))))
-    if len(texts) == 1:
-        return read_log(texts[0], tag, step_col)
-    if texts:
-        raise LogError(f"{path}: several Composer FileLogger logs ({', '.join(map(str, texts[:4]))}); give one")
+    for what, wanted in (
+        ("Lightning metrics.csv logs", lambda p: p.name == "metrics.csv"),  # lightning_logs/version_<N>/
+        ("Composer FileLogger logs", lambda p: p.suffix == ".txt" and composer.is_file_log(_head(p))),
+    ):
+        found = sorted(_walk(path, wanted))
+        if len(found) > 1:
+            raise LogError(f"{path}: several {what} ({', '.join(map(str, found[:4]))}): several runs? give one")
+        if found:
+            return read_log(found[0], tag, step_col)
     raise LogError(
         f"{path}: no log found in this directory (looked for trainer_state.json, checkpoint-*/, trainer_log.jsonl, "
         "metrics.csv, TensorBoard event files, vis_data/scalars.json and Composer FileLogger .txt logs); "
