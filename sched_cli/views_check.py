@@ -3,6 +3,7 @@ plan, and the reason when one explanation fits every logged point."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from sched_cli.check import SPANS_SHOWN, Verdict, check, default_alignment, rows_of, steps_of_rows
 from sched_cli.check_reasons import explain
-from sched_cli.logs import Alignment, LoggedLRs
+from sched_cli.logs import Alignment, LogError, LoggedLRs
 from sched_cli.logs.files import read_logs
 from sched_cli.render import Band, Callout, Chart, Curve
 from sched_cli.simulator import Selection, collect
@@ -19,7 +20,7 @@ from sched_cli.specs import Overrides, Spec, SpecError, load, plan_file, with_ss
 if TYPE_CHECKING:  # pragma: no cover
     from sched_cli.render.chart_page import ChartPage
 
-__all__ = ["CheckView", "check_view"]
+__all__ = ["CheckView", "check_view", "read_check_logs", "plan_or_swapped", "readable_specs"]
 
 
 @dataclass
@@ -80,10 +81,92 @@ class CheckView:
         )
 
 
+def read_check_logs(plan_arg: str, log_args: list[str], tag: str | None, step_col: str | None) -> LoggedLRs:
+    """The run's logs, read as one; when they cannot be read and PLAN is a log, the arguments were
+    given the wrong way round, and the error says so."""
+    try:
+        log = read_logs(log_args, tag, step_col)
+    except LogError as exc:
+        said = _swapped(plan_arg, log_args) or next(filter(None, map(_a_plan, log_args)), None)
+        raise LogError(said or str(exc)) from None
+    if step_col is not None and log.kind in _OWN_STEPS:
+        raise LogError(
+            f"--step-col {step_col}: {log.source} is a {log.kind} log, whose steps are its own; --step-col names "
+            "the step column of a CSV or JSON lines log"
+        )
+    return log
+
+
+#: The logs whose steps are not a column (``--step-col`` does not apply).
+_OWN_STEPS = ("tensorboard", "hf trainer_state.json", "composer FileLogger")
+
+
+def plan_or_swapped(plan_arg: str, log_args: list[str], load_plan: Callable[[], Spec]) -> Spec:
+    """``load_plan()``; when PLAN cannot be read as a plan but as a log, the error says the
+    arguments were given the wrong way round."""
+    try:
+        return load_plan()
+    except Exception:  # any refusal (a directory, an unknown key...): re-raised unless PLAN is a log
+        swapped = _swapped(plan_arg, log_args)
+        if swapped:
+            raise SpecError(swapped) from None
+        raise
+
+
+def readable_specs(paths: list[str], overrides: Overrides) -> None:
+    """Refuse an ``--explain-with`` spec that cannot be read: a missing or mistyped file would
+    otherwise be an explanation silently not tried."""
+    for path in paths:
+        try:
+            load(path, overrides)
+        except SpecError as exc:
+            said = str(exc)
+            raise SpecError(f"--explain-with {said if said.startswith(path) else f'{path}: {said}'}") from None
+
+
+def _a_plan(log_arg: str) -> str | None:
+    """The error for a plan given as LOG: a trainer's config or a sched spec, by its keys."""
+    from pathlib import Path
+
+    if not Path(log_arg).is_file():
+        return None
+    try:
+        tool, data = plan_file(log_arg)
+    except Exception:  # noqa: BLE001 - not a plan either: the log's own error stands
+        return None
+    if tool is None and not (isinstance(data, dict) and {"schedulers", "scheduler"} & set(data)):
+        return None
+    from sched_cli.readers import reader
+
+    what = f"{reader(tool).TITLE}" if tool else "a sched spec"
+    return (
+        f"{log_arg} is a plan ({what}), not a log: LOG is what the run logged (its trainer_state.json or output "
+        "directory, TensorBoard event files, a CSV of its LRs...)"
+    )
+
+
+def _swapped(plan_arg: str, log_args: list[str]) -> str | None:
+    """The error for PLAN and LOG given the wrong way round: PLAN reads as a log (a file or directory
+    of one), and none is read from it otherwise."""
+    from pathlib import Path
+
+    path = Path(plan_arg)
+    if not (path.is_file() or path.is_dir()):
+        return None
+    try:
+        as_log = read_logs([plan_arg])
+    except (LogError, OSError):
+        return None
+    return (
+        f"{plan_arg} is a log ({as_log.kind}, {as_log.tag!r}), given as PLAN: the plan comes first, then the "
+        f"logs: sched check PLAN {plan_arg}" + (f" (is {log_args[0]} the plan?)" if len(log_args) == 1 else "")
+    )
+
+
 def check_view(
     spec: Spec,
     plan_arg: str,
-    log_args: list[str],
+    log_args: list[str] | LoggedLRs,
     overrides: Overrides,
     *,
     alignment: str | None = None,
@@ -92,7 +175,7 @@ def check_view(
     step_col: str | None = None,
     explain_with: list[str] | None = None,
 ) -> CheckView:
-    log = read_logs(log_args, tag, step_col)
+    log = log_args if isinstance(log_args, LoggedLRs) else read_logs(log_args, tag, step_col)
     rule, note = default_alignment(log, alignment)
     notes = [note] if note else []
     verdict, planned = check(spec, log, rule, tolerance)

@@ -94,7 +94,7 @@ def test_a_picture_of_the_plan_and_the_log(sched, run, tmp_path):
     [
         (["missing.json"], "missing.json: no such file or directory"),
         (["{log}", "--alignment", "hff"], "--alignment 'hff' is neither a logger's rule"),
-        (["{log}", "--tag", "lr"], "no 'lr' entries"),
+        (["{log}", "--tag", "lr"], "no key 'lr' in this log (it has: learning_rate, loss)"),
     ],
 )
 def test_errors_are_one_line_exit_2(sched, run, args, message):
@@ -215,3 +215,130 @@ def test_the_new_reasons_through_the_command(sched, tmp_path):
     assert code == 1 and json.loads(out)["reason"].startswith(
         "the log matches the plan with learning_rate 0.002 (x2 the plan's 0.001; --lr 0.002)"
     )
+
+
+# The sample plan prints a note (1 device assumed) when it loads: an error must come before it, alone.
+SFT = ["sample_specs/check/sft_args.json", "--dataset-size", "1000"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{huge}"], "one.txt: line 1: not a CSV log sched reads (field larger than field limit"),
+        (["sample_specs/check/sft_args.json"], "sft_args.json is a plan (Hugging Face TrainingArguments), not a log"),
+        (["sample_specs/bert_base.yaml"], "sample_specs/bert_base.yaml is a plan (a sched spec), not a log"),
+        (
+            ["{log}", "sample_specs/check/sft-run/trainer_state.json"],
+            "the log sample_specs/check/sft-run is given already",
+        ),
+        (["{garbage}"], "model.bin: not a log sched reads: a binary file that is not TensorBoard events"),
+        (["{empty}"], "empty.csv: the log is empty"),
+        (["{log}", "--format", "csv"], "'csv' is not one of 'text', 'json'"),
+        (["{log}", "--format", "json", "--plot"], "--plot draws on standard output, where --format json prints"),
+        (["{log}", "--tolerance", "nan"], "--tolerance nan: give a finite relative tolerance"),
+        (["{log}", "--explain-with", "nope.yaml"], "--explain-with nope.yaml: no such spec file"),
+        (["{log}", "-o", "{tmp}/check.bmp"], "check.bmp: unknown image format '.bmp'; use .png, .svg, .pdf or .html"),
+        (["{log}", "--alignment", "hff"], "did you mean 'hf'?"),
+        (["{log}", "--tag", "learning_rat"], "no key 'learning_rat' in this log; did you mean 'learning_rate'?"),
+        (
+            ["{log}", "--step-col", "global_step"],
+            "--step-col global_step: sample_specs/check/sft-run/trainer_state.json is a",
+        ),
+    ],
+)
+def test_a_user_error_is_the_only_line_before_any_work(sched, tmp_path, args, message):
+    (tmp_path / "one.txt").write_text("x" * 200_000)
+    (tmp_path / "model.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "empty.csv").write_text("")
+    names = {"huge": "one.txt", "garbage": "model.bin", "empty": "empty.csv"}
+    args = [a.replace("{log}", "sample_specs/check/sft-run").replace("{tmp}", str(tmp_path)) for a in args]
+    args = [str(tmp_path / names[a[1:-1]]) if a[1:-1] in names else a for a in args]
+    code, out, err = sched("check", *SFT, *args)
+    assert code == 2 and out == ""  # no verdict printed, then refused
+    assert message in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv", "model.bin", "one.txt"]
+
+
+@pytest.mark.parametrize("log_as_plan", ["sample_specs/check/sft-run", "sample_specs/check/sft-run/trainer_state.json"])
+def test_swapped_arguments_are_recognised(sched, log_as_plan):
+    code, out, err = sched("check", log_as_plan, "sample_specs/check/sft_args.json", "--dataset-size", "1000")
+    assert code == 2 and out == ""
+    assert one_error_line(err) == (
+        f"sched: error: {log_as_plan} is a log (hf trainer_state.json, 'learning_rate'), given as PLAN: the plan "
+        f"comes first, then the logs: sched check PLAN {log_as_plan} (is sample_specs/check/sft_args.json the plan?)"
+    )
+
+
+def test_a_log_on_stdin_or_from_a_named_pipe(sched, run, tmp_path):
+    import os
+    import threading
+
+    plan, state, _ = run
+    with open(state, "rb") as piped:
+        code, out, _ = sched("check", str(plan), "-", stdin=piped)
+    assert code == 0 and out.startswith("check: 10 logged LRs match the plan")
+    with open(os.devnull, "rb") as nothing:
+        code, out, err = sched("check", str(plan), "-", stdin=nothing)
+    assert code == 2 and "sched: error: stdin: the log is empty" in one_error_line(err)
+    fifo = tmp_path / "lr.csv"
+    os.mkfifo(fifo)
+    text = "step,lr\n" + "".join(f"{i + 1},{v!r}\n" for i, v in enumerate(HAND))
+    writer = threading.Thread(target=lambda: fifo.write_text(text))
+    writer.start()
+    code, out, err = sched("check", str(plan), str(fifo), "--alignment", "hf", timeout=30)
+    writer.join()
+    assert code == 0 and out.startswith("check: 10 logged LRs match the plan"), err
+
+
+def test_a_resumed_run_logging_steps_again_keeps_the_later_values(sched, run, tmp_path):
+    plan, _, _ = run
+    # The first run logged 1-7, its last two LRs wrong, and stopped; resumed from its checkpoint at
+    # step 5 it logged 6-10 again, as planned.
+    log = tmp_path / "lr.csv"
+    first = [*HAND[:5], 9.0, 9.0]
+    rows = [(i + 1, v) for i, v in enumerate(first)] + [(s, HAND[s - 1]) for s in range(6, 11)]
+    log.write_text("step,lr\n" + "".join(f"{s},{v!r}\n" for s, v in rows))
+    code, out, err = sched("check", str(plan), str(log), "--alignment", "hf")
+    assert code == 0 and out.startswith("check: 10 logged LRs match the plan"), out + err
+    assert f"warning: {log}: 2 steps (6 to 7) are logged more than once (a resumed run" in err
+
+
+def test_an_lr_column_picked_among_others_is_said(sched, run, tmp_path):
+    plan, _, _ = run
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr,lr-Adam/pg1\n" + "".join(f"{i + 1},{v!r},0.5\n" for i, v in enumerate(HAND)))
+    code, _, err = sched("check", str(plan), str(log), "--alignment", "hf")
+    assert code == 0 and f"{log}: read the LR column 'lr'; it also has 'lr-Adam/pg1': pick another with --lr-col" in err
+    code, out, _ = sched("check", str(plan), str(log), "--alignment", "hf", "--lr-col", "lr-Adam/pg1")
+    assert code == 1 and "logged 0.5" in out
+
+
+def test_an_error_after_the_plan_is_read_comes_without_the_plans_notes(sched, tmp_path):
+    # A Hugging Face run counted on 1 device (a note when it loads) whose plan has no base LR.
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "max_duration: 2ep\ntrainer: hf\ndataset_size: 100\nbatch_size: 10\nschedulers:\n  - name: ConstantScheduler\n"
+    )
+    log = tmp_path / "lr.csv"
+    log.write_text("step,lr\n1,0.1\n")
+    code, out, err = sched("check", str(plan), str(log))
+    assert code == 2 and out == ""
+    assert one_error_line(err) == f"sched: error: {plan}: the plan has no base LR to compare logged LRs with; give --lr"
+    code, out, err = sched("check", str(plan), str(log), "--lr", "0.1", "--alignment", "hf")
+    assert code == 0 and err.startswith(f"note: {plan}: a Hugging Face run previewed on 1 device"), err
+
+
+def test_a_picture_and_the_terminal_chart_together(sched, run, tmp_path):
+    plan, state, _ = run
+    picture = tmp_path / "check.svg"
+    code, out, err = sched(
+        "check", str(plan), str(state), "-o", str(picture), "--plot", env={**_env(), "NO_COLOR": "1"}
+    )
+    assert code == 0 and f"wrote {picture}" in err
+    assert picture.read_text().lstrip().startswith("<?xml") and "learning rate" in out  # --plot was dropped before
+
+
+def _env():
+    import os
+
+    return dict(os.environ)

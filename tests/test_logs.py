@@ -159,7 +159,7 @@ def test_repeated_steps_keep_the_last_value_and_say_so(tmp_path):
     path.write_text("step,lr\n1,0.1\n2,0.2\n2,0.3\n3,0.4\n")
     log = read_log(path)
     assert log.steps.tolist() == [1, 2, 3] and log.lrs.tolist() == [0.1, 0.3, 0.4]
-    assert "1 steps are logged more than once" in log.notes[0]
+    assert "step 2 is logged more than once" in log.notes[0]
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,10 @@ FILE_LOG = """[hyperparameter]: composer_version: "0.32.1"
 def test_composer_file_logger_text_is_recognised_by_its_lines(tmp_path):
     path = tmp_path / "logs-rank0.txt"
     path.write_text(FILE_LOG)
-    with pytest.raises(LogError, match=r"several LR metrics \(lr-AdamW/group0, lr-AdamW/group1\); pick one with --tag"):
+    with pytest.raises(
+        LogError,
+        match=r"several LR metrics \('lr-AdamW/group0', 'lr-AdamW/group1'\); pick one with --tag 'lr-AdamW/group0'",
+    ):
         read_log(path)
     log = read_log(path, tag="lr-AdamW/group1")
     assert log.kind == "composer FileLogger" and log.alignment is ALIGNMENTS["composer"]
@@ -314,3 +317,108 @@ def test_logs_counted_in_samples(tmp_path):
     other = tmp_path / "lr.csv"
     other.write_text(csv_monitor.read_text())
     assert read_log(other).unit == "update"
+
+
+def test_non_finite_logged_lrs_are_refused_with_their_step(tmp_path):
+    _write_events(tmp_path, [("train/learning_rate", 1, 1e-5), ("train/learning_rate", 2, float("nan"))])
+    with pytest.raises(LogError, match=r"train/learning_rate is nan at step 2 \(1 such points\), not a finite number"):
+        read_log(tmp_path)
+
+
+def test_event_files_of_several_runs_under_one_directory_are_refused(tmp_path):
+    # Hugging Face's runs/<date>_<host>/: two launches, each from step 1.
+    for run in ("Dec05_b", "Dec04_a"):
+        _write_events(tmp_path / "runs" / run, [("train/learning_rate", s, 1e-5 * s) for s in range(1, 6)])
+    with pytest.raises(LogError, match=r"logged from step 1 in more than one directory .*several runs"):
+        read_log(tmp_path)
+
+
+def test_a_resumed_runs_directories_read_in_the_order_written(tmp_path):
+    # The crashed run logged steps 1-6, the last two wrong; resumed from its checkpoint at 4, the
+    # run logged 5-8 again, in a directory whose name sorts first ("Apr" < "Dec"): the newer file,
+    # by the time in its name, wins.
+    first = _write_events(
+        tmp_path / "runs" / "Dec31_a", [("lr", s, [0.1, 0.2, 0.3, 0.4, 9.0, 9.0][s - 1]) for s in range(1, 7)]
+    )
+    second = _write_events(tmp_path / "runs" / "Apr01_b", [("lr", s, 0.1 * s) for s in range(5, 9)])
+    stamp = int(first[0].name.split(".")[3])
+    second[0].rename(
+        second[0].with_name(second[0].name.replace(str(int(second[0].name.split(".")[3])), str(stamp + 60)))
+    )
+    log = read_log(tmp_path)
+    assert log.steps.tolist() == list(range(1, 9))
+    assert np.allclose(log.lrs, [0.1 * s for s in range(1, 9)], rtol=1e-7)
+    assert "2 steps (5 to 6) are logged more than once (a resumed run" in log.notes[0]
+
+
+def test_binary_garbage_and_a_huge_line_are_said_to_be_no_log(tmp_path):
+    garbage = tmp_path / "model.bin"
+    garbage.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(
+        LogError, match="model.bin: not a log sched reads: a binary file that is not TensorBoard events"
+    ):
+        read_log(garbage)
+    huge = tmp_path / "one.txt"
+    huge.write_text("x" * 200_000)
+    with pytest.raises(LogError, match=r"one.txt: line 1: not a CSV log sched reads \(field larger than field limit"):
+        read_log(huge)
+    line = tmp_path / "one.jsonl"
+    line.write_text('{"step": 1, "lr": ')  # a single line cut short holds no record to read
+    with pytest.raises(LogError, match=r"one.jsonl: line 1: not JSON"):
+        read_log(line)
+
+
+def test_the_lr_picked_among_others_is_said_and_momentum_is_no_lr(tmp_path):
+    both = tmp_path / "both.csv"
+    both.write_text("step,lr,lr-Adam/pg1\n1,0.1,0.2\n")
+    log = read_log(both)
+    assert log.tag == "lr" and log.notes == [
+        f"{both}: read the LR column 'lr'; it also has 'lr-Adam/pg1': pick another with --lr-col"
+    ]
+    # Lightning's LearningRateMonitor(log_momentum=True, log_weight_decay=True), MMEngine's base_lr.
+    lightning = tmp_path / "metrics.csv"
+    lightning.write_text("step,lr-Adam,lr-Adam-momentum,lr-Adam-weight_decay,base_lr\n0,0.1,0.9,0.01,0.5\n")
+    log = read_log(lightning)
+    assert log.tag == "lr-Adam" and log.notes == []
+    with pytest.raises(LogError, match=r"no column 'stpe' in this log; did you mean --step-col 'step'\?"):
+        read_log(lightning, step_col="stpe")
+
+
+def test_trainer_state_keys_are_suggested_for_a_mistyped_tag(tmp_path):
+    path = _trainer_state(tmp_path / "trainer_state.json", [{"step": 1, "learning_rate": 1e-4, "loss": 2.0}])
+    with pytest.raises(LogError, match=r"no key 'learning_rat' in this log; did you mean 'learning_rate'\?"):
+        read_log(path, tag="learning_rat")
+
+
+def test_a_wandb_chart_export_of_one_run_or_several(tmp_path):
+    # A W&B chart's "Export CSV": its x as "Step", each run's column "<run> - <key>" with __MIN and __MAX beside it.
+    one = tmp_path / "chart.csv"
+    one.write_text('"Step","a - lr","a - lr__MIN","a - lr__MAX"\n1,0.1,0.1,0.1\n2,0.2,0.2,0.2\n')
+    log = read_log(one)
+    assert (log.tag, log.steps.tolist(), log.lrs.tolist()) == ("a - lr", [1, 2], [0.1, 0.2])
+    two = tmp_path / "runs.csv"
+    two.write_text('"Step","a - lr","a - lr__MIN","b - lr","b - lr__MAX"\n1,0.1,0.1,0.3,0.3\n')
+    with pytest.raises(LogError, match=r"several LR columns \('a - lr', 'b - lr'\); pick one with --lr-col 'a - lr'"):
+        read_log(two)
+    assert read_log(two, tag="b - lr").lrs.tolist() == [0.3]
+
+
+def test_a_json_lines_log_cut_short_says_so(tmp_path):
+    path = tmp_path / "trainer_log.jsonl"
+    path.write_text('{"current_steps": 1, "lr": 0.1}\n{"current_steps": 2, "lr": 0.2}\n{"current_steps": 3, "l')
+    log = read_log(path)
+    assert log.steps.tolist() == [1, 2] and log.notes == [
+        f"{path}: line 3 is cut short (still being written?); read up to it"
+    ]
+
+
+def test_lightning_logs_directory_with_one_version_or_several(tmp_path):
+    # CSVLogger writes lightning_logs/version_<N>/metrics.csv, one version per fit.
+    (tmp_path / "version_0").mkdir()
+    (tmp_path / "version_0" / "metrics.csv").write_text("lr-Adam,step\n0.1,0\n0.2,1\n")
+    log = read_log(tmp_path)
+    assert (log.tag, log.steps.tolist(), log.lrs.tolist()) == ("lr-Adam", [0, 1], [0.1, 0.2])
+    (tmp_path / "version_1").mkdir()
+    (tmp_path / "version_1" / "metrics.csv").write_text("lr-Adam,step\n0.1,0\n")
+    with pytest.raises(LogError, match=r"several Lightning metrics.csv logs \(.*version_0/metrics.csv, .*version_1/m"):
+        read_log(tmp_path)

@@ -20,6 +20,8 @@ from sched_cli.cli.process import Options, assumed, warning, warnings_as_lines
 from sched_cli.readers import NAMES as READER_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from sched_cli.specs import Overrides, Spec
 
 #: Points per curve in plots (breakpoints are always added).
@@ -276,8 +278,11 @@ def with_global_options(command):
     return wrapper
 
 
-def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
-    """The spec ``arg`` names, with the run options and SSRs applied; its warnings printed."""
+def load(
+    arg: str, overrides: Overrides, ssrs: list[float] | None, later: list[Callable[[], None]] | None = None
+) -> Spec:
+    """The spec ``arg`` names, with the run options and SSRs applied; its warnings printed, or kept
+    in ``later`` for the command to print once it has not failed (``sched check``)."""
     from sched_cli.specs import check, with_ssrs
     from sched_cli.specs import load as load_spec
 
@@ -287,10 +292,13 @@ def load(arg: str, overrides: Overrides, ssrs: list[float] | None) -> Spec:
         raise UserError("Missing argument 'SPEC': give a spec file or an inline scheduler")
     refuse_directory(arg)
     spec = with_ssrs(load_spec(arg, overrides), ssrs or [])
-    for message in assumptions(spec, overrides):
-        assumed(message)
-    for message in check(spec):
-        warning(message)
+    said = [functools.partial(assumed, m) for m in assumptions(spec, overrides)]
+    said += [functools.partial(warning, m) for m in check(spec)]
+    if later is not None:
+        later.extend(said)
+    else:
+        for say in said:
+            say()
     return spec
 
 

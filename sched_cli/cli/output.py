@@ -97,10 +97,7 @@ def draw(chart, output: Path | None, width: int | None, height: int) -> None:
     if output is not None:
         from sched_cli.render.figure import save_figure
 
-        if output.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise UserError(
-                f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg, .pdf or .html"
-            )
+        check_image_suffix(output, html=False)
         check_output_dir(output)
         save_figure(chart, output)
         wrote(f"wrote {output}")
@@ -169,6 +166,15 @@ def check_plot_size(points: int | None = None, width: int | None = None, height:
 
 
 # -- the HTML report --------------------------------------------------------------------------------
+def check_image_suffix(output: Path, html: bool = True) -> None:
+    """Refuse an ``-o`` that names no picture sched draws (before anything runs, when the command
+    calls it first); ``html``: an HTML page is one of them."""
+    if output.suffix.lower() not in (".png", ".svg", ".pdf") and not (html and is_html(output)):
+        raise UserError(
+            f"-o {output}: unknown image format {output.suffix or '(none)'!r}; use .png, .svg, .pdf or .html"
+        )
+
+
 def is_html(output: Path | None) -> bool:
     return output is not None and output.suffix.lower() in (".html", ".htm")
 

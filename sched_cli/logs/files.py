@@ -54,6 +54,8 @@ STEP_COLUMNS = (
 
 def read_log(path: str | Path, tag: str | None = None, step_col: str | None = None) -> LoggedLRs:
     """The LRs of one log file or directory (``tag``: the tag or column to read)."""
+    if str(path) == "-" or Path(path).exists() and not (Path(path).is_file() or Path(path).is_dir()):
+        return _read_stream(str(path), tag, step_col)
     path = Path(path)
     if not path.exists():
         raise LogError(f"{path}: no such file or directory")
@@ -77,6 +79,32 @@ def read_log(path: str | Path, tag: str | None = None, step_col: str | None = No
     return _from_csv(path, text, tag, step_col)
 
 
+def _read_stream(name: str, tag: str | None, step_col: str | None) -> LoggedLRs:
+    """A log piped in: ``-`` (the standard input) or a named pipe, read once, whole (up to
+    :data:`MAX_LOG_BYTES`), then as the file it holds; the messages name ``name``."""
+    import sys
+    import tempfile
+
+    shown = "stdin" if name == "-" else name
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_LOG_BYTES + 1)
+    else:
+        with open(name, "rb") as f:
+            data = f.read(MAX_LOG_BYTES + 1)
+    if len(data) > MAX_LOG_BYTES:
+        raise LogError(f"{shown}: more than sched reads from one log (1 GiB)")
+    with tempfile.TemporaryDirectory(prefix="sched-log-") as directory:
+        copy = Path(directory) / ("stdin" if name == "-" else Path(name).name)
+        copy.write_bytes(data)
+        try:
+            log = read_log(copy, tag, step_col)
+        except LogError as exc:
+            raise LogError(str(exc).replace(str(copy), shown)) from None
+    log.source = shown
+    log.notes = [n.replace(str(copy), shown) for n in log.notes]
+    return log
+
+
 # -- directories ---------------------------------------------------------------------------------
 def _read_directory(path: Path, tag: str | None, step_col: str | None) -> LoggedLRs:
     """A checkpoint or output directory: its ``trainer_state.json`` (the last checkpoint's when only
@@ -91,22 +119,34 @@ def _read_directory(path: Path, tag: str | None, step_col: str | None) -> Logged
     )
     if checkpoints:
         return read_log(checkpoints[-1] / "trainer_state.json", tag, step_col)
-    events = sorted(_walk(path, lambda p: tb.is_event_file(p)))
+    events = sorted(_walk(path, lambda p: tb.is_event_file(p)), key=_written_at)
     if events:
         return _from_events(events, tag, str(path))
     scalars = sorted(_walk(path, lambda p: p.name == "scalars.json"))
     if scalars:
         return read_log(scalars[-1], tag, step_col)
-    texts = sorted(_walk(path, lambda p: p.suffix == ".txt" and composer.is_file_log(_head(p))))
-    if len(texts) == 1:
-        return read_log(texts[0], tag, step_col)
-    if texts:
-        raise LogError(f"{path}: several Composer FileLogger logs ({', '.join(map(str, texts[:4]))}); give one")
+    for what, wanted in (
+        ("Lightning metrics.csv logs", lambda p: p.name == "metrics.csv"),  # lightning_logs/version_<N>/
+        ("Composer FileLogger logs", lambda p: p.suffix == ".txt" and composer.is_file_log(_head(p))),
+    ):
+        found = sorted(_walk(path, wanted))
+        if len(found) > 1:
+            raise LogError(f"{path}: several {what} ({', '.join(map(str, found[:4]))}): several runs? give one")
+        if found:
+            return read_log(found[0], tag, step_col)
     raise LogError(
         f"{path}: no log found in this directory (looked for trainer_state.json, checkpoint-*/, trainer_log.jsonl, "
         "metrics.csv, TensorBoard event files, vis_data/scalars.json and Composer FileLogger .txt logs); "
         "give the log file itself"
     )
+
+
+def _written_at(path: Path) -> tuple[int, str]:
+    """When an event file was opened, from its name (``events.out.tfevents.<unix time>.<host>...``):
+    a resumed run's files, in the order they were written (their directories' names, such as
+    Hugging Face's ``runs/Dec04_19-13-22_host``, do not sort by time)."""
+    after = path.name.split("tfevents.", 1)[-1].split(".", 1)[0]
+    return (int(after) if after.isdigit() else 0, str(path))
 
 
 def _walk(path: Path, wanted) -> list[Path]:
@@ -128,10 +168,25 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
     except tb.TensorBoardError as exc:
         raise LogError(str(exc)) from None
     tags = sorted({t for f in files for t in f.steps})
-    chosen = _choose(tags, tag, where, "tag", "--tag")
+    if not tags:
+        if not any(tb.is_event_file(p) for p in paths):
+            raise LogError(
+                f"{where}: not a log sched reads: a binary file that is not TensorBoard events; give a "
+                "trainer_state.json, an event file (events.out.tfevents.*), or a CSV or JSON lines log"
+            )
+        raise LogError(f"{where}: these TensorBoard events hold no scalar (had the run logged any yet?)")
+    notes: list[str] = []
+    chosen = _choose(tags, tag, where, "tag", "--tag", notes)
+    _one_run(files, chosen, where)
     steps = np.concatenate([f.steps[chosen] for f in files if chosen in f.steps])
     values = np.concatenate([f.values[chosen] for f in files if chosen in f.steps])
-    notes = [f.truncated for f in files if f.truncated]
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise LogError(
+            f"{where}: {chosen} is {values[bad[0]]} at step {steps[bad[0]]:,} ({len(bad):,} such points), not a "
+            "finite number: no schedule gives it; check the run itself"
+        )
+    notes += [f.truncated for f in files if f.truncated]
     float32 = all(f.float32 for f in files if chosen in f.steps)
     log = LoggedLRs(
         where,
@@ -145,6 +200,27 @@ def _from_events(paths: list[Path], tag: str | None, where: str) -> LoggedLRs:
         notes=notes,
     )
     return _deduplicated(log)
+
+
+def _one_run(files: list[tb.EventScalars], tag: str, where: str) -> None:
+    """Refuse the event files of several runs under one directory (Hugging Face's ``runs/`` keeps
+    one directory per launch): a directory whose files start again at or before the first
+    directory's first step is another run, not the same run resumed from a checkpoint."""
+    starts: dict[str, int] = {}
+    for f in files:
+        if tag in f.steps and len(f.steps[tag]):
+            parent = str(Path(f.path).parent)
+            starts[parent] = min(starts.get(parent, int(f.steps[tag].min())), int(f.steps[tag].min()))
+    if len(starts) < 2:
+        return
+    first, *later = starts.items()
+    again = [d for d, start in later if start <= first[1]]
+    if again:
+        runs = ", ".join([first[0], *again][:4])
+        raise LogError(
+            f"{where}: {tag!r} is logged from step {first[1]:,} in more than one directory ({runs}): several runs, "
+            "not one resumed; give one run's directory"
+        )
 
 
 def _tag_alignment(tag: str):
@@ -182,11 +258,22 @@ def _names_an_lr(name: str) -> bool:
     import re
 
     words = re.split(r"[/_\-. ]+", name.lower())
+    if {"momentum", "decay", "beta", "betas", "beta1", "beta2", "base", "min", "max"} & set(words):
+        # Lightning's lr-Adam-momentum, lr-Adam-weight_decay; MMEngine's base_lr; the __MIN and
+        # __MAX columns beside each run's in a W&B chart's CSV export
+        return False
     return "lr" in words or "learning" in words and "rate" in words or name.lower().startswith("lr-")
 
 
-def _choose(names: list[str], asked: str | None, where: str, what: str, option: str) -> str:
-    """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one."""
+#: Tags that hold the same LR as another (Megatron-LM's, by iteration and by samples).
+_TWINS = ("learning-rate", "learning-rate vs samples", "learning-rate_vs_samples")
+
+
+def _choose(
+    names: list[str], asked: str | None, where: str, what: str, option: str, notes: list[str] | None = None
+) -> str:
+    """The LR tag or column: the one asked for, else the known LR names, else the only LR-like one;
+    a known name picked among other LR-like ones is said in ``notes``, with the option to pick another."""
     if asked is not None:
         if asked in names:
             return asked
@@ -195,14 +282,22 @@ def _choose(names: list[str], asked: str | None, where: str, what: str, option: 
         close = difflib.get_close_matches(asked, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(names[:12]) or 'none'})"
         raise LogError(f"{where}: no {what} {asked!r} in this log{hint}")
+    lr_like = [n for n in names if _names_an_lr(n)]
     for known in LR_TAGS:
         if known in names:
+            others = [n for n in lr_like if n != known and not (known in _TWINS and n in _TWINS)]
+            if others and notes is not None:
+                notes.append(
+                    f"{where}: read the LR {what} {known!r}; it also has {', '.join(map(repr, others[:8]))}: "
+                    f"pick another with {option}"
+                )
             return known
-    lr_like = [n for n in names if _names_an_lr(n)]
     if len(lr_like) == 1:
         return lr_like[0]
     if len(lr_like) > 1:
-        raise LogError(f"{where}: several LR {what}s ({', '.join(lr_like[:8])}); pick one with {option}")
+        raise LogError(
+            f"{where}: several LR {what}s ({', '.join(map(repr, lr_like[:8]))}); pick one with {option} {lr_like[0]!r}"
+        )
     raise LogError(
         f"{where}: no learning-rate {what} found (it has: {', '.join(names[:12]) or 'none'}); name it with {option}"
     )
@@ -213,7 +308,8 @@ def _from_json(path: Path, text: str, tag: str | None, step_col: str | None) -> 
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return _from_records(path, _json_lines(path, text), tag, step_col, kind="json lines")
+        records, notes = _json_lines(path, text)
+        return _from_records(path, records, tag, step_col, kind="json lines", notes=notes)
     if isinstance(data, dict) and isinstance(data.get("log_history"), list):
         return _trainer_state(path, data, tag)
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
@@ -223,26 +319,31 @@ def _from_json(path: Path, text: str, tag: str | None, step_col: str | None) -> 
     raise LogError(f"{path}: a JSON log is a trainer_state.json, a list of records or JSON lines")
 
 
-def _json_lines(path: Path, text: str) -> list[dict[str, Any]]:
-    records = []
+def _json_lines(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of a JSON lines log, and a note when its last line is cut short."""
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            if number == len(text.splitlines()):
-                break  # a last line cut short: the run was still writing
+            if number == len(text.splitlines()) and records:
+                # a last line cut short: the run was still writing
+                return records, [f"{path}: line {number} is cut short (still being written?); read up to it"]
             raise LogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
         if isinstance(record, dict):
             records.append(record)
-    return records
+    return records, []
 
 
 def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedLRs:
     """A Hugging Face ``trainer_state.json``: ``log_history`` holds ``{"step", "learning_rate"}``."""
     key = tag or "learning_rate"
     rows = [r for r in data["log_history"] if isinstance(r, dict) and key in r and "step" in r]
+    if not rows and tag is not None:
+        keys = sorted({k for r in data["log_history"] if isinstance(r, dict) for k in r} - {"step"})
+        _choose(keys, tag, str(path), "key", "--tag")  # the keys it has, or the one meant
     if not rows:
         raise LogError(f"{path}: log_history has no {key!r} entries (was logging_steps larger than the run?)")
     facts = {k: data[k] for k in ("max_steps", "global_step", "train_batch_size", "num_train_epochs") if k in data}
@@ -259,10 +360,16 @@ def _trainer_state(path: Path, data: dict[str, Any], tag: str | None) -> LoggedL
 
 
 def _from_records(
-    path: Path, records: list[dict[str, Any]], tag: str | None, step_col: str | None, kind: str
+    path: Path,
+    records: list[dict[str, Any]],
+    tag: str | None,
+    step_col: str | None,
+    kind: str,
+    notes: list[str] | None = None,
 ) -> LoggedLRs:
     columns = sorted({k for r in records for k in r})
-    lr_key = _choose(columns, tag, str(path), "column", "--lr-col")
+    notes = list(notes or [])
+    lr_key = _choose(columns, tag, str(path), "column", "--lr-col", notes)
     step_key = _step_column(columns, step_col, path)
     if "current_steps" in columns and "lr" in columns:  # LLaMA-Factory's trainer_log.jsonl
         kind, alignment = "llamafactory trainer_log.jsonl", ALIGNMENTS["hf"]
@@ -281,6 +388,7 @@ def _from_records(
         np.array([_number(path, r[lr_key], lr_key) for r in rows], dtype=np.float64),
         alignment=alignment,
         unit="sample" if lr_key in SAMPLE_TAGS else "update",
+        notes=notes,
     )
     return _deduplicated(log)
 
@@ -292,13 +400,24 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _csv_rows(path, text, reader, dialect.delimiter, tag, step_col)
+    except csv.Error as exc:  # a field over the csv module's limit (131,072 characters), a stray NUL...
+        raise LogError(
+            f"{path}: line {reader.line_num}: not a CSV log sched reads ({exc}); give a CSV or JSON lines log "
+            "with a step and an LR column"
+        ) from None
+
+
+def _csv_rows(path: Path, text: str, reader, delimiter: str, tag: str | None, step_col: str | None) -> LoggedLRs:
     header = next(reader, None)
     if not header:
-        raise LogError(f"{path}: the log is empty")
-    lr_key = _choose(header, tag, str(path), "column", "--lr-col")
+        raise LogError(f"{path}: the log is empty (nothing was logged yet?)")
+    notes: list[str] = []
+    lr_key = _choose(header, tag, str(path), "column", "--lr-col", notes)
     step_key = _step_column(header, step_col, path)
     li, si = header.index(lr_key), header.index(step_key)
-    columns = _plain_columns(text, dialect.delimiter, len(header), (si, li))
+    columns = _plain_columns(text, delimiter, len(header), (si, li))
     if columns is not None:
         steps, lrs = columns
     else:
@@ -323,6 +442,7 @@ def _from_csv(path: Path, text: str, tag: str | None, step_col: str | None) -> L
         np.asarray(lrs, dtype=np.float64),
         alignment=alignment,
         unit=unit,
+        notes=notes,
     )
     if not text.endswith("\n"):
         # Every writer here (csv, Lightning, pandas, DeepSpeed's csv_monitor) ends its rows with one.
@@ -361,11 +481,19 @@ def _plain_columns(
 def _step_column(columns: list[str], asked: str | None, path: Path) -> str:
     if asked is not None:
         if asked not in columns:
-            raise LogError(f"{path}: no column {asked!r} (it has: {', '.join(columns[:12])})")
+            import difflib
+
+            close = difflib.get_close_matches(asked, columns, n=1)
+            hint = f"; did you mean --step-col {close[0]!r}?" if close else f" (it has: {', '.join(columns[:12])})"
+            raise LogError(f"{path}: no column {asked!r} in this log{hint}")
         return asked
     for name in STEP_COLUMNS:
         if name in columns:
             return name
+    for name in STEP_COLUMNS:  # a W&B chart's CSV export names its x "Step"
+        found = [c for c in columns if c.lower() == name]
+        if found:
+            return found[0]
     raise LogError(f"{path}: no step column (looked for {', '.join(STEP_COLUMNS)}); name it with --step-col")
 
 
@@ -397,8 +525,14 @@ def _deduplicated(log: LoggedLRs) -> LoggedLRs:
     steps, lrs = log.steps[order], log.lrs[order]
     last = np.append(steps[1:] != steps[:-1], True)
     if not last.all():
-        repeated = int((~last).sum())
-        log.notes.append(f"{log.source}: {repeated:,} steps are logged more than once; the last value of each is used")
+        again = np.unique(steps[~last])
+        where = (
+            f"step {again[0]:,} is" if len(again) == 1 else f"{len(again):,} steps ({again[0]:,} to {again[-1]:,}) are"
+        )
+        log.notes.append(
+            f"{log.source}: {where} logged more than once (a resumed run logs again from its checkpoint): "
+            "the value logged last is used, as TensorBoard shows it"
+        )
     log.steps, log.lrs = steps[last], lrs[last]
     return log
 
@@ -430,6 +564,12 @@ def read_logs(paths: list[str], tag: str | None = None, step_col: str | None = N
     """Several logs of one run (a resumed run's event files, its checkpoints' states), as one: the
     same kind and tag in each; a step logged in several keeps the value of the last log given."""
     logs = [read_log(p, tag, step_col) for p in paths]
+    seen: dict[Path, str] = {}
+    for arg, log in zip(paths, logs, strict=True):
+        read = Path(log.source).resolve()  # the file a directory led to, or the directory of event files
+        if read in seen:
+            raise LogError(f"{arg}: the log {seen[read]} is given already ({log.source}); give each log once")
+        seen[read] = arg
     first = logs[0]
     for other in logs[1:]:
         if (other.kind, other.tag, other.unit) != (first.kind, first.tag, first.unit):
