@@ -79,10 +79,10 @@ def test_the_readme_pipe_example_prints_six_clean_lines():
 
 
 # -- write failures -----------------------------------------------------------------------------
-def test_a_full_disk_on_stdout_is_one_line_and_exit_1():
+def test_a_full_disk_on_stdout_is_one_line_and_exit_3():
     with open("/dev/full", "w") as full:
         code, _, err = run_sched(*COMMANDS["export"], stdout=full)
-    assert code == 1
+    assert code == 3
     assert "No space left on device" in one_error_line(err)
 
 
@@ -95,7 +95,7 @@ def test_a_file_size_limit_is_a_full_disk_the_target_untouched_no_temp_left(tmp_
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
     code, _, err = run_sched("export", "cosine", "--max-duration", "100000ba", "-o", str(out), preexec_fn=limit)
-    assert code == 1
+    assert code == 3
     line = one_error_line(err)
     assert str(out) in line and "too large" in line.lower()
     assert out.read_text() == KEEP
@@ -276,9 +276,9 @@ BUG = (
 )
 
 
-def test_an_internal_error_is_one_line_and_exit_1():
+def test_an_internal_error_is_one_line_and_exit_3():
     code, out, err = run_sched("validate", RESNET, prelude=BUG)
-    assert code == 1 and out == ""
+    assert code == 3 and out == ""
     line = one_error_line(err)
     assert "internal error" in line and "RuntimeError: deliberate bug" in line and "--debug" in line
 
@@ -293,7 +293,7 @@ def test_an_internal_error_outside_a_command_body_is_one_line():
     """`list` has no error handler of its own: the entry point still turns a bug into one line."""
     prelude = "import sched_cli.registry as r\nr.ENTRIES = None"
     code, _, err = run_sched("list", prelude=prelude)
-    assert code == 1 and "internal error: TypeError" in one_error_line(err)
+    assert code == 3 and "internal error: TypeError" in one_error_line(err)
 
 
 # -- usage errors in sched's voice ----------------------------------------------------------------

@@ -19,13 +19,16 @@ from typing import Any
 import typer
 
 EXIT_USAGE = 2
-EXIT_INTERNAL = 1
+#: sched could not finish for a reason that is not the user's input (a bug of its own, a full
+#: disk): 3, apart from 1, which means a verdict (``check``: the log leaves the plan;
+#: ``validate --strict``: warnings), so that a CI job never reads a crash as a verdict.
+EXIT_INTERNAL = 3
 #: ``validate --strict``: every spec is valid, but some have warnings.
 EXIT_WARNINGS = 1
 EXIT_INTERRUPTED = 130
 #: A closed pipe ends sched as SIGPIPE ends other Unix tools: 128 + 13, quietly.
 EXIT_PIPE_CLOSED = 141
-#: Write failures that mean "the disk is full" (or the user's file size limit is reached): exit 1.
+#: Write failures that mean "the disk is full" (or the user's file size limit is reached): exit 3.
 DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _STREAM_ERRNOS = {errno.EPIPE, errno.EBADF, errno.EIO, *DISK_FULL}
 
