@@ -11,26 +11,12 @@ from sched_cli.check import CheckError, check, compare, default_alignment, plann
 from sched_cli.check_reasons import explain
 from sched_cli.logs import ALIGNMENTS, LogError, LoggedLRs
 from sched_cli.specs import Overrides, load
-
-# Hugging Face's linear schedule, 10 updates, 2 of warmup, peak 1e-3: the LR update u trains with
-# is 1e-3 * u / 2 during the warmup, then 1e-3 * (10 - u) / 8.
-HAND = [0.0, 5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4]
+from tests.check_case import HAND, write_plan
 
 
 @pytest.fixture
 def hf_file(tmp_path):
-    path = tmp_path / "args.json"
-    path.write_text(
-        json.dumps(
-            {
-                "output_dir": "x",
-                "learning_rate": 1e-3,
-                "lr_scheduler_type": "linear",
-                "warmup_steps": 2,
-                "max_steps": 10,
-            }
-        )
-    )
+    path = write_plan(tmp_path)
     return path
 
 

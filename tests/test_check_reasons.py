@@ -16,7 +16,8 @@ from sched_cli.check import check, planned_lrs
 from sched_cli.check_reasons import explain
 from sched_cli.logs import ALIGNMENTS, LoggedLRs
 from sched_cli.specs import Overrides, load, plan_file
-from tests.test_check import HAND, _log, hf_file  # noqa: F401  (hf_file: a fixture)
+from tests.check_case import HAND
+from tests.test_check import _log, hf_file  # noqa: F401  (hf_file: a fixture)
 
 
 def _hf_args(tmp_path, **keys):

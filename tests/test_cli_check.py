@@ -6,26 +6,13 @@ import json
 
 import pytest
 
+from tests.check_case import HAND, write_plan
 from tests.conftest import one_error_line
-
-# Hugging Face's linear schedule, 10 updates, 2 of warmup, peak 1e-3 (hand-computed in test_check.py).
-HAND = [0.0, 5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4]
 
 
 @pytest.fixture
 def run(tmp_path):
-    plan = tmp_path / "args.json"
-    plan.write_text(
-        json.dumps(
-            {
-                "output_dir": "x",
-                "learning_rate": 1e-3,
-                "lr_scheduler_type": "linear",
-                "warmup_steps": 2,
-                "max_steps": 10,
-            }
-        )
-    )
+    plan = write_plan(tmp_path)
     state = tmp_path / "out" / "trainer_state.json"
     state.parent.mkdir()
 

@@ -19,10 +19,9 @@ import pytest
 from sched_cli.render import Band, Callout, Chart, Curve
 from sched_cli.render.chart_page import MAX_POINTS, ChartPage, render_chart_page, save_chart_page
 from sched_cli.render.html import Table
+from tests.check_case import HAND, write_plan
 
 HOSTILE = "</script><script>window.pwned = 1</script><!-- & \u2028 '\""
-# Hugging Face's linear schedule, 10 updates, 2 of warmup, peak 1e-3 (as in test_views_check.py).
-HAND = [0.0, 5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4]
 LOGGED = HAND[:5] + [9e-4] * 5  # steps 6-10 off the plan
 
 
@@ -111,18 +110,7 @@ def test_save_is_atomic_on_an_error_and_on_ctrl_c(tmp_path, monkeypatch):
 def write_check_page(sched, tmp_path, logged: list[float]):
     """``sched check`` of a run that logged ``logged`` at steps 1, 2, ... against Hugging Face's
     linear schedule (``HAND``), written to an HTML page by a real process."""
-    plan = tmp_path / "args.json"
-    plan.write_text(
-        json.dumps(
-            {
-                "output_dir": "x",
-                "learning_rate": 1e-3,
-                "lr_scheduler_type": "linear",
-                "warmup_steps": 2,
-                "max_steps": 10,
-            }
-        )
-    )
+    plan = write_plan(tmp_path)
     state = tmp_path / "trainer_state.json"
     state.write_text(json.dumps({"log_history": [{"step": i + 1, "learning_rate": v} for i, v in enumerate(logged)]}))
     out = tmp_path / "check.html"

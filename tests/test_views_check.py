@@ -13,26 +13,12 @@ from sched_cli.render.figure import ALARM, draw_figure
 from sched_cli.render.terminal import ALARM_MARKER, render_terminal
 from sched_cli.specs import Overrides, load
 from sched_cli.views_check import check_view
-
-# Hugging Face's linear schedule, 10 updates, 2 of warmup, peak 1e-3: update u trains with
-# 1e-3 * u / 2 for u < 2, then 1e-3 * (10 - u) / 8 (as in test_cli_check.py).
-HAND = [0.0, 5e-4, 1e-3, 8.75e-4, 7.5e-4, 6.25e-4, 5e-4, 3.75e-4, 2.5e-4, 1.25e-4]
+from tests.check_case import HAND, write_plan
 
 
 @pytest.fixture
 def plan(tmp_path):
-    path = tmp_path / "args.json"
-    path.write_text(
-        json.dumps(
-            {
-                "output_dir": "x",
-                "learning_rate": 1e-3,
-                "lr_scheduler_type": "linear",
-                "warmup_steps": 2,
-                "max_steps": 10,
-            }
-        )
-    )
+    path = write_plan(tmp_path)
     return path
 
 
