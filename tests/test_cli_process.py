@@ -356,3 +356,17 @@ def test_every_user_error_class_is_found_and_still_one_line(tmp_path):
     code, out, err = run_sched("check", str(plan), str(log))
     assert code == 2 and out == ""
     assert "no base LR" in one_error_line(err)
+
+
+def test_an_export_to_a_file_loads_no_rich(tmp_path):
+    # Its only words are "wrote N rows to FILE", plain text: rich (about 25 ms) is not loaded for them.
+    out = tmp_path / "rows.csv"
+    code = (
+        "import sys\nfrom sched_cli.__main__ import main\n"
+        f"sys.argv = ['sched', 'export', 'cosine', '--max-duration', '100ba', '-o', {str(out)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "assert not [m for m in sys.modules if m.startswith('rich')]\n"
+    )
+    done = subprocess.run([*sched_command()[:1], "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"wrote 100 rows to {out}\n" and len(out.read_text().splitlines()) == 101
