@@ -218,3 +218,32 @@ def ask_oracle(python: str, oracle: Path, request: dict[str, Any], answer: str =
     if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"{oracle.name} failed ({proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.splitlines()[-1])[answer]
+
+
+def compare_with_library(
+    library: str, case: dict[str, Any], ours: Any, theirs: dict[str, Any], stats: dict[str, Any], tol: float
+) -> None:
+    """One case of a differential test: sched's LRs (``ours["lr"]``, or its error as a string)
+    against the real ``library``'s answer (``theirs["lrs"]``, or ``theirs["error"]``), update by
+    update within relative ``tol``; both failing is counted in ``stats["both_fail"]``."""
+    import numpy as np
+
+    where = json.dumps(case)
+    if "error" in theirs:
+        assert isinstance(ours, str), f"{library} fails ({theirs['error']}) but sched does not: {where}"
+        stats["both_fail"].append(theirs["error"].split(":")[0])
+        return
+    trains = f"{library} trains {theirs['max_steps']} updates"
+    assert not isinstance(ours, str), f"sched fails ({ours}) but {trains}: {where}"
+    lrs = np.asarray(theirs["lrs"], dtype=np.float64)
+    mine = np.asarray(ours["lr"], dtype=np.float64)
+    assert len(mine) == len(lrs), f"{len(mine)} updates in sched, {len(lrs)} in {library}: {where}"
+    gap = np.abs(mine - lrs) / np.maximum(np.abs(lrs), 1e-300)
+    gap[mine == lrs] = 0.0
+    worst = int(np.argmax(gap)) if len(gap) else 0
+    assert not len(gap) or gap[worst] <= tol, (
+        f"update {worst}: sched {mine[worst]!r}, {library} {lrs[worst]!r}: {where}"
+    )
+    stats["updates"] += len(lrs)
+    stats["bit_equal"] += int(np.sum(mine == lrs))
+    stats["max_gap"] = max(stats["max_gap"], float(gap.max()) if len(gap) else 0.0)

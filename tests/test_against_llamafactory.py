@@ -23,7 +23,7 @@ import yaml
 
 from sched_cli.simulator import collect, simulate
 from sched_cli.specs import Overrides, SpecError, load_file
-from tests.conftest import ask_oracle, reference_python
+from tests.conftest import ask_oracle, compare_with_library, reference_python
 
 ENV = "SCHED_LLAMAFACTORY_PYTHON"
 ORACLE = Path(__file__).resolve().parents[1] / "tools" / "llamafactory_oracle.py"
@@ -103,29 +103,6 @@ def _file(tmp: Path, i: int, case: dict[str, Any]) -> Path:
     return path
 
 
-def _compare(case: dict[str, Any], ours: dict[str, np.ndarray] | str, theirs: dict[str, Any], stats: dict) -> None:
-    where = json.dumps(case)
-    if "error" in theirs:
-        assert isinstance(ours, str), f"LLaMA-Factory fails ({theirs['error']}) but sched does not: {where}"
-        stats["both_fail"].append(theirs["error"].split(":")[0])
-        return
-    assert not isinstance(ours, str), (
-        f"sched fails ({ours}) but LLaMA-Factory trains {theirs['max_steps']} updates: {where}"
-    )
-    lrs = np.asarray(theirs["lrs"], dtype=np.float64)
-    mine = np.asarray(ours["lr"], dtype=np.float64)
-    assert len(mine) == len(lrs), f"{len(mine)} updates in sched, {len(lrs)} in LLaMA-Factory: {where}"
-    gap = np.abs(mine - lrs) / np.maximum(np.abs(lrs), 1e-300)
-    gap[mine == lrs] = 0.0
-    worst = int(np.argmax(gap)) if len(gap) else 0
-    assert not len(gap) or gap[worst] <= TOL, (
-        f"update {worst}: sched {mine[worst]!r}, LLaMA-Factory {lrs[worst]!r}: {where}"
-    )
-    stats["updates"] += len(lrs)
-    stats["bit_equal"] += int(np.sum(mine == lrs))
-    stats["max_gap"] = max(stats["max_gap"], float(gap.max()) if len(gap) else 0.0)
-
-
 def test_random_configs_match_llamafactory_update_for_update(tmp_path: Path) -> None:
     python = _python()
     rng = random.Random(SEED)
@@ -133,7 +110,7 @@ def test_random_configs_match_llamafactory_update_for_update(tmp_path: Path) -> 
     theirs = _ask(python, cases)
     stats: dict[str, Any] = {"updates": 0, "bit_equal": 0, "max_gap": 0.0, "both_fail": []}
     for i, (case, answer) in enumerate(zip(cases, theirs, strict=True)):
-        _compare(case, _sched(_file(tmp_path, i, case), case), answer, stats)
+        compare_with_library("LLaMA-Factory", case, _sched(_file(tmp_path, i, case), case), answer, stats, TOL)
     print(
         f"\nllamafactory parity: {N_CASES} configs, {stats['updates']:,} updates, "
         f"{stats['bit_equal']:,} LRs bit-equal, "
