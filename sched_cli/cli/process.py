@@ -65,13 +65,7 @@ def note(message: str) -> None:
 def assumed(message: str) -> None:
     """``note: MESSAGE`` on one line of stderr: a default sched chose that changes the numbers
     (1 device when none is given...); once per message per command, not with -q."""
-    text = " ".join(message.split())
-    if Options.quiet or text in Options.warned:
-        return
-    Options.warned.add(text)
-    from rich.markup import escape
-
-    stderr_console().print(f"[cyan]note:[/] {escape(text)}", soft_wrap=True)
+    _once("[cyan]note:[/]", message)
 
 
 def wrote(message: str) -> None:
@@ -84,13 +78,19 @@ def wrote(message: str) -> None:
 
 def warning(message: str) -> None:
     """``warning: MESSAGE`` on one line of stderr, once per message per command, unless -q."""
+    _once("[yellow]warning:[/]", message)
+
+
+def _once(label: str, message: str) -> None:
+    """``label MESSAGE`` on one line of stderr, its whitespace folded; once per message per
+    command (a note and a warning of the same words count as one), not with -q."""
     text = " ".join(message.split())
     if Options.quiet or text in Options.warned:
         return
     Options.warned.add(text)
     from rich.markup import escape
 
-    stderr_console().print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+    stderr_console().print(f"{label} {escape(text)}", soft_wrap=True)
 
 
 def info(message: str) -> None:
