@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import one_error_line, run_sched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -339,3 +340,25 @@ def test_a_pytorch_scheduler_without_torch_names_the_extra(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("2\n") and "pip install 'sched-cli[torch]'" in out
+
+
+@pytest.mark.parametrize(
+    "option", ["--devices", "--dataset-size", "--device-batch-size", "--batch-size", "--dataloader-len", "--seq-len"]
+)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "sample_specs/resnet50_imagenet.yaml",
+        # Readers that took a missing world size as 1: `--devices 0` was read as one device.
+        "tests/data/axolotl/llama-3_lora-1b.yml",
+        "tests/data/megatron/gpt3_mcore_tp1_pp2_fp16.yaml",
+    ],
+)
+def test_a_count_option_below_one_is_refused_for_every_reader(spec, option):
+    """A device count, sample count, batch or sequence length of 0 or less is a typo, refused before any reader
+    can take it for 'not given' (axolotl's `devices or 1` read --devices 0 as one device)."""
+    for value in ("0", "-2") if option == "--devices" else ("0",):
+        code, out, err = run_sched("table", spec, "--dataset-size", "1000", option, value, "-q")
+        assert code == 2 and out == ""
+        line = one_error_line(err)
+        assert f"'{option}'" in line and f"{value} is less than the minimum, 1" in line

@@ -492,3 +492,15 @@ def test_batch_schedule_counts_samples_for_any_scheduler(tmp_path):
     path.write_text("max_duration: 30sp\nbatch_schedule: {1: 2}\nschedulers: [{name: linear}]\n")
     with pytest.raises(SpecError, match="starts at batch 0"):
         load_file(path)
+
+
+@pytest.mark.parametrize(
+    "name", ["dataloader_len", "dataset_size", "devices", "device_batch_size", "batch_size", "seq_len"]
+)
+@pytest.mark.parametrize("value", [0, -1, 2.5, True])
+def test_overrides_refuse_a_count_below_one_for_library_callers_too(name, value):
+    # The CLI bounds the options (min=1); a library caller's Overrides(devices=0) is refused the same way,
+    # before a reader can take 0 for "not given" (axolotl's reader did: `devices or 1`).
+    with pytest.raises(SpecError, match=f"--{name.replace('_', '-')} {value!r} must be a whole number of at least 1"):
+        Overrides(**{name: value})
+    assert getattr(Overrides(**{name: 3}), name) == 3

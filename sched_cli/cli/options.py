@@ -92,17 +92,19 @@ SsrOpt = typer.Option(None, "--ssr", help="Scale schedule ratio; repeat for seve
 MaxDurationOpt = typer.Option(
     None, "--max-duration", help="Run length, e.g. 90ep, 10000ba, 1e9tok (overrides the spec)."
 )
-DataloaderLenOpt = typer.Option(None, "--dataloader-len", help="Batches per epoch (overrides the spec).")
+DataloaderLenOpt = typer.Option(None, "--dataloader-len", min=1, help="Batches per epoch (overrides the spec).")
 DatasetSizeOpt = typer.Option(
-    None, "--dataset-size", help="Training samples; with --devices and a batch size gives batches per epoch."
+    None, "--dataset-size", min=1, help="Training samples; with --devices and a batch size gives batches per epoch."
 )
-DevicesOpt = typer.Option(None, "--devices", help="Number of devices (world size).")
-DeviceBatchSizeOpt = typer.Option(None, "--device-batch-size", help="Samples per batch on each device.")
-BatchSizeOpt = typer.Option(None, "--batch-size", help="Samples per batch across all devices (overrides the spec).")
+DevicesOpt = typer.Option(None, "--devices", min=1, help="Number of devices (world size).")
+DeviceBatchSizeOpt = typer.Option(None, "--device-batch-size", min=1, help="Samples per batch on each device.")
+BatchSizeOpt = typer.Option(
+    None, "--batch-size", min=1, help="Samples per batch across all devices (overrides the spec)."
+)
 DropLastOpt = typer.Option(
     None, "--drop-last/--no-drop-last", help="Drop the samples that do not fill a batch (default: no)."
 )
-SeqLenOpt = typer.Option(None, "--seq-len", help="Tokens per sample (overrides the spec).")
+SeqLenOpt = typer.Option(None, "--seq-len", min=1, help="Tokens per sample (overrides the spec).")
 LrOpt = typer.Option(None, "--lr", help="Base learning rate (overrides the spec).")
 AutoScaleLrOpt = typer.Option(
     None,

@@ -9,6 +9,7 @@ from typing import Any
 from sched_cli.resume import Resume
 from sched_cli.simulator import Run
 from sched_cli.specs.expressions import short_expression
+from sched_cli.specs.values import SpecError
 from sched_cli.time import Time
 
 #: Keys that say the same thing in two ways: a value given on the command line for one of them
@@ -61,6 +62,11 @@ class Overrides:
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_import", tuple(self.allow_import or ()))
         object.__setattr__(self, "patch", tuple(self.patch or ()))
+        # A count of 0 is a typo, never "not given": refused here, before a reader's `devices or 1`.
+        for name in _COUNTS:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise SpecError(f"--{name.replace('_', '-')} {value!r} must be a whole number of at least 1")
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
@@ -73,6 +79,8 @@ class Overrides:
         return merged
 
 
+#: The options that count something (devices, samples, batches, tokens): whole numbers of at least 1.
+_COUNTS = ("dataloader_len", "dataset_size", "devices", "device_batch_size", "batch_size", "seq_len")
 _NOT_RUN_OPTIONS = ("source", "allow_import", "resume_from", "resume_at", "stop_at", "patch")
 #: Options only readers take (never a spec key): a file that no reader consumed them for refuses them.
 READER_ONLY = ("deepspeed_config",)
