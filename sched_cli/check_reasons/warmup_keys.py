@@ -120,6 +120,10 @@ def _megatron(case: Case) -> list[Warmup]:
                 slip = _ratio_slip(w, None, (given, fraction))
             return f"{head}: {slip}", f"--lr-warmup-iters {w}"
         shown = f"--lr-warmup-samples {w}: {w / gbs:,.6g} iterations at the global batch size {gbs:,}"
+        if case.spec.run.batch_schedule is not None:  # the ramp's smaller batches come first
+            ramp = np.arange(total + 1)
+            first = int(ramp[np.searchsorted(_samples_before(case, ramp), w)]) if w else 0
+            shown = f"--lr-warmup-samples {w}: the first {first:,} iterations, through the batch-size ramp"
         head = f"the log matches the plan with a warmup of {w:,} samples ({shown}), not {planned}"
         if given is not None and w == given * gbs:
             slip = f": {given:g} meant as iterations ({given:g} x the global batch size {gbs:,} = {w:,} samples)"
@@ -136,12 +140,23 @@ def _megatron(case: Case) -> list[Warmup]:
         Warmup(
             float(config.get("warmup_init", 0.0)),
             float(config["lr"]),
-            lambda rows: rows.astype(np.float64) * gbs,  # the samples consumed before the iteration
+            lambda rows: _samples_before(case, rows),
             values,
             lambda w: ((prefix + unit, w), (prefix + "--lr-warmup-fraction", None)),
             words,
         )
     ]
+
+
+def _samples_before(case: Case, rows: np.ndarray) -> np.ndarray:
+    """Megatron's clock: the samples consumed before each iteration (a batch-size ramp counted)."""
+    from sched_cli.geometry import samples_before
+
+    run = case.spec.run
+    before = samples_before(
+        np.maximum(rows, 0), run.dataloader_len, run.batch_size, run.last_batch_size, run.batch_schedule
+    )
+    return np.asarray(before, dtype=np.float64)
 
 
 # -- DeepSpeed: scheduler.params.warmup_num_steps, warmup_type ------------------------------------------------
