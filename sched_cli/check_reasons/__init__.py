@@ -13,8 +13,11 @@ are tried in this order, the most specific first, and the first that fits is the
    (the file's ``gradient_accumulation_steps`` for Hugging Face, axolotl and LLaMA-Factory,
    ``grad_accum_steps`` for timm): both change the updates per epoch, and when both fit the log
    cannot tell them apart;
-4. another warmup length, solved from the logged LRs: a warmup given as a ratio read as steps, or
-   the reverse (Hugging Face's ``warmup_steps``/``warmup_ratio``, a spec's ``t_warmup``);
+4. another warmup length, solved from the logged LRs and said in the file's own key and units
+   (Hugging Face's, axolotl's and LLaMA-Factory's ``warmup_steps``/``warmup_ratio``, a spec's
+   ``t_warmup``, Megatron-LM's ``--lr-warmup-iters``/``--lr-warmup-samples``, DeepSpeed's
+   ``warmup_num_steps`` and ``warmup_type``, timm's ``warmup_epochs``, the ``end`` of MMEngine's
+   warmup ``LinearLR`` in iterations or epochs): :mod:`sched_cli.check_reasons.warmup`;
 5. another run length: the ``max_steps`` the log records;
 6. ``--explain-with SPEC``: another spec as the whole plan, then as a resume from the plan;
 7. a DeepSpeed ``scheduler`` block in place of Hugging Face's schedule (``WarmupLR``,
