@@ -346,3 +346,10 @@ def test_a_megatron_warmup_fraction_of_samples_from_lr_warmup_init(tmp_path):
         "the log matches the plan with a warmup of 160 samples (--lr-warmup-samples 160: 20 iterations at the global "
         "batch size 8), not --lr-warmup-fraction 0.1: 0.2 of the decay's 800 samples, not 0.1"
     )
+
+
+def test_a_megatron_log_no_warmup_explains(tmp_path):
+    # Warmed up over 80 samples, but decayed to 960, not the run's 800: no warmup length makes it.
+    path = _megatron(tmp_path, "--train-samples 800 --lr-warmup-samples 10 --global-batch-size 8")
+    log = _log(range(1, 100), [_megatron_linear(8 * s, 80, 960) for s in range(1, 100)], ALIGNMENTS["megatron"])
+    assert _reason(path, log, MEGATRON, alignment="megatron") is None
