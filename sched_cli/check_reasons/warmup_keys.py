@@ -20,9 +20,7 @@ def warmups(case: Case) -> list[Warmup]:
     warmup key, or the plan's schedule has no warmup this reason can lengthen)."""
     if case.reader in HF_FAMILY:
         return _hf(case)
-    builders = {None: _t_warmup, "foundry": _t_warmup, "megatron": _megatron, "deepspeed": _deepspeed}
-    builders.update(timm=_timm, mmengine=_mmengine)
-    build = builders.get(case.reader)
+    build = _BY_READER.get(case.reader)
     return build(case) if build is not None else []
 
 
@@ -92,7 +90,9 @@ def _t_warmup(case: Case) -> list[Warmup]:
             f"t_warmup {w}ba",
         )
 
-    values = lambda span: whole_values(span, 0, total)  # noqa: E731
+    def values(span: float) -> list[int]:
+        return whole_values(span, 0, total)
+
     return [Warmup(0.0, float(case.spec.run.lr), _rows, values, lambda w: ((paths[0], f"{w}ba"),), words)]
 
 
@@ -207,6 +207,7 @@ def _deepspeed(case: Case) -> list[Warmup]:
             peak,
             # update k trains with the LR at last_batch_iteration k - 1 (the engine's stepping)
             lambda rows: warmup_clock(rows - 1, kind),
+            # (past a span of 700 the log shape's exp overflows: no warmup that long)
             lambda span: whole_values(warmup_steps_of(span, kind), 1) if span < 700 else [],
             patch,
             words,
@@ -268,7 +269,10 @@ def _mmengine(case: Case) -> list[Warmup]:
     by_epoch0 = bool(item.get("by_epoch", True))
     if not isinstance(begin, int) or not isinstance(end0, int):
         return []
-    name = lambda by_epoch: "epochs" if by_epoch else "iterations"  # noqa: E731
+
+    def name(by_epoch: bool) -> str:
+        return "epochs" if by_epoch else "iterations"
+
     planned = f"end {end0} in {name(by_epoch0)}" + (
         "" if "by_epoch" in item else " (by_epoch true, MMEngine's default)"
     )
@@ -314,3 +318,13 @@ def _warmup_scheduler(schedulers: Any) -> tuple[str, dict[str, Any]] | None:
         if rising and not item.get("convert_to_iter_based", False):
             return path, item
     return None
+
+
+_BY_READER: dict[str | None, Any] = {
+    None: _t_warmup,
+    "foundry": _t_warmup,
+    "megatron": _megatron,
+    "deepspeed": _deepspeed,
+    "timm": _timm,
+    "mmengine": _mmengine,
+}
