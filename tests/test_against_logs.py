@@ -198,6 +198,21 @@ def test_a_real_mmengine_log_against_a_plan_on_another_dataset(sched, mmengine_r
     assert code == 1 and "check: the run leaves the plan at step 9:" in stdout
 
 
+def test_a_real_mmengine_log_against_a_warmup_end_read_as_epochs(sched, mmengine_run, tmp_path):
+    out, plan, _ = mmengine_run
+    config = json.loads(plan.read_text())
+    del config["param_scheduler"][0]["by_epoch"]  # MMEngine's default, true: end 5 is 5 epochs
+    other = tmp_path / "config.json"
+    other.write_text(json.dumps(config))
+    code, stdout, _ = sched("check", str(other), str(out), "--dataset-size", "64")
+    assert code == 1, stdout
+    assert (
+        "reason: the log matches the plan with a warmup ending at iteration 5 (param_scheduler.0 LinearLR end 5, "
+        "by_epoch false), not end 5 in epochs (by_epoch true, MMEngine's default): end 5 meant as iterations, read "
+        "as epochs\n"
+    ) in stdout
+
+
 # -- Composer: LRMonitor to TensorBoard and to the FileLogger --------------------------------------
 COMPOSER = {
     "dataset_size": 40,
@@ -313,6 +328,11 @@ def test_a_real_deepspeed_log_against_a_longer_warmup(sched, deepspeed_run, tmp_
     # 1e-3 x log 2 / log 3 = 6.30930e-4 in the run, 1e-3 x log 2 / log 4 = 5e-4 in the plan.
     assert code == 1, stdout
     assert "check: the run leaves the plan at 12 samples: logged 0.00063093, planned 0.0005 (x1.26)" in stdout
+    # One logged point inside the log-shaped warmup gives its length: log 2 / log w = 0.63093, w = 3.
+    assert (
+        "reason: the log matches the plan with a warmup of 3 updates (warmup_num_steps 3), not warmup_num_steps 4\n"
+        in stdout
+    )
 
 
 def test_a_real_deepspeed_log_against_a_plan_on_two_devices(sched, deepspeed_run):
@@ -391,6 +411,11 @@ def test_real_megatron_logs_against_a_longer_warmup(sched, megatron_run, tmp_pat
     # After iteration 1 (4 samples consumed) the warmup is at 4/32 of 1e-3 in the run, 4/48 in the plan.
     assert code == 1, stdout
     assert f"check: the run leaves the plan at {where}: logged 0.000125, planned 8.33333e-05 (x1.5)" in stdout
+    # The ramp's batches of 4 consume the run's 32 warmup samples in 8 iterations.
+    assert (
+        "reason: the log matches the plan with a warmup of 32 samples (--lr-warmup-samples 32: the first 8 iterations, "
+        "through the batch-size ramp), not --lr-warmup-samples 48\n"
+    ) in stdout
 
 
 def test_a_real_megatron_log_every_third_iteration(sched, megatron_run, tmp_path):

@@ -184,51 +184,7 @@ def test_devices_and_accumulation_that_the_log_cannot_tell_apart(tmp_path):
     )
 
 
-# -- the warmup ---------------------------------------------------------------------------------------------
-def test_a_warmup_ratio_read_as_steps(tmp_path):
-    # warmup_steps 0.05 is a ratio (5 of 100 updates) in transformers 5.x; the run had no warmup.
-    path = _hf_args(tmp_path, warmup_steps=0.05, max_steps=100)
-    log = _log(range(1, 101), _hf_linear(100, 0))
-    assert _reason(path, log) == (
-        "the log matches the plan with a warmup of 0 updates (warmup_steps 0), not warmup_steps 0.05: 0.05 read "
-        "as 0 updates (as steps), not as a ratio of the run"
-    )
-
-
-def test_warmup_steps_meant_as_a_percentage(tmp_path):
-    # warmup_steps 3 on a 1,000-update run; the log warms up over 30 updates (3% of the run).
-    path = _hf_args(tmp_path, warmup_steps=3, max_steps=1000)
-    steps = np.arange(1, 1001, 7)
-    lrs = _hf_linear(1000, 30)
-    log = _log(steps, [lrs[s - 1] for s in steps])
-    assert _explanation(path, log).label == "warmup_steps 30"
-    assert _reason(path, log) == (
-        "the log matches the plan with a warmup of 30 updates (warmup_steps 30, a 0.03 ratio of the run's 1,000 "
-        "updates), not warmup_steps 3: 3 meant as 3% of the run, not 3 updates"
-    )
-
-
-def test_a_composer_t_warmup_of_another_length(tmp_path):
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(
-        "max_duration: 100ba\nlr: 0.001\nschedulers:\n  - name: cosine_with_warmup\n    t_warmup: 0.02dur\n"
-    )
-
-    # Composer's cosine_with_warmup over 100 batches with a 20-batch warmup (alpha_f 0): at batch t
-    # lr x t / 20, then lr x (1 + cos(pi x (t - 20) / 80)) / 2; its Trainer makes batch b >= 1 train
-    # with the value at t = b - 1 (batch 0 at t = 0), and its LRMonitor logs batch b's LR at step b.
-    def at(t: int) -> float:
-        return 1e-3 * (t / 20 if t < 20 else 0.5 * (1 + math.cos(math.pi * (t - 20) / 80)))
-
-    logged = [at(max(b - 1, 0)) for b in range(100)]
-    found = _explanation(plan, _log(range(100), logged, alignment=ALIGNMENTS["composer"]), alignment="composer")
-    assert found.label == "t_warmup 20ba"
-    assert found.sentence == (
-        "the log matches the plan with a warmup of 20 updates (t_warmup 20ba (0.2dur of the run's 100 updates)), "
-        "not t_warmup 0.02dur: a warmup given as a ratio read as steps, or the reverse"
-    )
-
-
+# -- Megatron-LM ------------------------------------------------------------------------------------------
 def _megatron(tmp_path, flags: str):
     path = tmp_path / "train.sh"
     path.write_text(
@@ -241,18 +197,6 @@ def _megatron_linear(samples: float, warmup: float, decay: float, lr: float = 1e
     """Megatron's linear schedule by hand, over the samples consumed before an iteration: lr x s / w
     up to the warmup's end (inclusive), then lr x (1 - (s - w) / (d - w))."""
     return lr * samples / warmup if samples <= warmup else lr * (1 - (samples - warmup) / (decay - warmup))
-
-
-def test_a_megatron_warmup_fraction_of_another_length(tmp_path):
-    path = _megatron(tmp_path, "--train-iters 100 --lr-warmup-fraction 0.1 --global-batch-size 8")
-    # The run warmed up over 20 iterations (160 samples), not 10% of 100; Megatron logs at
-    # iteration s the LR of the next one, which has consumed 8 x s samples.
-    log = _log(range(1, 100), [_megatron_linear(8 * s, 160, 800) for s in range(1, 100)], ALIGNMENTS["megatron"])
-    assert _explanation(path, log, Overrides(source="megatron"), alignment="megatron").label == "--lr-warmup-iters 20"
-    assert _reason(path, log, Overrides(source="megatron"), alignment="megatron") == (
-        "the log matches the plan with a warmup of 20 updates (--lr-warmup-iters 20, 0.2 of the run's 100 "
-        "iterations), not --lr-warmup-fraction 0.1: a warmup given as a ratio read as steps, or the reverse"
-    )
 
 
 def test_a_megatron_run_with_another_global_batch(tmp_path):

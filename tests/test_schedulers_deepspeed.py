@@ -22,6 +22,9 @@ from sched_cli.schedulers.deepspeed import (
     DSWarmupCosineLR,
     DSWarmupDecayLR,
     DSWarmupLR,
+    warmup_clock,
+    warmup_span,
+    warmup_steps_of,
 )
 from sched_cli.simulator import Run, collect, simulate
 from sched_cli.time import Time
@@ -183,3 +186,18 @@ def test_scalar_and_vectorized_paths_agree(warmup, low, high, kind, total, k):
     ):
         vector = lrs(s, k + 1)[k] / s.base_lr
         assert s(state_at(f"{k + 1}ba", k)) == vector
+
+
+@pytest.mark.parametrize("kind", ["log", "linear"])
+def test_the_warmups_clock_and_its_inverse(kind):
+    # g(i) = clock(i) / span(w): ln(i + 1) / ln w (log) or i / w (linear), and the span gives w back
+    # (what sched check solves from two logged points).
+    w = 37
+    i = np.arange(w)
+    fraction = warmup_clock(i, kind) / warmup_span(w, kind)
+    by_hand = [math.log(k + 1) / math.log(w) if kind == "log" else k / w for k in range(w)]
+    np.testing.assert_allclose(fraction, by_hand, rtol=1e-15, atol=0)
+    assert warmup_steps_of(warmup_span(w, kind), kind) == pytest.approx(w, rel=1e-14)
+    # the span between two points of the warmup, over their fractions' difference
+    span = (warmup_clock(20, kind) - warmup_clock(5, kind)) / (by_hand[20] - by_hand[5])
+    assert warmup_steps_of(float(span), kind) == pytest.approx(w, rel=1e-12)

@@ -48,9 +48,30 @@ __all__ = [
     "DSWarmupCosineLR",
     "DSOneCycle",
     "DSLRRangeTest",
+    "warmup_clock",
+    "warmup_span",
+    "warmup_steps_of",
 ]
 
 _LOG, _LINEAR = "log", "linear"
+
+
+def warmup_clock(i: np.ndarray, warmup_type: str) -> np.ndarray:
+    """The warmup's clock at ``last_batch_iteration`` ``i``: :math:`g(i) = ` clock / span, with the
+    clock ``ln(i + 1)`` (log) or ``i`` (linear); any other ``warmup_type`` is log, as in DeepSpeed."""
+    i = np.asarray(i, dtype=np.float64)
+    return i if warmup_type == _LINEAR else np.log(i + 1.0)
+
+
+def warmup_span(w: int, warmup_type: str) -> float:
+    """The clock's length over a warmup of ``w = max(2, warmup_num_steps)`` steps: ``ln w`` or ``w``."""
+    return float(w) if warmup_type == _LINEAR else math.log(w)
+
+
+def warmup_steps_of(span: float, warmup_type: str) -> float:
+    """The inverse of :func:`warmup_span`: the warmup's steps whose clock spans ``span``
+    (what ``sched check`` solves from logged LRs)."""
+    return span if warmup_type == _LINEAR else math.exp(span)
 
 
 def _number(owner: str, param: str, value: Any, *, low: float | None = None, strict: bool = False) -> None:
@@ -139,13 +160,15 @@ class _Warmup(DeepSpeedScheduler):
 
     def _resolve(self, r: Resolved) -> None:
         r["w"] = max(2, self.warmup_num_steps)
-        r["inverse_log"] = 1.0 / math.log(r.w)
+        r["inverse_log"] = 1.0 / warmup_span(r.w, _LOG)
 
     def _gamma(self, r: Resolved, i: np.ndarray) -> np.ndarray:
-        """:math:`g(i)`, the warmup fraction (``_get_gamma`` during the warmup)."""
+        """:math:`g(i)`, the warmup fraction (``_get_gamma`` during the warmup): DeepSpeed multiplies
+        by ``1 / ln w`` (log) and divides by ``w`` (linear); kept so, to the last bit."""
+        clock = warmup_clock(i, self.effective_type)
         if self.effective_type == _LOG:
-            return r.inverse_log * np.log(i + 1.0)
-        return i / r.w
+            return r.inverse_log * clock
+        return clock / r.w
 
     def breakpoints(self, r: Resolved) -> list[Breakpoint]:
         return [Breakpoint("warmup end", Time(r.w + 1, TimeUnit.BATCH))]
