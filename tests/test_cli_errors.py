@@ -363,3 +363,18 @@ def test_a_count_option_below_one_is_refused_for_every_reader(spec, option):
         line = one_error_line(err)
         # click's own words ("not in the range x>=1") before typer 0.23, sched's coercion's after: same facts.
         assert f"'{option}': {value} is" in line and ("minimum, 1" in line or "x>=1" in line)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "sample_specs/resnet50_imagenet.yaml",
+        "tests/data/axolotl/llama-3_lora-1b.yml",
+        "tests/data/megatron/gpt3_mcore_tp1_pp2_fp16.yaml",
+    ],
+)
+def test_a_base_lr_of_zero_is_refused_for_every_reader(spec):
+    """Megatron-LM's reader showed the file's LR for `--lr 0` (exit 0, no word); axolotl's and timm's would too."""
+    code, out, err = run_sched("table", spec, "--dataset-size", "1000", "--max-duration", "100ba", "--lr", "0", "-q")
+    assert code == 2 and out == ""
+    assert one_error_line(err).endswith("--lr 0.0 must be a finite number greater than 0")

@@ -504,3 +504,11 @@ def test_overrides_refuse_a_count_below_one_for_library_callers_too(name, value)
     with pytest.raises(SpecError, match=f"--{name.replace('_', '-')} {value!r} must be a whole number of at least 1"):
         Overrides(**{name: value})
     assert getattr(Overrides(**{name: 3}), name) == 3
+
+
+@pytest.mark.parametrize("value", [0, 0.0, -1e-3, float("nan"), float("inf"), True])
+def test_overrides_refuse_a_base_lr_that_is_not_positive_and_finite(value):
+    # timm's, axolotl's and Megatron-LM's readers took `--lr 0` for "not given" and showed the file's LR.
+    with pytest.raises(SpecError, match=r"--lr .* must be a finite number greater than 0"):
+        Overrides(lr=value)
+    assert Overrides(lr=3e-4).lr == 3e-4 and Overrides(lr=1).lr == 1

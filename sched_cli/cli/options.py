@@ -229,9 +229,12 @@ def with_run_options(command=None, *, repeatable: bool = False):
 
         values = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
         values = {name: _plain(v) for name, v in values.items()}
-        if not repeatable:
-            return command(**kwargs, overrides=_Overrides(**values))
         from sched_cli.cli.process import user_errors
+
+        if not repeatable:
+            with user_errors():
+                overrides = _Overrides(**values)
+            return command(**kwargs, overrides=overrides)
         from sched_cli.cli.settings import settings_from
 
         with user_errors():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ class Overrides:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise SpecError(f"--{name.replace('_', '-')} {value!r} must be a whole number of at least 1")
+        # Likewise a base LR of 0 (readers' `lr or the file's lr` would take the file's).
+        lr = self.lr
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < math.inf):
+            raise SpecError(f"--lr {lr!r} must be a finite number greater than 0")
 
     def options(self) -> dict[str, Any]:
         """The values given, by name, for readers of other tools' files."""
