@@ -7,6 +7,7 @@ where Typer's in-process runner cannot reach.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -370,3 +371,18 @@ def test_an_export_to_a_file_loads_no_rich(tmp_path):
     done = subprocess.run([*sched_command()[:1], "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr == f"wrote 100 rows to {out}\n" and len(out.read_text().splitlines()) == 101
+
+
+def test_dash_as_output_is_standard_output_for_export_and_refused_for_images(tmp_path):
+    # `-o -` wrote a file named '-' in the working directory; export now writes to standard output, as curl and tar do.
+    code, out, err = run_sched("export", "cosine", "--max-duration", "3ba", "-o", "-", "-f", "jsonl", cwd=tmp_path)
+    assert code == 0 and err == ""
+    assert [json.loads(line)["multiplier"] for line in out.splitlines()] == [1.0, 0.75, 0.2500000000000001]
+    for command in (["plot", "cosine", "--max-duration", "3ba"], ["compare", "cosine", "--max-duration", "3ba"]):
+        code, out, err = run_sched(*command, "-o", "-", cwd=tmp_path)
+        assert code == 2 and out == ""
+        assert (
+            one_error_line(err)
+            == "sched: error: -o -: standard output takes text only (sched export); give a file name"
+        )
+    assert list(tmp_path.iterdir()) == []

@@ -40,7 +40,7 @@ def export(
         None, "--format", "-f", help="csv, json or jsonl. Default: from -o's extension, else csv."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Output file (written whole or not at all). Default: standard output."
+        None, "-o", "--output", help="Output file (written whole or not at all); - or no -o: standard output."
     ),
     as_trainer: bool = AsTrainerOpt,
     every: int | None = typer.Option(None, "--every", min=1, help="Only every N-th batch (plus breakpoints)."),
@@ -61,6 +61,8 @@ def export(
 
         if every is not None and points is not None:
             raise UserError("--every and --points cannot be used together: choose one")
+        if output is not None and str(output) == "-":
+            output = None  # `-o -`: standard output, as in curl and tar (not a file named '-')
         if output is not None:
             check_output_dir(output, [spec])
         if fmt is None and output is not None:

@@ -297,6 +297,9 @@ def check_output(
         OutputError: The message starts with ``{option} {path}:`` and says why.
     """
     shown = f"{option} {os.fspath(path)}"
+    if os.fspath(path) == "-":
+        # Only `sched export` writes to standard output (it handles `-` itself): never a file named '-'.
+        raise _output_error(f"{shown}: standard output takes text only (sched export); give a file name", errno.EINVAL)
     target = Path(os.path.realpath(path))
     existing = _stat(target)
     if existing is not None and stat.S_ISDIR(existing.st_mode):
