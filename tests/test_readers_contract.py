@@ -189,3 +189,24 @@ def test_could_change_schedule_reads_the_name(key, expected):
 def test_a_key_of_another_tool_is_named_even_without_a_schedule_word():
     notes = readers.unknown_key_notes({"base_model": "x", "report_to": "none"}, "f.yaml", "T", known=())
     assert len(notes) == 1 and "base_model" in notes[0]
+
+
+@pytest.mark.parametrize("name", readers.NAMES)
+def test_an_option_the_tool_has_no_use_for_is_refused_by_name(name):
+    """``NOT_FOR``: options that mean nothing for the tool's files are refused in one line naming the option and the
+    tool, never dropped (timm, MMEngine and Megatron-LM readers took --step-every and showed the same schedule)."""
+    module = readers.reader(name)
+    not_for = getattr(module, "NOT_FOR", {})
+    fields = {f.name for f in dataclasses.fields(Overrides)}
+    assert isinstance(not_for, dict) and set(not_for) <= fields
+    if module.TRAINER != "composer":
+        # Only Composer's Trainer has a stepping switch (step_schedulers_every_batch); every other tool steps its
+        # scheduler by its own rule, which its file says.
+        assert "step_every" in not_for
+    _, data, options = sample(name)
+    for option, instead in not_for.items():
+        value = {"step_every": "epoch", "deepspeed_config": "ds.json"}.get(option, 7)
+        with pytest.raises(readers.ReaderError) as refused:
+            readers.read(name, data, "sample.cfg", {**options, option: value})
+        flag = "--" + option.replace("_", "-")
+        assert str(refused.value) == f"sample.cfg: {flag} does not apply to this {module.TITLE} file; {instead}"

@@ -10,6 +10,8 @@ A reader is a module of this package that defines:
   builds it, and ``SCHED_<REFERENCE>_PYTHON`` names its Python for ``tests/test_against_REFERENCE.py``;
 - ``CONSUMES``: the command-line options (names of :class:`sched_cli.specs.Overrides` fields) it
   applies itself, so the spec layer does not apply them a second time;
+- optionally ``NOT_FOR``: the command-line options that mean nothing for its tool's files (option
+  name -> what to do instead, or why): given anyway, they are refused in one line, never dropped;
 - ``KEYS``: the keys of the file it reads; ``IRRELEVANT``: keys of its tool it knows do not change
   the schedule or the step count (model, data, logging...). Every other key is *unknown*: when its
   name could change the schedule (:func:`could_change_schedule`) the reader names it in a note,
@@ -66,6 +68,7 @@ __all__ = [
     "could_change_schedule",
     "unknown_key_notes",
     "refuse_other_tool",
+    "refuse_options",
     "key_notes",
     "empty_message",
 ]
@@ -130,11 +133,21 @@ def read(name: str, data: Any, source: str, options: dict[str, Any] | None = Non
     module = reader(name)
     if isinstance(data, dict) and not data:
         raise ReaderError(empty_message(name, source))
+    refuse_options(module, source, options or {})
     result = module.read(data, source, options or {})
     reading = result if isinstance(result, Reading) else Reading(result)
     notes = key_notes(module, data, source)
     reading.notes[:0] = [note for note in notes if note not in reading.notes]
     return reading
+
+
+def refuse_options(module: ModuleType, source: str, options: dict[str, Any]) -> None:
+    """Raise :class:`ReaderError` for a command-line option the reader's tool has no use for
+    (its ``NOT_FOR``): ``--step-every`` on a timm file would otherwise be dropped without a word."""
+    for option, instead in getattr(module, "NOT_FOR", {}).items():
+        if options.get(option) is not None:
+            flag = "--" + option.replace("_", "-")
+            raise ReaderError(f"{source}: {flag} does not apply to this {module.TITLE} file; {instead}")
 
 
 def empty_message(name: str, source: str) -> str:

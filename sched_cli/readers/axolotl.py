@@ -52,6 +52,13 @@ NAME = "axolotl"
 TITLE = "axolotl"
 TRAINER = "hf"
 REFERENCE = "axolotl"
+_SIZES = "use --dataset-size, --devices and --device-batch-size (micro_batch_size)"
+#: Options an axolotl file has no use for (the reader contract refuses them).
+NOT_FOR = {
+    "batch_size": _SIZES,
+    "dataloader_len": _SIZES,
+    "step_every": "axolotl's Trainer (Hugging Face's) steps its scheduler after every optimizer update",
+}
 CONSUMES = (
     "max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr", "deepspeed_config",
 )  # fmt: skip
@@ -231,12 +238,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
     """The sched spec mapping of an axolotl config, with notes and the numbers axolotl derives."""
     if not isinstance(data, dict):
         raise ReaderError(f"{source}: an axolotl config is a mapping of keys, not {type(data).__name__}")
-    for option in ("batch_size", "dataloader_len", "step_every"):
-        if options.get(option) is not None:
-            raise ReaderError(
-                f"{source}: --{option.replace('_', '-')} does not apply to an axolotl file; use --dataset-size, "
-                "--devices and --device-batch-size (micro_batch_size)"
-            )
     options = {**{k: data[k] for k in ("dataset_size", "devices", "seq_len") if data.get(k) is not None}, **options}
     c = _Config(data, source)
     notes: list[str] = []

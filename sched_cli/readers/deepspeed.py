@@ -69,6 +69,12 @@ TITLE = "DeepSpeed"
 TRAINER = "deepspeed"
 REFERENCE = "deepspeed"
 #: Options this reader applies itself.
+_ON_ITS_OWN = (
+    "on its own, its engine steps the scheduler once per optimizer update: give the run's length as "
+    "--max-duration Nba (updates)"
+)
+#: Options a DeepSpeed config read on its own has no use for (the reader contract refuses them).
+NOT_FOR = {option: _ON_ITS_OWN for option in ("dataset_size", "dataloader_len", "deepspeed_config", "step_every")}
 CONSUMES = ("max_duration", "lr", "devices", "deepspeed_config")
 #: Keys of a DeepSpeed config this reader reads.
 KEYS = (
@@ -162,13 +168,6 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
             f"{source}: {foreign[0]}: a DeepSpeed config has no such key (this looks like a Hugging Face "
             "TrainingArguments file or a sched spec); read it with --from hf, or drop --from deepspeed"
         )
-    for option in ("dataset_size", "dataloader_len", "deepspeed_config", "step_every"):
-        if options.get(option) is not None:
-            flag = "--" + option.replace("_", "-")
-            raise DeepSpeedConfigError(
-                f"{source}: {flag} does not apply to a DeepSpeed config on its own: its engine steps the scheduler "
-                "once per optimizer update; give the run's length as --max-duration Nba (updates)"
-            )
     _refuse_auto(data, source)
     notes = unknown_key_notes(data, source, TITLE, KEYS + IRRELEVANT)
     facts: list[str] = []

@@ -87,10 +87,11 @@ EMPTY = (
 CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
 CONSUMES += ("deepspeed_config",)
 # Options that mean something else for an HF file: what to say instead.
-_NOT_FOR_HF = {
-    "batch_size": "--device-batch-size (per_device_train_batch_size)",
-    "dataloader_len": "--dataset-size (HF derives the loader's length from it)",
-    "step_every": "nothing: Hugging Face steps its scheduler after every optimizer update",
+#: Options a TrainingArguments file has no use for (the reader contract refuses them).
+NOT_FOR = {
+    "batch_size": "use --device-batch-size (per_device_train_batch_size)",
+    "dataloader_len": "use --dataset-size (HF derives the loader's length from it)",
+    "step_every": "Hugging Face steps its scheduler after every optimizer update",
 }
 
 #: Keys only a ``TrainingArguments`` file has (never a sched spec or an LLM Foundry YAML).
@@ -286,10 +287,6 @@ def _spec(data: Any, source: str, options: dict[str, Any]) -> dict[str, Any] | R
             f"{source}: none of its keys ({keys}) is a TrainingArguments field, so it is not a Hugging Face "
             "training file; give the file the training script reads"
         )
-    for option, instead in _NOT_FOR_HF.items():
-        if options.get(option) is not None:
-            flag = "--" + option.replace("_", "-")
-            raise HFConfigError(f"{source}: {flag} does not apply to a Hugging Face file; use {instead}")
     # sched-only keys of the file, for what TrainingArguments cannot say; options win.
     options = {**{k: data[k] for k in _SCHED_KEYS if data.get(k) is not None}, **options}
     args = _Args(data, source)

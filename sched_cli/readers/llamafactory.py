@@ -41,6 +41,8 @@ NAME = "llamafactory"
 TITLE = "LLaMA-Factory"
 TRAINER = "hf"
 REFERENCE = "llamafactory"
+#: Options a LLaMA-Factory file has no use for: those of the Hugging Face Trainer it runs.
+NOT_FOR = hf_reader.NOT_FOR
 CONSUMES = (
     "max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr", "deepspeed_config",
 )  # fmt: skip

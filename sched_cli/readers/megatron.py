@@ -46,6 +46,8 @@ TITLE = "Megatron-LM"
 TRAINER = "megatron"
 REFERENCE = "megatron"
 #: Command-line options applied here: world size, ``--lr``, global batch size, skipped iterations.
+#: Options its files have no use for (the reader contract refuses them).
+NOT_FOR = {"step_every": "Megatron-LM steps its scheduler after every iteration, by the samples it consumed"}
 CONSUMES = ("devices", "lr", "batch_size", "skipped_steps")
 
 #: Flags read, with their number of values (``None``: a switch).

@@ -75,6 +75,13 @@ NAME = "mmengine"
 TITLE = "MMEngine"
 TRAINER = "mmengine"
 REFERENCE = "mmengine"
+#: Options its files have no use for (the reader contract refuses them).
+NOT_FOR = {
+    "step_every": (
+        "each param_scheduler entry steps by its own by_epoch (true: after every epoch, false: after every "
+        "iteration); set by_epoch in the file"
+    )
+}
 CONSUMES = (
     "dataset_size",
     "devices",
