@@ -30,6 +30,7 @@ timestamp, times AFTER's ``lr``. ``trainer`` mode shows what the optimizer reall
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -324,7 +325,22 @@ def stop_batches(p: Plan, at: Time) -> int:
             raise SimulationError(f"stop point {at} does not convert to a batch of this run")
     if k < 1:
         raise SimulationError(f"stop point {at} is at the very start of the run: nothing would train")
+    if k > p.batches:
+        _past_the_end(at, p.batches, p.ssr)
     return min(k, p.batches)
+
+
+class StopPastEndWarning(UserWarning):
+    """``--stop-at`` names a point after the run's last batch: the run trains to its end."""
+
+
+def _past_the_end(at: Time, batches: int, ssr: float) -> None:
+    # Not an error: compared across SSRs, one stop point can fall inside one run and past another.
+    warnings.warn(
+        f"stop point {at} is past the end of the run at ssr {ssr:g} ({batches:,} batches): it trains to its end",
+        StopPastEndWarning,
+        stacklevel=3,
+    )
 
 
 @dataclass(frozen=True)
@@ -418,6 +434,8 @@ def stop_resumed(rp: ResumedPlan, at: Time) -> ResumedPlan:
             f"stop point {at} comes before the first batch after the resume (batch {rp.checkpoint:,}); "
             "stop a resumed run after its resume point"
         )
+    if rows > rp.after.batches:
+        _past_the_end(at, rp.segment.first + rp.after.batches, rp.after.ssr)
     after = dataclasses.replace(
         rp.after,
         batches=min(rows, rp.after.batches),

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,17 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sched_cli.cli import app
-from sched_cli.resume import Resume, first_set_row, jump, notes, plan_resumed, simulate_resumed, stop
+from sched_cli.resume import (
+    Resume,
+    StopPastEndWarning,
+    first_set_row,
+    jump,
+    notes,
+    plan_resumed,
+    simulate_resumed,
+    stop,
+    stop_resumed,
+)
 from sched_cli.schedulers import (
     CosineAnnealingScheduler,
     LinearScheduler,
@@ -201,6 +212,23 @@ def test_stop_keeps_the_schedule_and_ends_early():
     assert p.batches == 40
     full = collect(simulate(run))
     assert full["multiplier"][39] == pytest.approx((1 + math.cos(math.pi * 3900 / 5000)) / 2)
+
+
+def test_a_stop_point_past_the_end_trains_to_the_end_and_says_so():
+    # 50 batches of 100 tokens: a stop at 6,000 tokens lies 10 batches past the end (it was shown as "stopped at
+    # 6000tok" with no word that the run had ended first).
+    run = Run("5000tok", [CosineAnnealingScheduler()], batch_size=10, seq_len=10, lr=1.0)
+    with pytest.warns(StopPastEndWarning, match=r"stop point 6000tok is past the end of the run at ssr 1 \(50 "):
+        assert stop(plan(run), Time_from("6000tok")).batches == 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert stop(plan(run), Time_from("5000tok")).batches == 50  # at the end exactly: nothing to say
+    after = Run("200ba", [LinearScheduler()], lr=1.0)
+    with pytest.warns(StopPastEndWarning, match=r"past the end of the run at ssr 1 \(200 batches\)"):
+        rp = stop_resumed(
+            plan_resumed(after, Resume(Run("100ba", [LinearScheduler()], lr=1.0), "40ba")), Time_from("250ba")
+        )
+    assert rp.checkpoint + rp.after.batches == 200
 
 
 def Time_from(text: str):
