@@ -47,7 +47,20 @@ TRAINER = "megatron"
 REFERENCE = "megatron"
 #: Command-line options applied here: world size, ``--lr``, global batch size, skipped iterations.
 #: Options its files have no use for (the reader contract refuses them).
-NOT_FOR = {"step_every": "Megatron-LM steps its scheduler after every iteration, by the samples it consumed"}
+_NO_EPOCHS = (
+    "Megatron-LM counts its run in iterations or samples (--train-iters, --train-samples), never in epochs of a "
+    "dataset: the dataset's size does not change its schedule"
+)
+NOT_FOR = {
+    "step_every": "Megatron-LM steps its scheduler after every iteration, by the samples it consumed",
+    # The global batch (--batch-size, the file's --global-batch-size) is what counts samples; a per-device batch
+    # would only set the sample column apart from the schedule the reader computed.
+    "device_batch_size": "its batch is the file's --global-batch-size (--micro-batch-size only splits it); "
+    "give --batch-size N for another global batch",
+    "dataset_size": _NO_EPOCHS,
+    "dataloader_len": _NO_EPOCHS,
+    "drop_last": _NO_EPOCHS,
+}
 CONSUMES = ("devices", "lr", "batch_size", "skipped_steps")
 
 #: Flags read, with their number of values (``None``: a switch).
