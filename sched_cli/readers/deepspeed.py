@@ -68,13 +68,20 @@ NAME = "deepspeed"
 TITLE = "DeepSpeed"
 TRAINER = "deepspeed"
 REFERENCE = "deepspeed"
-#: Options this reader applies itself.
 _ON_ITS_OWN = (
     "on its own, its engine steps the scheduler once per optimizer update: give the run's length as "
     "--max-duration Nba (updates)"
 )
 #: Options a DeepSpeed config read on its own has no use for (the reader contract refuses them).
 NOT_FOR = {option: _ON_ITS_OWN for option in ("dataset_size", "dataloader_len", "deepspeed_config", "step_every")}
+# The file's batch is DeepSpeed's (it asserts train_batch_size = micro x accumulation x devices); another one
+# given here would only set the sample column apart from it.
+NOT_FOR |= {
+    option: "its batch is the file's train_batch_size (train_micro_batch_size_per_gpu x gradient_accumulation_steps "
+    "x devices); change it in the file"
+    for option in ("device_batch_size", "batch_size")
+}
+#: Options this reader applies itself.
 CONSUMES = ("max_duration", "lr", "devices", "deepspeed_config")
 #: Keys of a DeepSpeed config this reader reads.
 KEYS = (
