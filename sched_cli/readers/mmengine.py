@@ -277,7 +277,9 @@ def load_python(path: str | Path) -> dict[str, Any]:
             "pip install 'sched-cli[mmengine]' (or give the config as YAML/JSON)"
         ) from None
     try:
-        config = Config.fromfile(str(path))
+        # custom_imports register a model's or a package's modules; sched replays only the schedulers it knows
+        # (read() names the imports), so a config reads where the training environment's packages are absent.
+        config = Config.fromfile(str(path), import_custom_modules=False)
         data = config.to_dict() if hasattr(config, "to_dict") else dict(config._cfg_dict.to_dict())
     except Exception as exc:  # noqa: BLE001 - anything the config's own code raises
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
