@@ -16,9 +16,13 @@ counted as MMEngine and the downstream packages count them (their ``__len__``):
 - any other wrapper (a dataset config with its own ``dataset`` or ``datasets``): refused by name.
 
 Per device, MMEngine's ``DefaultSampler`` (``round_up``, the default) gives
-``ceil(N / devices)`` samples (the last device's share padded), ``InfiniteSampler`` the whole
-dataset; the ``DataLoader`` (or MMDetection's ``AspectRatioBatchSampler``) cuts them into
-batches, the last short batch dropped with ``drop_last`` (floor) or kept (ceil).
+``ceil(N / devices)`` samples (the last device's share padded), and so does MMDetection's
+``ClassAwareSampler`` (its ``num_samples``: it draws them class by class, as many as the dataset has);
+``InfiniteSampler`` the whole dataset; the ``DataLoader`` (or MMDetection's ``AspectRatioBatchSampler``)
+cuts them into batches, the last short batch dropped with ``drop_last`` (floor) or kept (ceil).
+
+A run that never counts an epoch (an ``IterBasedTrainLoop`` whose schedulers count iterations) does not
+need any of this: a sampler, batch sampler or wrapper sched cannot count is then no reason to refuse it.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ _SAME_LENGTH = ("MultiImageMixDataset",)
 #: Wrappers whose length depends on the data (repeat factors computed from annotations).
 _DATA_DEPENDENT = ("ClassBalancedDataset", "CBGSDataset")
 WRAPPERS = ("RepeatDataset", "ConcatDataset", *_SAME_LENGTH, *_DATA_DEPENDENT)
-#: Samplers whose per-device count sched knows: ``DefaultSampler`` (padded share), ``InfiniteSampler``.
-SAMPLERS = ("DefaultSampler", "InfiniteSampler")
+#: Samplers whose per-device count sched knows: ``DefaultSampler`` and MMDetection's ``ClassAwareSampler``
+#: (padded share), ``InfiniteSampler`` (all).
+SAMPLERS = ("DefaultSampler", "InfiniteSampler", "ClassAwareSampler")
 BATCH_SAMPLERS = ("AspectRatioBatchSampler",)
 
 
@@ -174,6 +179,18 @@ def sampler_name(config: Any) -> str:
     return name
 
 
+def _countable(config: Any, sampler: str) -> bool:
+    """Whether sched can count the loader's epoch: its sampler, batch sampler and dataset wrappers."""
+    batch_sampler = config.read("train_dataloader.batch_sampler")
+    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
+        return False
+    try:
+        dataset_length(config.read("train_dataloader.dataset"))
+    except DatasetError:
+        return False
+    return sampler in SAMPLERS
+
+
 def loader_length(
     config: Any, options: dict[str, Any], devices: int, batch: int | None, needed: bool, notes: list[str]
 ) -> tuple[int | None, int | None]:
@@ -189,6 +206,8 @@ def loader_length(
             "is required to count iterations from --dataset-size (or give --device-batch-size)",
         )
     sampler = sampler_name(config)
+    if not needed and not _countable(config, sampler):
+        return None, None  # nothing counts an epoch: how the loader would count one does not matter
     if sampler not in SAMPLERS:
         raise config.error(
             "train_dataloader.sampler.type",
