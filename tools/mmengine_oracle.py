@@ -46,10 +46,8 @@ optimizer with three parameter groups (weights, norms, biases); the LR of group 
 A case with ``"config"`` (a whole merged config), ``"dataset_size"`` and ``"world_size"`` is read
 as the Runner reads it: the optimizer built by MMEngine's ``OPTIMIZERS`` registry (PyTorch's
 default LR where the config gives none), ``Runner.scale_lr`` for ``auto_scale_lr``, the epoch
-length as ``len()`` of a real ``DataLoader`` over MMEngine's own ``RepeatDataset`` /
-``ConcatDataset`` around a dataset of ``dataset_size`` items, sampled by MMEngine's
-``DefaultSampler`` on rank 0 of ``world_size`` (MMDetection's ``MultiImageMixDataset`` keeps its
-dataset's length, as its source says); then its schedulers or hook as above.
+length as in file mode (the same loader, around ``dataset_size`` items on rank 0 of
+``world_size``); then its schedulers or hook as above.
 """
 
 from __future__ import annotations
@@ -172,52 +170,14 @@ def _hook_case(case: dict[str, Any]) -> dict[str, Any]:
 def _config_case(case: dict[str, Any]) -> dict[str, Any]:
     """A whole config read as the Runner reads it (see the module docstring)."""
     import torch
-    from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
-    from mmengine.dataset import sampler as sampler_module
-    from mmengine.registry import DATASETS, OPTIMIZERS
+    from mmengine.registry import OPTIMIZERS
     from mmengine.runner import Runner
 
     config = copy.deepcopy(case["config"])
     size, world = int(case["dataset_size"]), int(case["world_size"])
 
-    class OracleItems(BaseDataset):
-        def __init__(self, count: int) -> None:
-            self.count = count
-            super().__init__(ann_file="", serialize_data=False)
-
-        def load_data_list(self) -> list[dict[str, Any]]:
-            return [{"i": k} for k in range(self.count)]
-
-    DATASETS.register_module(name="OracleItems", force=True, module=OracleItems)
-
-    def build(node: dict[str, Any], count: int) -> dict[str, Any]:
-        """The dataset config MMEngine's DATASETS builds: ``count`` items under the wrappers (a
-        ConcatDataset's parts share them out)."""
-        kind = str(node.get("type", "")).rpartition(".")[2]
-        if kind == "RepeatDataset":
-            return {"type": "RepeatDataset", "times": node["times"], "dataset": build(node["dataset"], count)}
-        if kind == "ConcatDataset":
-            k = len(node["datasets"])
-            shares = [count // k + (1 if i < count % k else 0) for i in range(k)]
-            parts = [build(part, n) for part, n in zip(node["datasets"], shares, strict=True)]
-            return {"type": "ConcatDataset", "datasets": parts}
-        if kind == "MultiImageMixDataset":  # MMDetection's: __len__ is its dataset's (its source)
-            return build(node["dataset"], count)
-        return {"type": "OracleItems", "count": count}
-
     loader_cfg = config["train_dataloader"]
-    dataset = DATASETS.build(build(loader_cfg["dataset"], size))
-    real_dist = sampler_module.get_dist_info
-    sampler_module.get_dist_info = lambda: (0, world)
-    kind = str((loader_cfg.get("sampler") or {}).get("type", "DefaultSampler")).rpartition(".")[2]
-    try:
-        sampler = (InfiniteSampler if kind == "InfiniteSampler" else DefaultSampler)(dataset, shuffle=False, seed=0)
-    finally:
-        sampler_module.get_dist_info = real_dist
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=loader_cfg["batch_size"], sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
-    )
-    length = len(loader)
+    length = _loader_length(loader_cfg, size, world, loader_cfg["batch_size"])
     optim = config["optim_wrapper"]
     if "optimizer" not in optim:  # several optimizers: the first (sched shows them only when equal)
         optim = next(v for v in optim.values() if isinstance(v, dict) and "optimizer" in v)
