@@ -179,22 +179,29 @@ def sampler_name(config: Any) -> str:
     return name
 
 
-def _countable(config: Any, sampler: str) -> bool:
-    """Whether sched can count the loader's epoch: its sampler, batch sampler and dataset wrappers."""
+def _wrapped(config: Any, sampler: str) -> DatasetLength:
+    """The dataset wrappers of a loader sched can count; a ``DatasetError`` naming the sampler, batch
+    sampler or wrapper that it cannot."""
+    if sampler not in SAMPLERS:
+        raise DatasetError(
+            "train_dataloader.sampler.type",
+            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
+            "give --dataloader-len (len(train_dataloader))",
+        )
     batch_sampler = config.read("train_dataloader.batch_sampler")
     if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
-        return False
-    try:
-        dataset_length(config.read("train_dataloader.dataset"))
-    except DatasetError:
-        return False
-    return sampler in SAMPLERS
+        raise DatasetError(
+            "train_dataloader.batch_sampler.type",
+            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
+        )
+    return dataset_length(config.read("train_dataloader.dataset"))
 
 
 def loader_length(
     config: Any, options: dict[str, Any], devices: int, batch: int | None, needed: bool, notes: list[str]
 ) -> tuple[int | None, int | None]:
-    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``)."""
+    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``,
+    or when nothing counts an epoch and sched cannot count this loader's)."""
     if options.get("dataloader_len") is not None:
         return config.count(options, "dataloader_len"), None
     if options.get("dataset_size") is None:
@@ -206,23 +213,11 @@ def loader_length(
             "is required to count iterations from --dataset-size (or give --device-batch-size)",
         )
     sampler = sampler_name(config)
-    if not needed and not _countable(config, sampler):
-        return None, None  # nothing counts an epoch: how the loader would count one does not matter
-    if sampler not in SAMPLERS:
-        raise config.error(
-            "train_dataloader.sampler.type",
-            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
-            "give --dataloader-len (len(train_dataloader))",
-        )
-    batch_sampler = config.read("train_dataloader.batch_sampler")
-    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
-        raise config.error(
-            "train_dataloader.batch_sampler.type",
-            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
-        )
     try:
-        wrapped = dataset_length(config.read("train_dataloader.dataset"))
+        wrapped = _wrapped(config, sampler)
     except DatasetError as exc:
+        if not needed:
+            return None, None  # nothing counts an epoch: how the loader would count one does not matter
         raise config.error(exc.key, exc.message) from None
     if wrapped.wrappers and needed:
         notes.append(f"{config.source}: train_dataloader.dataset: {wrapped.describe(size)}")
