@@ -323,6 +323,27 @@ def test_custom_imports_are_not_imported_and_said_so():
     assert len(notes) == 1 and "custom_imports (mmdet.engine.schedulers) not imported" in notes[0]
 
 
+def test_a_python_configs_custom_imports_are_named_not_imported(tmp_path):
+    # MMDetection's ConvNeXt configs import mmpretrain.models for the backbone (allow_failed_imports=False): the
+    # schedule reads without that package, and the note says the imports were left out.
+    pytest.importorskip("mmengine", reason="Python MMEngine configs are read by MMEngine itself")
+    from sched_cli.readers.mmengine import load_python
+
+    path = tmp_path / "convnext_config.py"
+    path.write_text(
+        "custom_imports = dict(imports=['sched_no_such_package.models'], allow_failed_imports=False)\n"
+        "train_cfg = dict(type='IterBasedTrainLoop', max_iters=6)\n"
+        "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))\n"
+        "param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2)]\n"
+    )
+    reading = read(load_python(path), str(path), {})
+    (note,) = reading.notes
+    assert "custom_imports (sched_no_such_package.models) not imported" in note
+    spec = from_mapping(reading.spec, str(path), Path.cwd())
+    # LinearLR from 0.5 to 1, end=2 exclusive: MMEngine's total_iters is end - begin - 1 = 1, so 0.05 then 0.1.
+    assert collect(simulate(spec.run))["lr"].tolist() == pytest.approx([0.05, 0.1, 0.1, 0.1, 0.1, 0.1])
+
+
 def test_auto_scale_lr_option_switches_it_on_as_the_launchers_do():
     text = MINIMAL + "train_dataloader: {batch_size: 4}\nauto_scale_lr: {enable: false, base_batch_size: 16}\n"
     assert reading_of(text, devices=8).spec["lr"] == 0.001

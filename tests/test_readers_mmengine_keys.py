@@ -45,6 +45,13 @@ def test_openmmlab_data_side_variables_are_quiet():
     # key), and MMYOLO's validation batch-shape policy switched off: neither is read by the Runner's schedule.
     hooks = [{"type": "PipelineSwitchHook", "switch_epoch": 180, "switch_pipeline": []}]
     assert notes_of({"stage2_num_epochs": 30, "custom_hooks": hooks, "batch_shapes_cfg": None}) == []
+    # MMSegmentation's default_runtime: the test-time-augmentation scales, expanded by a comprehension into
+    # tta_pipeline (so no key holds the list itself); "ratio" is a schedule word, the list is not read by training.
+    ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+    tta = [{"type": "TestTimeAug", "transforms": [[{"type": "Resize", "scale_factor": r} for r in ratios]]}]
+    assert notes_of({"img_ratios": ratios, "tta_pipeline": tta}) == []
+    (note,) = notes_of({"img_ratio_schedule": ratios, "tta_pipeline": tta})  # a name it does not know still speaks
+    assert "img_ratio_schedule" in note
 
 
 def test_unknown_section_keys_are_named_where_they_are():
@@ -58,3 +65,30 @@ def test_custom_hooks_that_could_set_the_lr():
         "c: custom_hooks[2] MyLrHook may change the LR during training, which sched does not model; "
         "the preview leaves it out"
     ]
+
+
+def test_layer_decay_constructors_are_named():
+    # BEiT on MMSegmentation: each layer's LR is optimizer.lr x 0.9^(depth from the top); the preview is lr's own.
+    wrapper = {
+        "optimizer": {"type": "AdamW", "lr": 3e-5},
+        "constructor": "LayerDecayOptimizerConstructor",
+        "paramwise_cfg": {"num_layers": 12, "layer_decay_rate": 0.9},
+    }
+    (note,) = notes_of({"optim_wrapper": wrapper})
+    assert note == (
+        "c.py: optim_wrapper.constructor LayerDecayOptimizerConstructor decays the LR layer by layer (rate 0.9): "
+        "each layer trains at optimizer.lr times its own factor; the preview shows optimizer.lr's schedule, and "
+        "MMEngine's log shows the first parameter group's"
+    )
+    mmdet = {
+        **wrapper,
+        "constructor": "mmdet.LearningRateDecayOptimizerConstructor",
+        "paramwise_cfg": {"decay_rate": 0.95},
+    }
+    assert (
+        "LearningRateDecayOptimizerConstructor decays the LR layer by layer (rate 0.95)"
+        in notes_of({"optim_wrapper": mmdet})[0]
+    )
+    # The default constructor (and MMSegmentation's forced default) keep one LR: nothing to say.
+    for quiet in ("DefaultOptimWrapperConstructor", "ForceDefaultOptimWrapperConstructor"):
+        assert notes_of({"optim_wrapper": {**wrapper, "constructor": quiet}}) == []

@@ -3,7 +3,8 @@
 tests/data/real/manifest.yaml lists, per file, the command a user would type and what a correct
 sched does with it (``exact``, ``refused`` naming the tool or key, ``warns`` naming the caveat),
 with the reason. The files are other projects' (sources.yaml pins repository, commit, SHA-256 and
-licence); ``python tools/corpus_fetch.py`` brings them (``--mirror DIR`` from local git mirrors).
+licence); ``python tools/corpus_fetch.py`` brings them (``--mirror DIR`` from local git mirrors;
+MMDetection's and MMSegmentation's from their pinned PyPI wheels).
 Without them these tests skip and say so.
 
 Every entry runs ``sched validate`` as a real subprocess (tools/corpus_survey.py) from the file's

@@ -14,11 +14,16 @@ File mode: a case ``{"config": path, "dataset_size": N, "devices": W}`` (optiona
 ``"batch_size"`` for a config without ``train_dataloader.batch_size``) reads a real config with
 MMEngine's ``Config.fromfile`` (``_base_`` merged, ``custom_imports`` not imported) and derives the
 case from it as the Runner would: the loop from ``train_cfg``; the epoch length from
-``len(DataLoader)`` over MMEngine's own dataset wrappers (``RepeatDataset``, ``ConcatDataset``)
-around leaf datasets of ``N`` rows, sampled by MMEngine's own ``DefaultSampler`` as rank 0 of ``W``;
-the LR from ``optim_wrapper.optimizer.lr``, scaled by ``Runner.scale_lr`` when
-``auto_scale_lr.enable``. A config it cannot derive (another package's wrapper, batch sampler or
-scheduler hook) answers ``{"error": ...}``.
+``len(DataLoader)`` over the dataset MMEngine's ``DATASETS`` builds from the config's wrappers
+(``RepeatDataset``; ``ConcatDataset``, whose parts share the ``N`` rows out; ``ClassBalancedDataset``
+over rows of one category, so that its repeat factors are 1; MMDetection's ``MultiImageMixDataset``,
+which keeps its dataset's length), sampled as rank 0 of ``W`` by MMEngine's ``DefaultSampler`` or
+``InfiniteSampler`` or MMDetection's ``ClassAwareSampler``, batched by PyTorch's ``BatchSampler`` or
+MMDetection's ``AspectRatioBatchSampler`` (both MMDetection classes loaded from the downstream
+sources); the LR from ``optim_wrapper.optimizer.lr``, scaled by ``Runner.scale_lr`` when
+``auto_scale_lr.enable``. A config it cannot derive (another package's wrapper, sampler or
+scheduler hook) answers ``{"error": ...}``, except that an iteration loop never asks for the
+epoch's length unless a scheduler converts from epochs.
 
 For each case the schedulers are built by MMEngine's own ``Runner._build_param_scheduler``
 (default ``end`` from the loop, ``convert_to_iter_based`` through the ``PARAM_SCHEDULERS``
@@ -41,10 +46,8 @@ optimizer with three parameter groups (weights, norms, biases); the LR of group 
 A case with ``"config"`` (a whole merged config), ``"dataset_size"`` and ``"world_size"`` is read
 as the Runner reads it: the optimizer built by MMEngine's ``OPTIMIZERS`` registry (PyTorch's
 default LR where the config gives none), ``Runner.scale_lr`` for ``auto_scale_lr``, the epoch
-length as ``len()`` of a real ``DataLoader`` over MMEngine's own ``RepeatDataset`` /
-``ConcatDataset`` around a dataset of ``dataset_size`` items, sampled by MMEngine's
-``DefaultSampler`` on rank 0 of ``world_size`` (MMDetection's ``MultiImageMixDataset`` keeps its
-dataset's length, as its source says); then its schedulers or hook as above.
+length as in file mode (the same loader, around ``dataset_size`` items on rank 0 of
+``world_size``); then its schedulers or hook as above.
 """
 
 from __future__ import annotations
@@ -65,7 +68,9 @@ class _Runner:
         self._train_loop = loop
         self.max_epochs = max_epochs
         self.max_iters = max_iters
-        self.train_dataloader = range(epoch_length)  # only its len() is read
+        # only its len() is read, and used only by convert_to_iter_based (None: a loader the oracle cannot build,
+        # in a run that converts nothing: _case refuses one that does)
+        self.train_dataloader = range(epoch_length or 0)
         self.logger = logging.getLogger("mmengine_oracle")
         self.param_schedulers = None
 
@@ -96,23 +101,42 @@ class _Registry:
         return register(module) if module is not None else register
 
 
+#: Downstream classes the file mode builds itself (not through a registry): MMDetection's batch sampler.
+_LOADED: dict[str, Any] = {}
+
+
 def _load_downstream(root: str) -> None:
     import importlib.util
     import types
     from pathlib import Path
 
-    from mmengine.registry import HOOKS, PARAM_SCHEDULERS
+    from mmengine.registry import DATA_SAMPLERS, HOOKS, PARAM_SCHEDULERS
+
+    def load(name: str, path: str) -> Any:
+        spec = importlib.util.spec_from_file_location(name, Path(root) / path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
     for package, files in _DOWNSTREAM_FILES.items():
         registry = types.ModuleType(f"{package}.registry")
         registry.PARAM_SCHEDULERS = _Registry(PARAM_SCHEDULERS, "MMPose_" if package == "mmpose" else "")
         registry.HOOKS = _Registry(HOOKS)
+        registry.DATA_SAMPLERS = _Registry(DATA_SAMPLERS, f"{package}_")
         sys.modules.setdefault(package, types.ModuleType(package))
         sys.modules[f"{package}.registry"] = registry
         for i, path in enumerate(files):
-            spec = importlib.util.spec_from_file_location(f"_downstream_{package}_{i}", Path(root) / path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            load(f"_downstream_{package}_{i}", path)
+    # MMDetection's AspectRatioBatchSampler: its module imports the video sampler beside it, which it does not use.
+    track = types.ModuleType("mmdet.datasets.samplers.track_img_sampler")
+    track.TrackImgSampler = type("TrackImgSampler", (), {})
+    sys.modules.setdefault(track.__name__, track)
+    if (Path(root) / "mmdet/datasets/samplers/batch_sampler.py").is_file():
+        module = load("_downstream_mmdet_batch_sampler", "mmdet/datasets/samplers/batch_sampler.py")
+        _LOADED["AspectRatioBatchSampler"] = module.AspectRatioBatchSampler
+        module = load("_downstream_mmdet_class_aware", "mmdet/datasets/samplers/class_aware_sampler.py")
+        sys.modules[module.__name__] = module
+        _LOADED["ClassAwareSampler"] = module.ClassAwareSampler
 
 
 def _hook_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -146,52 +170,14 @@ def _hook_case(case: dict[str, Any]) -> dict[str, Any]:
 def _config_case(case: dict[str, Any]) -> dict[str, Any]:
     """A whole config read as the Runner reads it (see the module docstring)."""
     import torch
-    from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
-    from mmengine.dataset import sampler as sampler_module
-    from mmengine.registry import DATASETS, OPTIMIZERS
+    from mmengine.registry import OPTIMIZERS
     from mmengine.runner import Runner
 
     config = copy.deepcopy(case["config"])
     size, world = int(case["dataset_size"]), int(case["world_size"])
 
-    class OracleItems(BaseDataset):
-        def __init__(self, count: int) -> None:
-            self.count = count
-            super().__init__(ann_file="", serialize_data=False)
-
-        def load_data_list(self) -> list[dict[str, Any]]:
-            return [{"i": k} for k in range(self.count)]
-
-    DATASETS.register_module(name="OracleItems", force=True, module=OracleItems)
-
-    def build(node: dict[str, Any], count: int) -> dict[str, Any]:
-        """The dataset config MMEngine's DATASETS builds: ``count`` items under the wrappers (a
-        ConcatDataset's parts share them out)."""
-        kind = str(node.get("type", "")).rpartition(".")[2]
-        if kind == "RepeatDataset":
-            return {"type": "RepeatDataset", "times": node["times"], "dataset": build(node["dataset"], count)}
-        if kind == "ConcatDataset":
-            k = len(node["datasets"])
-            shares = [count // k + (1 if i < count % k else 0) for i in range(k)]
-            parts = [build(part, n) for part, n in zip(node["datasets"], shares, strict=True)]
-            return {"type": "ConcatDataset", "datasets": parts}
-        if kind == "MultiImageMixDataset":  # MMDetection's: __len__ is its dataset's (its source)
-            return build(node["dataset"], count)
-        return {"type": "OracleItems", "count": count}
-
     loader_cfg = config["train_dataloader"]
-    dataset = DATASETS.build(build(loader_cfg["dataset"], size))
-    real_dist = sampler_module.get_dist_info
-    sampler_module.get_dist_info = lambda: (0, world)
-    kind = str((loader_cfg.get("sampler") or {}).get("type", "DefaultSampler")).rpartition(".")[2]
-    try:
-        sampler = (InfiniteSampler if kind == "InfiniteSampler" else DefaultSampler)(dataset, shuffle=False, seed=0)
-    finally:
-        sampler_module.get_dist_info = real_dist
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=loader_cfg["batch_size"], sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
-    )
-    length = len(loader)
+    length = _loader_length(loader_cfg, size, world, loader_cfg["batch_size"])
     optim = config["optim_wrapper"]
     if "optimizer" not in optim:  # several optimizers: the first (sched shows them only when equal)
         optim = next(v for v in optim.values() if isinstance(v, dict) and "optimizer" in v)
@@ -237,7 +223,7 @@ def _case(case: dict[str, Any]) -> dict[str, Any]:
     from mmengine.runner.loops import EpochBasedTrainLoop, IterBasedTrainLoop
 
     loop_kind = case["train_loop"]
-    length = int(case["epoch_length"])
+    length = int(case["epoch_length"]) if case["epoch_length"] is not None else None
     if loop_kind == "epoch":
         max_epochs = int(case["max_epochs"])
         max_iters = max_epochs * length
@@ -245,6 +231,10 @@ def _case(case: dict[str, Any]) -> dict[str, Any]:
     else:
         max_epochs, max_iters = 1, int(case["max_iters"])
         loop = object.__new__(IterBasedTrainLoop)
+    chain = [case["param_scheduler"]] if isinstance(case["param_scheduler"], dict) else case["param_scheduler"]
+    if length is None and any(c.get("convert_to_iter_based") for c in chain):
+        return {"lrs": [], "error": "ValueError: convert_to_iter_based needs the epoch's length: the oracle cannot "
+                "build this loader's sampler"}  # fmt: skip
     runner = _Runner(loop, max_epochs, max_iters, length)
     for config in [case["param_scheduler"]] if isinstance(case["param_scheduler"], dict) else case["param_scheduler"]:
         # A downstream scope: MMDetection's registry finds its own; MMPose's is registered renamed.
@@ -275,46 +265,111 @@ def _case(case: dict[str, Any]) -> dict[str, Any]:
     return {"lrs": lrs}
 
 
-_WRAPPERS = ("RepeatDataset", "ConcatDataset")
+_WRAPPERS = ("RepeatDataset", "ConcatDataset", "ClassBalancedDataset", "MultiImageMixDataset")
 
 
 def _dataset(cfg: Any, n: int) -> Any:
-    """The train dataset as MMEngine's wrappers build it, with every leaf dataset ``n`` rows long."""
-    from mmengine.dataset import BaseDataset, ConcatDataset, RepeatDataset
+    """The train dataset as MMEngine's ``DATASETS`` builds it from the config, around ``n`` rows: a
+    ``ConcatDataset``'s parts share them out (``--dataset-size`` is their total, as sched takes it);
+    ``ClassBalancedDataset`` is MMEngine's own over rows of one category, whose repeat factors are then
+    all 1 (``--dataset-size`` is the balanced set's length, as sched takes it); MMDetection's
+    ``MultiImageMixDataset`` has its dataset's length (its ``__len__`` is ``len(dataset)``)."""
+    from mmengine.dataset import BaseDataset
+    from mmengine.registry import DATASETS
 
-    class Leaf(BaseDataset):
+    class OracleLeaf(BaseDataset):
         METAINFO: dict = {}
 
-        def __init__(self) -> None:
+        def __init__(self, count: int) -> None:
             self._fully_initialized = True
-            self._metainfo = {}
+            self._metainfo = {"classes": ("one",)}  # every row of one category (get_cat_ids)
             self.serialize_data = False
             self.data_list = []
             self.test_mode = False
+            self.count = count
 
         def full_init(self) -> None:
             return None
 
         def __len__(self) -> int:
-            return n
+            return self.count
 
-    kind = cfg.get("type") if isinstance(cfg, dict) else None
-    kind = getattr(kind, "__name__", kind)
-    if kind == "RepeatDataset":
-        return RepeatDataset(_dataset(cfg["dataset"], n), times=cfg["times"], lazy_init=False)
-    if kind == "ConcatDataset":
-        return ConcatDataset([_dataset(d, n) for d in cfg["datasets"]], lazy_init=False)
-    if isinstance(kind, str) and (kind.endswith("Wrapper") or "Dataset" in kind and "Mix" in kind):
-        raise ValueError(f"dataset wrapper {kind} is not one of MMEngine's ({', '.join(_WRAPPERS)})")
-    if kind in ("ClassBalancedDataset",):
-        raise ValueError("ClassBalancedDataset needs the real annotations")
-    return Leaf()
+        def get_cat_ids(self, idx: int) -> list[int]:
+            return [0]
+
+    DATASETS.register_module(name="OracleLeaf", force=True, module=OracleLeaf)
+
+    def config(node: Any, count: int) -> dict[str, Any]:
+        kind = node.get("type") if isinstance(node, dict) else None
+        kind = getattr(kind, "__name__", kind)
+        kind = kind.rpartition(".")[2] if isinstance(kind, str) else kind
+        if kind == "RepeatDataset":
+            return {"type": "RepeatDataset", "times": node["times"], "dataset": config(node["dataset"], count)}
+        if kind == "ConcatDataset":
+            k = len(node["datasets"])
+            shares = [count // k + (1 if i < count % k else 0) for i in range(k)]
+            parts = [config(part, m) for part, m in zip(node["datasets"], shares, strict=True)]
+            return {"type": "ConcatDataset", "datasets": parts}
+        if kind == "ClassBalancedDataset":
+            inner = config(node["dataset"], count)
+            return {"type": "ClassBalancedDataset", "oversample_thr": node["oversample_thr"], "dataset": inner}
+        if kind == "MultiImageMixDataset":
+            return config(node["dataset"], count)
+        if isinstance(node, dict) and ("dataset" in node or "datasets" in node):
+            raise ValueError(f"dataset wrapper {kind} is not one the oracle builds ({', '.join(_WRAPPERS)})")
+        return {"type": "OracleLeaf", "count": count}
+
+    return DATASETS.build(config(cfg, n))
+
+
+def _batch_sampler(cfg: dict[str, Any] | None, sampler: Any, batch_size: int, drop_last: bool) -> Any:
+    """MMDetection's ``AspectRatioBatchSampler``, the real class (loaded from the downstream sources), or
+    PyTorch's ``BatchSampler`` as the Runner builds it without one."""
+    import torch
+
+    kind = str((cfg or {}).get("type", "")).rpartition(".")[2]
+    if not cfg:
+        return torch.utils.data.BatchSampler(sampler, batch_size, drop_last)
+    if kind != "AspectRatioBatchSampler" or "AspectRatioBatchSampler" not in _LOADED:
+        raise ValueError(f"batch_sampler {cfg} is not one the oracle loads (MMDetection's AspectRatioBatchSampler)")
+    return _LOADED["AspectRatioBatchSampler"](sampler, batch_size=batch_size, drop_last=drop_last)
+
+
+def _loader_length(loader_cfg: dict[str, Any], n: int, devices: int, batch_size: int) -> int:
+    """``len(train_dataloader)`` as the Runner builds it, as rank 0 of ``devices``, around ``n`` rows."""
+    import torch
+    from mmengine.dataset import sampler as sampler_module
+
+    sampler_cfg = dict(loader_cfg.get("sampler") or {"type": "DefaultSampler"})
+    sampler_type = sampler_cfg.pop("type", "DefaultSampler")
+    sampler_type = getattr(sampler_type, "__name__", sampler_type).rpartition(".")[2]
+    dataset = _dataset(loader_cfg.get("dataset"), n)
+    if sampler_type not in ("DefaultSampler", "InfiniteSampler") and sampler_type not in _LOADED:
+        raise ValueError(f"sampler {sampler_type} is not one the oracle builds")
+    original = sampler_module.get_dist_info
+    sampler_module.get_dist_info = lambda: (0, devices)
+    try:
+        if sampler_type == "InfiniteSampler":  # its len() is the whole dataset's, on every rank
+            sampler = sampler_module.InfiniteSampler(dataset, shuffle=False)
+        elif sampler_type == "DefaultSampler":
+            sampler = sampler_module.DefaultSampler(dataset, shuffle=False, round_up=sampler_cfg.get("round_up", True))
+        else:  # a downstream sampler, the real class: its module's own get_dist_info answers rank 0 of devices
+            module = sys.modules[_LOADED[sampler_type].__module__]
+            own = module.get_dist_info
+            module.get_dist_info = lambda: (0, devices)
+            try:
+                sampler = _LOADED[sampler_type](dataset, seed=0, **sampler_cfg)
+            finally:
+                module.get_dist_info = own
+    finally:
+        sampler_module.get_dist_info = original
+    batches = _batch_sampler(loader_cfg.get("batch_sampler"), sampler, batch_size, loader_cfg.get("drop_last", False))
+    return len(torch.utils.data.DataLoader(range(len(dataset)), batch_sampler=batches))
 
 
 def _file_case(case: dict[str, Any]) -> dict[str, Any]:
     import torch
     from mmengine.config import Config
-    from mmengine.dataset import sampler as sampler_module
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(case["config"], import_custom_modules=False).to_dict()
@@ -323,28 +378,15 @@ def _file_case(case: dict[str, Any]) -> dict[str, Any]:
     batch_size = loader_cfg.get("batch_size", case.get("batch_size"))
     if batch_size is None:
         raise ValueError("no train_dataloader.batch_size")
-    if loader_cfg.get("batch_sampler"):
-        raise ValueError(f"batch_sampler {loader_cfg['batch_sampler']} is not MMEngine's")
-    sampler_cfg = dict(loader_cfg.get("sampler") or {"type": "DefaultSampler"})
-    sampler_type = sampler_cfg.pop("type", "DefaultSampler")
-    sampler_type = getattr(sampler_type, "__name__", sampler_type)
-    dataset = _dataset(loader_cfg.get("dataset"), n)
     train_cfg = cfg.get("train_cfg") or {}
     loop_type = getattr(train_cfg.get("type"), "__name__", train_cfg.get("type"))
     by_epoch = train_cfg.get("by_epoch", loop_type in (None, "EpochBasedTrainLoop"))
-    if sampler_type not in ("DefaultSampler", "InfiniteSampler"):
-        raise ValueError(f"sampler {sampler_type} is not MMEngine's")
-    original = sampler_module.get_dist_info
-    sampler_module.get_dist_info = lambda: (0, devices)
     try:
-        sampler = sampler_module.DefaultSampler(dataset, shuffle=False, round_up=sampler_cfg.get("round_up", True))
-    finally:
-        sampler_module.get_dist_info = original
-    length = len(
-        torch.utils.data.DataLoader(
-            range(len(dataset)), batch_size=batch_size, sampler=sampler, drop_last=loader_cfg.get("drop_last", False)
-        )
-    )
+        length: int | None = _loader_length(loader_cfg, n, devices, batch_size)
+    except ValueError:
+        if by_epoch:
+            raise
+        length = None  # an iteration loop never counts an epoch; a scheduler converting from epochs fails
     optim = cfg.get("optim_wrapper") or {}
     if "optimizer" not in optim:  # several optimizers (a GAN's): the first (sched shows them only when equal)
         optim = next((v for v in optim.values() if isinstance(v, dict) and "optimizer" in v), {})

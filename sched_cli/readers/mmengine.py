@@ -49,7 +49,7 @@ from typing import Any
 
 from sched_cli.readers import ReaderError, Reading
 from sched_cli.readers.mmengine_datasets import device_batch, drop_last, epoch_length, loader_length, sampler_name
-from sched_cli.readers.mmengine_keys import SECTION_KEYS, custom_hook_notes, variable_notes
+from sched_cli.readers.mmengine_keys import SECTION_KEYS, constructor_notes, custom_hook_notes, variable_notes
 from sched_cli.readers.mmengine_keys import accounted as _accounted
 from sched_cli.schedulers.base import ScheduleError
 from sched_cli.schedulers.mmengine import DOWNSTREAM, SkippedScheduler, parse_param_schedulers
@@ -147,6 +147,7 @@ IRRELEVANT = (
     "batch_shapes_cfg",
     "stage2_num_epochs",
     "qfl_beta",  # RTMDet's QualityFocalLoss beta, a model variable
+    "img_ratios",  # MMSegmentation's test-time-augmentation scales, expanded into tta_pipeline
 )
 #: Runner keys: a top-level key outside these is a variable of the Python config, never read by the Runner.
 _TOP_READ = KEYS
@@ -266,6 +267,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         # count it (and the short last batch of each epoch).
         spec.update(dataset_size=size, devices=devices, device_batch_size=batch)
     notes += variable_notes(data, source, _TOP_KEYS, _TOP_READ, (*KEYS, *IRRELEVANT)) + custom_hook_notes(config)
+    notes += constructor_notes(config)
     return Reading(spec, notes, facts)
 
 
@@ -282,7 +284,9 @@ def load_python(path: str | Path) -> dict[str, Any]:
             "pip install 'sched-cli[mmengine]' (or give the config as YAML/JSON)"
         ) from None
     try:
-        config = Config.fromfile(str(path))
+        # custom_imports register a model's or a package's modules; sched replays only the schedulers it knows
+        # (read() names the imports), so a config reads where the training environment's packages are absent.
+        config = Config.fromfile(str(path), import_custom_modules=False)
         data = config.to_dict() if hasattr(config, "to_dict") else dict(config._cfg_dict.to_dict())
     except Exception as exc:  # noqa: BLE001 - anything the config's own code raises
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

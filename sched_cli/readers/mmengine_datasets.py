@@ -16,9 +16,13 @@ counted as MMEngine and the downstream packages count them (their ``__len__``):
 - any other wrapper (a dataset config with its own ``dataset`` or ``datasets``): refused by name.
 
 Per device, MMEngine's ``DefaultSampler`` (``round_up``, the default) gives
-``ceil(N / devices)`` samples (the last device's share padded), ``InfiniteSampler`` the whole
-dataset; the ``DataLoader`` (or MMDetection's ``AspectRatioBatchSampler``) cuts them into
-batches, the last short batch dropped with ``drop_last`` (floor) or kept (ceil).
+``ceil(N / devices)`` samples (the last device's share padded), and so does MMDetection's
+``ClassAwareSampler`` (its ``num_samples``: it draws them class by class, as many as the dataset has);
+``InfiniteSampler`` the whole dataset; the ``DataLoader`` (or MMDetection's ``AspectRatioBatchSampler``)
+cuts them into batches, the last short batch dropped with ``drop_last`` (floor) or kept (ceil).
+
+A run that never counts an epoch (an ``IterBasedTrainLoop`` whose schedulers count iterations) does not
+need any of this: a sampler, batch sampler or wrapper sched cannot count is then no reason to refuse it.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ _SAME_LENGTH = ("MultiImageMixDataset",)
 #: Wrappers whose length depends on the data (repeat factors computed from annotations).
 _DATA_DEPENDENT = ("ClassBalancedDataset", "CBGSDataset")
 WRAPPERS = ("RepeatDataset", "ConcatDataset", *_SAME_LENGTH, *_DATA_DEPENDENT)
-#: Samplers whose per-device count sched knows: ``DefaultSampler`` (padded share), ``InfiniteSampler``.
-SAMPLERS = ("DefaultSampler", "InfiniteSampler")
+#: Samplers whose per-device count sched knows: ``DefaultSampler`` and MMDetection's ``ClassAwareSampler``
+#: (padded share), ``InfiniteSampler`` (all).
+SAMPLERS = ("DefaultSampler", "InfiniteSampler", "ClassAwareSampler")
 BATCH_SAMPLERS = ("AspectRatioBatchSampler",)
 
 
@@ -174,10 +179,29 @@ def sampler_name(config: Any) -> str:
     return name
 
 
+def _wrapped(config: Any, sampler: str) -> DatasetLength:
+    """The dataset wrappers of a loader sched can count; a ``DatasetError`` naming the sampler, batch
+    sampler or wrapper that it cannot."""
+    if sampler not in SAMPLERS:
+        raise DatasetError(
+            "train_dataloader.sampler.type",
+            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
+            "give --dataloader-len (len(train_dataloader))",
+        )
+    batch_sampler = config.read("train_dataloader.batch_sampler")
+    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
+        raise DatasetError(
+            "train_dataloader.batch_sampler.type",
+            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
+        )
+    return dataset_length(config.read("train_dataloader.dataset"))
+
+
 def loader_length(
     config: Any, options: dict[str, Any], devices: int, batch: int | None, needed: bool, notes: list[str]
 ) -> tuple[int | None, int | None]:
-    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``)."""
+    """``len(train_dataloader)`` and the training set's length (``None`` when not from ``--dataset-size``,
+    or when nothing counts an epoch and sched cannot count this loader's)."""
     if options.get("dataloader_len") is not None:
         return config.count(options, "dataloader_len"), None
     if options.get("dataset_size") is None:
@@ -189,21 +213,11 @@ def loader_length(
             "is required to count iterations from --dataset-size (or give --device-batch-size)",
         )
     sampler = sampler_name(config)
-    if sampler not in SAMPLERS:
-        raise config.error(
-            "train_dataloader.sampler.type",
-            f"{sampler!r}: sched counts an epoch for {', '.join(SAMPLERS)}; "
-            "give --dataloader-len (len(train_dataloader))",
-        )
-    batch_sampler = config.read("train_dataloader.batch_sampler")
-    if isinstance(batch_sampler, dict) and _type(batch_sampler.get("type", "")) not in BATCH_SAMPLERS:
-        raise config.error(
-            "train_dataloader.batch_sampler.type",
-            f"{batch_sampler.get('type')!r} may batch in its own way; give --dataloader-len (len(train_dataloader))",
-        )
     try:
-        wrapped = dataset_length(config.read("train_dataloader.dataset"))
+        wrapped = _wrapped(config, sampler)
     except DatasetError as exc:
+        if not needed:
+            return None, None  # nothing counts an epoch: how the loader would count one does not matter
         raise config.error(exc.key, exc.message) from None
     if wrapped.wrappers and needed:
         notes.append(f"{config.source}: train_dataloader.dataset: {wrapped.describe(size)}")

@@ -4,8 +4,8 @@ MMEngine's Runner reads a closed set of top-level keys, so any other top-level k
 the config file (``max_epochs = 12``, ``base_lr = 0.01``), which counts only where the config used
 it. A variable whose name could change the schedule and whose value no key uses gets a note; so
 does a key the reader does not know inside the sections it reads (``train_cfg``,
-``optim_wrapper``, ``train_dataloader``, ``auto_scale_lr``), and a custom hook that could set
-the LR.
+``optim_wrapper``, ``train_dataloader``, ``auto_scale_lr``), a custom hook that could set
+the LR, and an optimizer constructor that gives each layer its own LR (layer-wise decay).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from sched_cli.readers import could_change_schedule
 
-__all__ = ["accounted", "variable_notes", "custom_hook_notes", "SECTION_KEYS", "SECTIONS"]
+__all__ = ["accounted", "variable_notes", "custom_hook_notes", "constructor_notes", "SECTION_KEYS", "SECTIONS"]
 
 SECTION_KEYS = {
     "train_cfg": ("type", "by_epoch", "max_epochs", "max_iters", "_scope_"),
@@ -126,6 +126,36 @@ def custom_hook_notes(config: Any) -> list[str]:
                 "model; the preview leaves it out"
             )
     return notes
+
+
+#: Optimizer constructors of OpenMMLab's packages that give each layer its own LR, decayed with its depth:
+#: MMSegmentation's and MMDetection's ``LayerDecayOptimizerConstructor`` and
+#: ``LearningRateDecayOptimizerConstructor``, MMPretrain's ``LearningRateDecayOptimWrapperConstructor``,
+#: MMPose's ``LayerDecayOptimWrapperConstructor``.
+_LAYER_DECAY = (
+    "LayerDecayOptimizerConstructor",
+    "LearningRateDecayOptimizerConstructor",
+    "LearningRateDecayOptimWrapperConstructor",
+    "LayerDecayOptimWrapperConstructor",
+)
+
+
+def constructor_notes(config: Any) -> list[str]:
+    """A note for ``optim_wrapper.constructor`` when it decays the LR layer by layer: each parameter group
+    then starts from its own LR (``optimizer.lr`` times the rate to the power of its depth from the top),
+    and MMEngine logs the first group's (the deepest layer's: usually the smallest)."""
+    wrapper = config.read("optim_wrapper")
+    name = str(wrapper.get("constructor", "")).rpartition(".")[2] if isinstance(wrapper, dict) else ""
+    if name not in _LAYER_DECAY:
+        return []
+    paramwise = wrapper.get("paramwise_cfg") if isinstance(wrapper.get("paramwise_cfg"), dict) else {}
+    rate = paramwise.get("layer_decay_rate", paramwise.get("decay_rate"))
+    rate_words = f" (rate {rate})" if rate is not None else ""
+    return [
+        f"{config.source}: optim_wrapper.constructor {name} decays the LR layer by layer{rate_words}: each layer "
+        "trains at optimizer.lr times its own factor; the preview shows optimizer.lr's schedule, and MMEngine's log "
+        "shows the first parameter group's"
+    ]
 
 
 def _used_elsewhere(data: dict[str, Any], key: str, value: Any) -> bool:
