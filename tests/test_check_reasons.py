@@ -154,6 +154,38 @@ def test_mmengine_auto_scale_lr_is_named(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("paramwise", "words"),
+    [
+        (
+            "paramwise_cfg: {custom_keys: {backbone: {lr_mult: 0.1}}}",
+            "MMEngine logs the LR of parameter group 0, and paramwise_cfg.custom_keys.backbone.lr_mult 0.1 scales it "
+            "when group 0 is a parameter of 'backbone' (usually the first): the plan's LR is then right",
+        ),
+        (
+            "paramwise_cfg: {custom_keys: {backbone: {lr_mult: 0.5}}}",
+            "MMEngine's auto_scale_lr or a launcher that scales the LR does this, or paramwise_cfg's lr_mult: MMEngine "
+            "logs the LR of parameter group 0, which an lr_mult scales",
+        ),
+    ],
+)
+def test_an_mmengine_log_scaled_by_a_backbone_lr_mult_names_it(tmp_path, paramwise, words):
+    # DETR's recipe: the backbone trains at 0.1 x optimizer.lr, and MMEngine logs group 0's LR, the backbone's first
+    # parameter. The plan's LR is the other groups'; the log is every planned LR x 0.1.
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "train_cfg: {type: IterBasedTrainLoop, max_iters: 20}\n"
+        "param_scheduler:\n  - {type: LinearLR, start_factor: 0.5, by_epoch: false, begin: 0, end: 4}\n"
+        f"optim_wrapper: {{optimizer: {{type: AdamW, lr: 0.0001}}, {paramwise}}}\n"
+    )
+    logged = [0.0001 * 0.1 * (0.5 + 0.5 * min(i, 3) / 3) for i in range(20)]
+    reason = _reason(path, _log(range(1, 21), logged, ALIGNMENTS["mmengine"]), alignment="mmengine")
+    assert reason == (
+        "the log matches the plan with optim_wrapper.optimizer.lr 1e-05 (x0.1 the plan's 0.0001; --lr 1e-05): every "
+        f"logged LR is the planned one times 0.1; {words}"
+    )
+
+
 # -- gradient accumulation ---------------------------------------------------------------------------------
 ONE_EPOCH = {"warmup_steps": 2, "num_train_epochs": 1, "per_device_train_batch_size": 4}
 

@@ -4,10 +4,12 @@ length, another SSR."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sched_cli.check import Explanation, planned_lrs
-from sched_cli.check_reasons.case import Case, first_fit
+from sched_cli.check_reasons.case import Case, first_fit, is_number
 
 __all__ = [
     "one_step_off",
@@ -98,7 +100,7 @@ def base_lr(case: Case) -> Explanation | None:
             if case.reader == "timm":
                 why = "timm's train.py sets lr = lr_base x global batch / lr_base_size when lr is not given"
             elif case.reader == "mmengine":
-                why = "MMEngine's auto_scale_lr or a launcher that scales the LR does this"
+                why = _mmengine_scaling(case, k)
             return Explanation(
                 f"the log matches the plan with {key} {lr:.6g} (x{k:.4g} the plan's {base:.6g}; --lr {lr:.6g}): "
                 f"every logged LR is the planned one times {k:.4g}; {why}",
@@ -106,6 +108,24 @@ def base_lr(case: Case) -> Explanation | None:
                 candidate,
             )
     return None
+
+
+def _mmengine_scaling(case: Case, k: float) -> str:
+    """Why an MMEngine log can be the plan times ``k``: MMEngine logs the LR of parameter group 0,
+    which ``paramwise_cfg``'s ``custom_keys`` scale by their ``lr_mult`` (DETR's backbone x0.1)."""
+    optim = case.keys.get("optim_wrapper")
+    custom = optim.get("paramwise_cfg", {}).get("custom_keys", {}) if isinstance(optim, dict) else {}
+    for name, group in custom.items() if isinstance(custom, dict) else ():
+        mult = group.get("lr_mult") if isinstance(group, dict) else None
+        if is_number(mult) and math.isclose(float(mult), k, rel_tol=1e-6):
+            return (
+                f"MMEngine logs the LR of parameter group 0, and paramwise_cfg.custom_keys.{name}.lr_mult {mult:g} "
+                f"scales it when group 0 is a parameter of {name!r} (usually the first): the plan's LR is then right"
+            )
+    return (
+        "MMEngine's auto_scale_lr or a launcher that scales the LR does this, or paramwise_cfg's lr_mult: MMEngine "
+        "logs the LR of parameter group 0, which an lr_mult scales"
+    )
 
 
 # -- 3. another global batch: devices, gradient accumulation ---------------------------------------
