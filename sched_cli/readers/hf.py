@@ -86,7 +86,6 @@ EMPTY = (
 #: spec layer does not apply them a second time.
 CONSUMES = ("max_duration", "dataset_size", "devices", "device_batch_size", "drop_last", "seq_len", "lr")
 CONSUMES += ("deepspeed_config",)
-# Options that mean something else for an HF file: what to say instead.
 #: Options a TrainingArguments file has no use for (the reader contract refuses them).
 NOT_FOR = {
     "batch_size": "use --device-batch-size (per_device_train_batch_size)",

@@ -45,12 +45,11 @@ NAME = "megatron"
 TITLE = "Megatron-LM"
 TRAINER = "megatron"
 REFERENCE = "megatron"
-#: Command-line options applied here: world size, ``--lr``, global batch size, skipped iterations.
-#: Options its files have no use for (the reader contract refuses them).
 _NO_EPOCHS = (
     "Megatron-LM counts its run in iterations or samples (--train-iters, --train-samples), never in epochs of a "
     "dataset: the dataset's size does not change its schedule"
 )
+#: Options its files have no use for (the reader contract refuses them).
 NOT_FOR = {
     "step_every": "Megatron-LM steps its scheduler after every iteration, by the samples it consumed",
     # The global batch (--batch-size, the file's --global-batch-size) is what counts samples; a per-device batch
@@ -61,6 +60,7 @@ NOT_FOR = {
     "dataloader_len": _NO_EPOCHS,
     "drop_last": _NO_EPOCHS,
 }
+#: Command-line options applied here: world size, ``--lr``, global batch size, skipped iterations.
 CONSUMES = ("devices", "lr", "batch_size", "skipped_steps")
 
 #: Flags read, with their number of values (``None``: a switch).

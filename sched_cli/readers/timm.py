@@ -76,12 +76,12 @@ TITLE = "timm"
 TRAINER = "timm"
 REFERENCE = "timm"
 EMPTY = "a timm args.yaml needs sched (e.g. cosine), epochs, batch_size and lr or lr_base"
-#: Command-line options this reader applies itself (they describe timm's loader, not sched's).
 #: Options its files have no use for (the reader contract refuses them).
 NOT_FOR = {
     "step_every": "timm steps its scheduler after every epoch, or after every update with sched_on_updates: true "
     "in the file"
 }
+#: Command-line options this reader applies itself (they describe timm's loader, not sched's).
 CONSUMES = ("dataset_size", "devices", "device_batch_size", "batch_size", "drop_last", "dataloader_len", "lr")
 
 #: ``train.py``'s defaults (timm 1.0.x) for the keys read here.
