@@ -73,6 +73,14 @@ def test_context_parallel_divides_the_world_size_in_the_batch():
     assert reading.spec["batch_size"] == 32
 
 
+def test_a_world_size_of_zero_in_the_file_is_refused_not_read_as_one_device():
+    # sched's `devices` key in an axolotl file: 0 was taken for "not given" (`devices or 1`) and previewed on 1 device.
+    with pytest.raises(readers.ReaderError) as refused:
+        read({**example(), "devices": 0}, dataset_size=2000)
+    assert str(refused.value) == "a.yml: devices: 0 must be a whole number of at least 1 (the world size)"
+    assert run_length(read({**example(), "devices": 2}, dataset_size=2000)) == 475  # the file's world size is read
+
+
 def test_a_count_val_set_size_holds_out_that_many():
     reading = read({**example(), "val_set_size": 100}, dataset_size=1000)
     assert run_length(reading) == 450  # ceil(900 x 4 / 8)

@@ -255,7 +255,7 @@ def read(data: Any, source: str, options: dict[str, Any]) -> Reading:
         )
     mbs = options.get("device_batch_size") or c.whole("micro_batch_size", 1)
     gas = c.whole("gradient_accumulation_steps", 1)
-    devices = options.get("devices") or 1
+    devices = options.get("devices", 1)  # a `devices: 0` in the file is refused below, not read as 1
     dp = _data_parallel(c, devices)
     epochs = c.number("num_epochs", 1.0)
     max_steps = c.whole("max_steps", 0, low=0)
@@ -363,7 +363,7 @@ def _data_parallel(c: _Config, devices: Any) -> int:
     """``W'``: the world size over the context- and tensor-parallel degrees, as ``normalize_config``
     multiplies the batch by it (only with DDP, FSDP or DeepSpeed, which a multi-device run has)."""
     if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
-        raise ReaderError(f"{c.source}: --devices {devices!r} must be a whole number of at least 1")
+        raise ReaderError(f"{c.source}: devices: {devices!r} must be a whole number of at least 1 (the world size)")
     cp = c.whole("context_parallel_size", None) or c.whole("sequence_parallel_degree", None) or 1
     tp = c.whole("tensor_parallel_size", None) or 1
     if devices == 1:
